@@ -1,0 +1,36 @@
+"""Typed output of the DA3 network (tensors, processed resolution, OpenCV frames)."""
+from dataclasses import dataclass, field
+from typing import Dict, Optional
+
+import torch
+
+
+@dataclass
+class Prediction:
+    """What one DA3 forward returns; B = batch, S = views, H x W = processed image size.
+
+    Attributes:
+        depth: [B, S, H, W] z-depth along the OpenCV optical axis. Up to scale for the any-view
+            models; metric (metres) for the nested model; raw network output for mono/metric.
+        depth_conf: [B, S, H, W] confidence >= 1 (any-view and nested), else None.
+        extrinsics: [B, S, 3, 4] OpenCV world-to-camera (``T_cam_world``), world = reference
+            view's camera frame, or None for mono/metric.
+        intrinsics: [B, S, 3, 3] in processed-image pixels, or None for mono/metric.
+        sky: [B, S, H, W] sky score (ReLU output, >= 0) for mono/metric, else None.
+        ray: [B, S, 8H/14, 8W/14, 6] ray direction (0:3) and origin (3:6), any-view only.
+        ray_conf: [B, S, 8H/14, 8W/14] ray confidence >= 1, any-view only.
+        is_metric: True when depth is in metres (nested model).
+        scale_factor: [1] nested-model scale applied to the any-view depth, else None.
+        aux: exported backbone features, ``feat_layer_<i>`` -> [B, S, H/14, W/14, C].
+    """
+
+    depth: torch.Tensor
+    depth_conf: Optional[torch.Tensor] = None
+    extrinsics: Optional[torch.Tensor] = None
+    intrinsics: Optional[torch.Tensor] = None
+    sky: Optional[torch.Tensor] = None
+    ray: Optional[torch.Tensor] = None
+    ray_conf: Optional[torch.Tensor] = None
+    is_metric: bool = False
+    scale_factor: Optional[torch.Tensor] = None
+    aux: Dict[str, torch.Tensor] = field(default_factory=dict)
