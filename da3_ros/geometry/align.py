@@ -1,0 +1,137 @@
+"""Similarity (Sim(3)) and rigid (SE(3)) fits between corresponding 3D point sets (numpy).
+
+All fits solve ``dst ~= s R src + t`` in the weighted least-squares sense (Umeyama 1991);
+the robust variant adds a RANSAC start and Huber-weighted IRLS refinement.
+"""
+from dataclasses import dataclass
+from typing import Optional, Tuple
+
+import numpy as np
+
+from da3_ros.geometry import pose as pose_lib
+
+
+@dataclass(frozen=True)
+class Sim3:
+    """Similarity ``x -> scale * rotation @ x + translation`` from frame src to frame dst."""
+
+    scale: float
+    rotation: np.ndarray
+    translation: np.ndarray
+
+    @staticmethod
+    def identity() -> 'Sim3':
+        return Sim3(1.0, np.eye(3), np.zeros(3))
+
+    def matrix(self) -> np.ndarray:
+        """4x4 matrix [sR | t]."""
+        return pose_lib.sim3_matrix(self.scale, self.rotation, self.translation)
+
+    def apply(self, points: np.ndarray) -> np.ndarray:
+        """Transform points [..., 3]."""
+        return self.scale * points @ self.rotation.T + self.translation
+
+    def apply_pose(self, pose: np.ndarray) -> np.ndarray:
+        """Map rigid poses ``T_src_cam`` [..., 4, 4] to ``T_dst_cam`` (see pose.apply_sim3_to_pose)."""
+        return pose_lib.apply_sim3_to_pose(self.scale, self.rotation, self.translation, pose)
+
+    def compose(self, other: 'Sim3') -> 'Sim3':
+        """``self o other``: apply ``other`` first."""
+        return Sim3(self.scale * other.scale, self.rotation @ other.rotation,
+                    self.scale * self.rotation @ other.translation + self.translation)
+
+    def inverse(self) -> 'Sim3':
+        rot_t = self.rotation.T
+        return Sim3(1.0 / self.scale, rot_t, -rot_t @ self.translation / self.scale)
+
+
+def umeyama(src: np.ndarray, dst: np.ndarray, weights: Optional[np.ndarray] = None, *,
+            with_scale: bool = True, fixed_scale: Optional[float] = None) -> Sim3:
+    """Weighted least-squares similarity from ``src`` [N, 3] to ``dst`` [N, 3].
+
+    Args:
+        src: source points [N, 3].
+        dst: target points [N, 3].
+        weights: non-negative weights [N]; uniform when None.
+        with_scale: estimate the scale (Sim(3)); otherwise scale is ``fixed_scale`` or 1.
+        fixed_scale: known scale applied to ``src`` when ``with_scale`` is False.
+
+    Returns:
+        The fitted transform. Fewer than three non-collinear points leave the rotation
+        about their common axis undetermined (the SVD picks one).
+    """
+    src = np.asarray(src, dtype=np.float64)
+    dst = np.asarray(dst, dtype=np.float64)
+    w = np.ones(len(src)) if weights is None else np.asarray(weights, dtype=np.float64)
+    w = w / max(w.sum(), 1e-300)
+    mu_s, mu_d = w @ src, w @ dst
+    src_c, dst_c = src - mu_s, dst - mu_d
+    cov = (dst_c * w[:, None]).T @ src_c
+    u, sing, vt = np.linalg.svd(cov)
+    fix = np.ones(3)
+    fix[2] = np.sign(np.linalg.det(u) * np.linalg.det(vt)) or 1.0
+    rot = (u * fix) @ vt
+    if with_scale:
+        var_s = float(w @ (src_c ** 2).sum(1))
+        scale = float((sing * fix).sum() / max(var_s, 1e-300))
+    else:
+        scale = 1.0 if fixed_scale is None else float(fixed_scale)
+    return Sim3(scale, rot, mu_d - scale * rot @ mu_s)
+
+
+def residuals(transform: Sim3, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """Euclidean residuals [N] of ``dst - transform(src)``."""
+    return np.linalg.norm(dst - transform.apply(src), axis=1)
+
+
+def _ransac_start(src, dst, w, threshold, trials, rng, kwargs) -> np.ndarray:
+    """Boolean inlier mask [N] of the best minimal-sample hypothesis (by inlier weight)."""
+    prob = w / w.sum()
+    best_mask, best_score = np.ones(len(src), bool), -1.0
+    for _ in range(trials):
+        idx = rng.choice(len(src), size=3, replace=False, p=prob)
+        hyp = umeyama(src[idx], dst[idx], **kwargs)
+        mask = residuals(hyp, src, dst) < threshold
+        score = float(w[mask].sum())
+        if score > best_score:
+            best_mask, best_score = mask, score
+    return best_mask
+
+
+def robust_umeyama(src: np.ndarray, dst: np.ndarray, weights: Optional[np.ndarray] = None, *,
+                   with_scale: bool = True, fixed_scale: Optional[float] = None,
+                   huber_delta: float = 0.1, iterations: int = 5, ransac_trials: int = 0,
+                   ransac_threshold: Optional[float] = None,
+                   seed: int = 0) -> Tuple[Sim3, np.ndarray]:
+    """Outlier-robust weighted fit: optional RANSAC start, then Huber IRLS.
+
+    Args:
+        src: source points [N, 3].
+        dst: target points [N, 3].
+        weights: prior weights [N] (e.g. confidences); uniform when None.
+        with_scale: estimate the scale; else use ``fixed_scale`` (or 1).
+        fixed_scale: known scale when ``with_scale`` is False.
+        huber_delta: residual (in dst units) beyond which weights fall off as delta / r.
+        iterations: IRLS iterations after the initial fit.
+        ransac_trials: minimal-sample hypotheses; 0 skips RANSAC.
+        ransac_threshold: inlier residual of RANSAC; ``3 * huber_delta`` when None.
+        seed: RANSAC random seed (results are deterministic).
+
+    Returns:
+        (transform, final weights [N]) where weights include the Huber factors.
+    """
+    src = np.asarray(src, dtype=np.float64)
+    dst = np.asarray(dst, dtype=np.float64)
+    prior = np.ones(len(src)) if weights is None else np.asarray(weights, dtype=np.float64)
+    kwargs = {'with_scale': with_scale, 'fixed_scale': fixed_scale}
+    if ransac_trials > 0 and np.count_nonzero(prior > 0) >= 3:
+        threshold = 3.0 * huber_delta if ransac_threshold is None else ransac_threshold
+        rng = np.random.default_rng(seed)
+        prior = prior * _ransac_start(src, dst, prior, threshold, ransac_trials, rng, kwargs)
+    w = prior
+    fit = umeyama(src, dst, w, **kwargs)
+    for _ in range(iterations):
+        res = residuals(fit, src, dst)
+        w = prior * np.minimum(1.0, huber_delta / np.maximum(res, 1e-300))
+        fit = umeyama(src, dst, w, **kwargs)
+    return fit, w

@@ -1,0 +1,89 @@
+"""Pinhole camera maths: intrinsics bookkeeping (numpy) and dense (un)projection (torch).
+
+Pixel convention: integer pixel (u, v) is the centre of column u, row v (OpenCV); the image
+spans [-0.5, W - 0.5]. Camera frame: OpenCV optical (x right, y down, z forward); depth is z.
+"""
+from typing import Tuple
+
+import numpy as np
+import torch
+
+
+def intrinsics_matrix(fx: float, fy: float, cx: float, cy: float) -> np.ndarray:
+    """3x3 pinhole matrix (no skew)."""
+    return np.array([[fx, 0.0, cx], [0.0, fy, cy], [0.0, 0.0, 1.0]])
+
+
+def scale_intrinsics(k: np.ndarray, sx: float, sy: float, half_pixel: bool = True) -> np.ndarray:
+    """Intrinsics [..., 3, 3] of an image resized by (sx, sy) = (new_w / old_w, new_h / old_h).
+
+    ``half_pixel=True`` keeps pixel centres consistent with area/bilinear resampling that
+    aligns image corners (``align_corners=False``): ``c' = (c + 0.5) s - 0.5``. Upstream DA3
+    scales K without that correction (``half_pixel=False``).
+    """
+    out = np.array(k, dtype=np.float64, copy=True)
+    out[..., 0, :] *= sx
+    out[..., 1, :] *= sy
+    if half_pixel:
+        out[..., 0, 2] += 0.5 * sx - 0.5
+        out[..., 1, 2] += 0.5 * sy - 0.5
+    return out
+
+
+def crop_intrinsics(k: np.ndarray, x0: float, y0: float) -> np.ndarray:
+    """Intrinsics [..., 3, 3] after cropping an image at top-left (x0, y0)."""
+    out = np.array(k, dtype=np.float64, copy=True)
+    out[..., 0, 2] -= x0
+    out[..., 1, 2] -= y0
+    return out
+
+
+def resize_intrinsics(k: np.ndarray, old_hw: Tuple[int, int], new_hw: Tuple[int, int],
+                      half_pixel: bool = True) -> np.ndarray:
+    """Intrinsics after resizing an image from ``old_hw`` to ``new_hw`` (height, width)."""
+    return scale_intrinsics(k, new_hw[1] / old_hw[1], new_hw[0] / old_hw[0], half_pixel)
+
+
+def fov_to_focal(fov: float, size: float) -> float:
+    """Focal length (px) of a field of view (radians) spanning ``size`` pixels."""
+    return (size / 2.0) / np.tan(fov / 2.0)
+
+
+def pixel_grid(height: int, width: int, device=None, dtype=torch.float32) -> torch.Tensor:
+    """Homogeneous pixel centres [H, W, 3] = (u, v, 1)."""
+    v, u = torch.meshgrid(torch.arange(height, device=device, dtype=dtype),
+                          torch.arange(width, device=device, dtype=dtype), indexing='ij')
+    return torch.stack([u, v, torch.ones_like(u)], dim=-1)
+
+
+def unproject_depth(depth: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+    """Depth maps [..., H, W] and intrinsics [..., 3, 3] to camera-frame points [..., H, W, 3].
+
+    Invalid depths (NaN) stay NaN in the points.
+    """
+    height, width = depth.shape[-2:]
+    grid = pixel_grid(height, width, depth.device, depth.dtype)
+    rays = torch.einsum('...ij,hwj->...hwi', torch.linalg.inv(k.to(depth.dtype)), grid)
+    return rays * depth[..., None]
+
+
+def project_points(points: torch.Tensor, k: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Camera-frame points [..., N, 3] to pixels [..., N, 2] and depths [..., N].
+
+    Points at or behind the camera (z <= 0) give non-finite pixels.
+    """
+    z = points[..., 2]
+    uvw = torch.einsum('...ij,...nj->...ni', k.to(points.dtype), points)
+    with torch.no_grad():
+        safe = torch.where(z > 0, z, torch.full_like(z, float('nan')))
+    return uvw[..., :2] / safe[..., None], z
+
+
+def transform_points_torch(pose: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
+    """Apply one transform [4, 4] to points [..., 3], or B transforms [B, 4, 4] to [B, ..., 3]."""
+    pose = pose.to(points.dtype)
+    if pose.dim() == 2:
+        return points @ pose[:3, :3].T + pose[:3, 3]
+    flat = points.reshape(pose.shape[0], -1, 3)
+    out = flat @ pose[:, :3, :3].transpose(1, 2) + pose[:, None, :3, 3]
+    return out.reshape(points.shape)

@@ -1,0 +1,64 @@
+"""Tests of da3_ros.geometry.align: Sim(3) / SE(3) recovery."""
+import numpy as np
+
+from da3_ros.geometry import align, pose
+
+
+def _random_sim3(rng, with_scale=True):
+    scale = float(rng.uniform(0.5, 2.0)) if with_scale else 1.0
+    return align.Sim3(scale, pose.so3_exp(rng.normal(size=3)), rng.normal(size=3) * 5)
+
+
+def test_exact_recovery():
+    rng = np.random.default_rng(0)
+    truth = _random_sim3(rng)
+    src = rng.normal(size=(30, 3))
+    fit = align.umeyama(src, truth.apply(src))
+    assert np.isclose(fit.scale, truth.scale)
+    np.testing.assert_allclose(fit.rotation, truth.rotation, atol=1e-10)
+    np.testing.assert_allclose(fit.translation, truth.translation, atol=1e-10)
+
+
+def test_se3_and_fixed_scale():
+    rng = np.random.default_rng(1)
+    truth = _random_sim3(rng)
+    src = rng.normal(size=(30, 3))
+    fit = align.umeyama(src, truth.apply(src), with_scale=False, fixed_scale=truth.scale)
+    np.testing.assert_allclose(fit.matrix(), truth.matrix(), atol=1e-10)
+    rigid = _random_sim3(rng, with_scale=False)
+    fit = align.umeyama(src, rigid.apply(src), with_scale=False)
+    assert fit.scale == 1.0
+    np.testing.assert_allclose(fit.matrix(), rigid.matrix(), atol=1e-10)
+
+
+def test_reflection_is_never_returned():
+    rng = np.random.default_rng(2)
+    src = rng.normal(size=(10, 3))
+    fit = align.umeyama(src, src * [1, 1, -1])
+    assert np.linalg.det(fit.rotation) > 0
+
+
+def test_robust_recovery_with_noise_and_outliers():
+    rng = np.random.default_rng(3)
+    truth = _random_sim3(rng)
+    src = rng.uniform(-10, 10, size=(400, 3))
+    dst = truth.apply(src) + rng.normal(scale=0.01, size=src.shape)
+    bad = rng.choice(400, size=120, replace=False)
+    dst[bad] += rng.uniform(-30, 30, size=(120, 3))
+    plain = align.umeyama(src, dst)
+    fit, weights = align.robust_umeyama(src, dst, huber_delta=0.05, iterations=10,
+                                        ransac_trials=50)
+    assert abs(plain.scale / truth.scale - 1) > 0.01
+    assert abs(fit.scale / truth.scale - 1) < 1e-3
+    assert np.degrees(pose.rotation_angle(fit.rotation @ truth.rotation.T)) < 0.05
+    assert np.linalg.norm(fit.translation - truth.translation) < 0.05
+    assert weights[bad].max() < 0.05
+
+
+def test_sim3_algebra():
+    rng = np.random.default_rng(4)
+    a, b = _random_sim3(rng), _random_sim3(rng)
+    pts = rng.normal(size=(6, 3))
+    np.testing.assert_allclose(a.compose(b).apply(pts), a.apply(b.apply(pts)), atol=1e-10)
+    np.testing.assert_allclose(a.inverse().apply(a.apply(pts)), pts, atol=1e-10)
+    np.testing.assert_allclose(a.matrix()[:3, :3], a.scale * a.rotation)

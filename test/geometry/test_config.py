@@ -1,0 +1,35 @@
+"""Tests of da3_ros.config validation."""
+import dataclasses
+
+import pytest
+
+from da3_ros import config
+from da3_ros.errors import ConfigError
+
+
+def test_defaults_validate():
+    assert config.EngineConfig().validate() is not None
+
+
+@pytest.mark.parametrize('section,field,value', [
+    ('model', 'variant', 'da3-huge'),
+    ('model', 'dtype', 'fp8'),
+    ('model', 'process_res', 7),
+    ('window', 'length', 0),
+    ('window', 'output_delay', 5),
+    ('window', 'scale_gain', 0.0),
+    ('output', 'max_depth', 0.05),
+])
+def test_invalid_field_is_named(section, field, value):
+    cfg = config.EngineConfig()
+    sub = dataclasses.replace(getattr(cfg, section), **{field: value})
+    with pytest.raises(ConfigError) as err:
+        dataclasses.replace(cfg, **{section: sub}).validate()
+    assert f'{section}.{field}' in str(err.value)
+    assert repr(value) in str(err.value)
+
+
+def test_duplicate_camera_names():
+    cams = (config.CameraConfig(name='front'), config.CameraConfig(name='front'))
+    with pytest.raises(ConfigError, match='front'):
+        config.EngineConfig(cameras=cams).validate()

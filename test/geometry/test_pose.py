@@ -1,0 +1,67 @@
+"""Tests of da3_ros.geometry.pose."""
+import numpy as np
+
+from da3_ros.geometry import pose
+
+
+def _random_poses(n, seed=0):
+    rng = np.random.default_rng(seed)
+    return pose.make_pose(pose.so3_exp(rng.normal(size=(n, 3))), rng.normal(size=(n, 3)))
+
+
+def test_inverse_and_compose():
+    poses = _random_poses(8)
+    eye = poses @ pose.inverse(poses)
+    np.testing.assert_allclose(eye, np.broadcast_to(np.eye(4), eye.shape), atol=1e-12)
+    a, b = poses[0], poses[1]
+    pts = np.random.default_rng(1).normal(size=(5, 3))
+    np.testing.assert_allclose(pose.transform_points(a @ b, pts),
+                               pose.transform_points(a, pose.transform_points(b, pts)),
+                               atol=1e-12)
+
+
+def test_quaternion_round_trip_and_sign():
+    rot = _random_poses(50, seed=2)[:, :3, :3]
+    quat = pose.mat_to_quat(rot)
+    assert np.all(quat[:, 3] >= 0)
+    np.testing.assert_allclose(np.linalg.norm(quat, axis=1), 1.0, atol=1e-12)
+    np.testing.assert_allclose(pose.quat_to_mat(quat), rot, atol=1e-12)
+    np.testing.assert_allclose(pose.quat_to_mat(3.0 * quat), rot, atol=1e-12)
+    np.testing.assert_allclose(pose.mat_to_quat(np.eye(3)), [0, 0, 0, 1])
+
+
+def test_exp_log_round_trip():
+    vec = np.random.default_rng(3).normal(size=(20, 3))
+    vec = vec / np.linalg.norm(vec, axis=1, keepdims=True) * np.linspace(0, 3.0, 20)[:, None]
+    np.testing.assert_allclose(pose.so3_log(pose.so3_exp(vec)), vec, atol=1e-9)
+    np.testing.assert_allclose(pose.rotation_angle(pose.so3_exp(vec)),
+                               np.linalg.norm(vec, axis=1), atol=1e-9)
+
+
+def test_sim3_on_pose_keeps_points_consistent():
+    rng = np.random.default_rng(4)
+    t_a_cam = _random_poses(1, 5)[0]
+    scale, rot, trans = 2.5, pose.so3_exp(rng.normal(size=3)), rng.normal(size=3)
+    t_b_cam = pose.apply_sim3_to_pose(scale, rot, trans, t_a_cam)
+    p_cam = rng.normal(size=(4, 3))
+    p_a = pose.transform_points(t_a_cam, p_cam)
+    p_b = pose.transform_points(t_b_cam, scale * p_cam)
+    np.testing.assert_allclose(p_b, scale * p_a @ rot.T + trans, atol=1e-12)
+
+
+def test_pose_encoding_decode():
+    t_world_cam = _random_poses(1, 6)[0]
+    enc = np.concatenate([t_world_cam[:3, 3], pose.mat_to_quat(t_world_cam[:3, :3]),
+                          [2 * np.arctan(140 / 300.0), 2 * np.arctan(252 / 310.0)]])
+    decoded, k = pose.decode_pose_encoding(enc, 280, 504)
+    np.testing.assert_allclose(decoded, t_world_cam, atol=1e-12)
+    np.testing.assert_allclose(k, [[310, 0, 252], [0, 300, 140], [0, 0, 1]], atol=1e-9)
+
+
+def test_optical_ros_conversion():
+    t_base_optical = pose.make_pose(pose.R_ROS_OPTICAL, [1.0, 2.0, 3.0])
+    body = pose.optical_to_ros(t_base_optical)
+    np.testing.assert_allclose(body[:3, :3], np.eye(3), atol=1e-12)
+    np.testing.assert_allclose(pose.ros_to_optical(body), t_base_optical, atol=1e-12)
+    # The optical z axis (forward) is the body x axis.
+    np.testing.assert_allclose(pose.R_ROS_OPTICAL @ [0, 0, 1], [1, 0, 0])
