@@ -1,0 +1,138 @@
+"""Building blocks shared by the DPT and DualDPT heads (spec 4.1): reassemble, fusion, UV embed.
+
+Upsampling is always bilinear with ``align_corners=True``, as upstream.
+"""
+import math
+from typing import Optional, Sequence, Tuple
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+UV_EMBED_RATIO = 0.1
+
+
+def upsample(x: torch.Tensor, size: Optional[Tuple[int, int]] = None) -> torch.Tensor:
+    """Bilinear, align_corners=True, to ``size`` or x2 when size is None."""
+    if size is None:
+        return F.interpolate(x, scale_factor=2, mode='bilinear', align_corners=True)
+    return F.interpolate(x, size=size, mode='bilinear', align_corners=True)
+
+
+def uv_embedding(channels: int, height: int, width: int, aspect: float,
+                 device: torch.device) -> torch.Tensor:
+    """Sin/cos embedding of a pixel-centre UV grid: [channels, height, width] float32.
+
+    u spans +-a/sqrt(a^2+1), v spans +-1/sqrt(a^2+1) with a = image W / H; channel blocks are
+    [sin(u w), cos(u w), sin(v w), cos(v w)] with w_k = 100^(-k / (channels/4)).
+    """
+    diag = math.sqrt(aspect * aspect + 1.0)
+    span_x, span_y = aspect / diag, 1.0 / diag
+    u = torch.linspace(-span_x * (width - 1) / width, span_x * (width - 1) / width, width,
+                       device=device, dtype=torch.float32).double()
+    v = torch.linspace(-span_y * (height - 1) / height, span_y * (height - 1) / height, height,
+                       device=device, dtype=torch.float32).double()
+    quarter = channels // 4
+    omega = 1.0 / 100.0 ** (torch.arange(quarter, device=device, dtype=torch.float64) / quarter)
+    vv, uu = torch.meshgrid(v, u, indexing='ij')
+    u_angles = uu[None] * omega[:, None, None]
+    v_angles = vv[None] * omega[:, None, None]
+    embed = [u_angles.sin(), u_angles.cos(), v_angles.sin(), v_angles.cos()]
+    return torch.cat(embed, dim=0).to(torch.float32)
+
+
+def add_uv_embedding(x: torch.Tensor, image_hw: Tuple[int, int]) -> torch.Tensor:
+    """x [N, c, h, w] + 0.1 * uv_embedding for the map size and the image aspect ratio."""
+    embed = uv_embedding(x.shape[1], x.shape[2], x.shape[3], image_hw[1] / image_hw[0],
+                         x.device)
+    return x + UV_EMBED_RATIO * embed.to(x.dtype)[None]
+
+
+class ResidualConvUnit(nn.Module):
+    """y = x + conv2(relu(conv1(relu(x)))), 3x3 convs with bias."""
+
+    def __init__(self, features: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(features, features, 3, padding=1)
+        self.conv2 = nn.Conv2d(features, features, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Apply to x [N, f, h, w]."""
+        return x + self.conv2(F.relu(self.conv1(F.relu(x))))
+
+
+class FeatureFusionBlock(nn.Module):
+    """(top + RCU1(lateral)) -> RCU2 -> upsample -> 1x1 out_conv."""
+
+    def __init__(self, features: int, has_residual: bool = True) -> None:
+        super().__init__()
+        if has_residual:
+            self.resConfUnit1 = ResidualConvUnit(features)
+        self.resConfUnit2 = ResidualConvUnit(features)
+        self.out_conv = nn.Conv2d(features, features, 1)
+
+    def forward(self, top: torch.Tensor, lateral: Optional[torch.Tensor] = None,
+                size: Optional[Tuple[int, int]] = None) -> torch.Tensor:
+        """Fuse top [N, f, h, w] with lateral; upsample to ``size`` (x2 when None)."""
+        out = top if lateral is None else top + self.resConfUnit1(lateral)
+        return self.out_conv(upsample(self.resConfUnit2(out), size))
+
+
+def make_projects(dim_in: int, out_channels: Sequence[int]) -> nn.ModuleList:
+    """1x1 convs from token channels to each level's channels."""
+    return nn.ModuleList(nn.Conv2d(dim_in, c, 1) for c in out_channels)
+
+
+def make_resize_layers(out_channels: Sequence[int]) -> nn.ModuleList:
+    """x4 transpose conv, x2 transpose conv, identity, stride-2 conv."""
+    return nn.ModuleList([
+        nn.ConvTranspose2d(out_channels[0], out_channels[0], 4, stride=4),
+        nn.ConvTranspose2d(out_channels[1], out_channels[1], 2, stride=2),
+        nn.Identity(),
+        nn.Conv2d(out_channels[3], out_channels[3], 3, stride=2, padding=1),
+    ])
+
+
+def add_layer_rn(scratch: nn.Module, out_channels: Sequence[int], features: int) -> None:
+    """scratch.layer{1..4}_rn: 3x3 convs without bias to ``features`` channels."""
+    for level, channels in enumerate(out_channels, start=1):
+        setattr(scratch, f'layer{level}_rn',
+                nn.Conv2d(channels, features, 3, padding=1, bias=False))
+
+
+def add_refinenets(scratch: nn.Module, features: int, suffix: str = '') -> None:
+    """scratch.refinenet{1..4}<suffix>; refinenet4 has no lateral input."""
+    for level in range(1, 5):
+        setattr(scratch, f'refinenet{level}{suffix}',
+                FeatureFusionBlock(features, has_residual=level != 4))
+
+
+def fuse(scratch: nn.Module, levels: Sequence[torch.Tensor], suffix: str = '') -> torch.Tensor:
+    """Run the refinenet chain 4 -> 1 on the layer_rn outputs; returns [N, f, 8h, 8w]."""
+    l0, l1, l2, l3 = levels
+    out = getattr(scratch, f'refinenet4{suffix}')(l3, size=l2.shape[-2:])
+    out = getattr(scratch, f'refinenet3{suffix}')(out, l2, size=l1.shape[-2:])
+    out = getattr(scratch, f'refinenet2{suffix}')(out, l1, size=l0.shape[-2:])
+    return getattr(scratch, f'refinenet1{suffix}')(out, l0)
+
+
+def reassemble(tokens: torch.Tensor, grid: Tuple[int, int], project: nn.Module,
+               resize: nn.Module, image_hw: Optional[Tuple[int, int]]) -> torch.Tensor:
+    """tokens [N, P, c] -> [N, c, h, w] -> project -> (+UV embed) -> resize."""
+    x = tokens.permute(0, 2, 1).reshape(tokens.shape[0], tokens.shape[-1], grid[0], grid[1])
+    x = project(x)
+    if image_hw is not None:
+        x = add_uv_embedding(x, image_hw)
+    return resize(x)
+
+
+class Permute(nn.Module):
+    """Permute dimensions (lets a LayerNorm act on channels inside a Sequential)."""
+
+    def __init__(self, dims: Sequence[int]) -> None:
+        super().__init__()
+        self.dims = tuple(dims)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Permute x."""
+        return x.permute(self.dims)

@@ -1,0 +1,76 @@
+"""DualDPT head of the any-view models: depth + confidence and the ray map (spec 4.1)."""
+from typing import List, Sequence, Tuple
+
+import torch
+from torch import nn
+
+from da3_ros.model.dpt_blocks import (add_layer_rn, add_refinenets, add_uv_embedding, fuse,
+                                      make_projects, make_resize_layers, Permute, reassemble,
+                                      upsample)
+
+FRAMES_PER_CHUNK = 8
+
+
+def _aux_output_conv1(features: int) -> nn.Sequential:
+    half = features // 2
+    widths = [features, half, features, half, features, half]
+    return nn.Sequential(*(nn.Conv2d(widths[i], widths[i + 1], 3, padding=1) for i in range(5)))
+
+
+def _aux_output_conv2(features: int, shared_norm: nn.LayerNorm) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(features // 2, 32, 3, padding=1), Permute((0, 2, 3, 1)), shared_norm,
+        Permute((0, 3, 1, 2)), nn.ReLU(), nn.Conv2d(32, 7, 1))
+
+
+class DualDPT(nn.Module):
+    """Tokens of 4 levels -> depth [.., H, W], depth_conf, ray [.., 8h, 8w, 6], ray_conf."""
+
+    def __init__(self, dim_in: int, features: int, out_channels: Sequence[int]) -> None:
+        super().__init__()
+        self.norm = nn.LayerNorm(dim_in, eps=1e-5)
+        self.projects = make_projects(dim_in, out_channels)
+        self.resize_layers = make_resize_layers(out_channels)
+        self.scratch = nn.Module()
+        add_layer_rn(self.scratch, out_channels, features)
+        add_refinenets(self.scratch, features)
+        add_refinenets(self.scratch, features, '_aux')
+        self.scratch.output_conv1 = nn.Conv2d(features, features // 2, 3, padding=1)
+        self.scratch.output_conv2 = nn.Sequential(
+            nn.Conv2d(features // 2, 32, 3, padding=1), nn.ReLU(), nn.Conv2d(32, 2, 1))
+        self.scratch.output_conv1_aux = nn.ModuleList(
+            _aux_output_conv1(features) for _ in range(4))
+        # Upstream shares ONE LayerNorm(32) object between the four aux output stacks.
+        shared_norm = nn.LayerNorm(32, eps=1e-5)
+        self.scratch.output_conv2_aux = nn.ModuleList(
+            _aux_output_conv2(features, shared_norm) for _ in range(4))
+
+    def forward(self, features: List[torch.Tensor], image_hw: Tuple[int, int]
+                ) -> Tuple[torch.Tensor, ...]:
+        """features: 4 x [B, S, N, dim_in]; returns depth, depth_conf, ray, ray_conf."""
+        batch, views = features[0].shape[:2]
+        flat = [f.flatten(0, 1) for f in features]
+        outputs = [self._frames([f[i:i + FRAMES_PER_CHUNK] for f in flat], image_hw)
+                   for i in range(0, flat[0].shape[0], FRAMES_PER_CHUNK)]
+        depth, conf, ray, ray_conf = (torch.cat(parts, dim=0) for parts in zip(*outputs))
+        unflat = (batch, views)
+        return (depth.unflatten(0, unflat), conf.unflatten(0, unflat),
+                ray.unflatten(0, unflat), ray_conf.unflatten(0, unflat))
+
+    def _frames(self, tokens: List[torch.Tensor], image_hw: Tuple[int, int]):
+        grid = (image_hw[0] // 14, image_hw[1] // 14)
+        levels = []
+        for k, level_tokens in enumerate(tokens):
+            x = reassemble(self.norm(level_tokens), grid, self.projects[k],
+                           self.resize_layers[k], image_hw)
+            levels.append(getattr(self.scratch, f'layer{k + 1}_rn')(x))
+        main = self.scratch.output_conv1(fuse(self.scratch, levels))
+        main = add_uv_embedding(upsample(main, image_hw), image_hw)
+        logits = self.scratch.output_conv2(main)
+        depth = torch.exp(logits[:, 0])
+        conf = torch.exp(logits[:, 1]) + 1.0
+        aux = self.scratch.output_conv1_aux[3](fuse(self.scratch, levels, '_aux'))
+        aux = self.scratch.output_conv2_aux[3](add_uv_embedding(aux, image_hw))
+        ray = aux[:, :6].permute(0, 2, 3, 1)
+        ray_conf = torch.exp(aux[:, 6]) + 1.0
+        return depth, conf, ray, ray_conf

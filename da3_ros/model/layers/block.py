@@ -1,0 +1,39 @@
+"""Pre-norm transformer block with LayerScale (backbone blocks and camera-encoder trunk)."""
+from typing import Optional
+
+import torch
+from torch import nn
+
+from da3_ros.model.layers.attention import Attention
+from da3_ros.model.layers.mlp import Mlp, SwiGLUFFN, swiglu_hidden
+
+
+class LayerScale(nn.Module):
+    """Per-channel scale ``gamma * x`` (values come from the checkpoint)."""
+
+    def __init__(self, dim: int, init: float = 1.0) -> None:
+        super().__init__()
+        self.gamma = nn.Parameter(torch.full((dim,), init))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Scale x [..., dim]."""
+        return x * self.gamma
+
+
+class Block(nn.Module):
+    """x += ls1(attn(norm1(x))); x += ls2(ffn(norm2(x)))."""
+
+    def __init__(self, dim: int, num_heads: int, *, ffn: str = 'mlp', qk_norm: bool = False,
+                 ln_eps: float = 1e-6) -> None:
+        super().__init__()
+        self.norm1 = nn.LayerNorm(dim, eps=ln_eps)
+        self.attn = Attention(dim, num_heads, qk_norm=qk_norm)
+        self.ls1 = LayerScale(dim)
+        self.norm2 = nn.LayerNorm(dim, eps=ln_eps)
+        self.mlp = SwiGLUFFN(dim, swiglu_hidden(dim)) if ffn == 'swiglu' else Mlp(dim, 4 * dim)
+        self.ls2 = LayerScale(dim)
+
+    def forward(self, x: torch.Tensor, rope: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Run on x [B, L, C] with optional RoPE tables [2, L, head_dim]."""
+        x = x + self.ls1(self.attn(self.norm1(x), rope))
+        return x + self.ls2(self.mlp(self.norm2(x)))

@@ -1,0 +1,41 @@
+"""Patch embedding and the interpolated absolute position embedding (spec 2.2, 2.3)."""
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+PATCH_SIZE = 14
+PRETRAIN_GRID = 37  # 518 / 14
+POS_INTERP_OFFSET = 0.1
+
+
+class PatchEmbed(nn.Module):
+    """Conv2d(3 -> C, 14, stride 14); [N, 3, H, W] -> [N, H/14 * W/14, C] row-major."""
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.proj = nn.Conv2d(3, dim, kernel_size=PATCH_SIZE, stride=PATCH_SIZE)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Embed images x [N, 3, H, W] (H, W multiples of 14)."""
+        return self.proj(x).flatten(2).transpose(1, 2)
+
+
+def interpolate_pos_embed(pos_embed: torch.Tensor, h: int, w: int, square: bool) -> torch.Tensor:
+    """Resize the stored 37x37 (+cls) embedding [1, 1370, C] to an h x w patch grid.
+
+    Upstream passes ``scale_factor=((h + 0.1) / 37, (w + 0.1) / 37)`` to a bicubic resize rather
+    than a target size; the source coordinates depend on that scale, so we must do the same.
+    The 518 x 518 input (37 x 37 patches, square image) uses the table unchanged.
+    """
+    if h == PRETRAIN_GRID and w == PRETRAIN_GRID and square:
+        return pos_embed
+    cls_pos = pos_embed[:, :1]
+    grid = pos_embed[:, 1:].float().reshape(1, PRETRAIN_GRID, PRETRAIN_GRID, -1)
+    grid = grid.permute(0, 3, 1, 2)
+    scale = ((h + POS_INTERP_OFFSET) / PRETRAIN_GRID, (w + POS_INTERP_OFFSET) / PRETRAIN_GRID)
+    grid = F.interpolate(grid, scale_factor=scale, mode='bicubic', align_corners=False,
+                         antialias=False)
+    if tuple(grid.shape[-2:]) != (h, w):
+        raise RuntimeError(f'pos-embed resize gave {tuple(grid.shape[-2:])}, wanted {(h, w)}')
+    grid = grid.permute(0, 2, 3, 1).reshape(1, h * w, -1)
+    return torch.cat([cls_pos.float(), grid], dim=1).to(pos_embed.dtype)

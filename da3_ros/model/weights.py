@@ -1,0 +1,115 @@
+"""Checkpoint reading and strict loading (safetensors, or torch.load with weights_only).
+
+Sources: a local directory in the Hugging Face layout (``config.json`` with ``model_name`` and
+``model.safetensors``), a single ``.safetensors`` file, or a hub id fetched with
+``huggingface_hub`` (which honours ``HF_HUB_OFFLINE`` and the local cache). Keys pass through
+one ordered list of anchored rename rules, then load strictly: any missing, unexpected or
+mis-shaped key raises ``WeightsError`` naming the file and the first offending keys. The
+Gaussian-splatting head is not built; its keys are skipped by name and reported.
+"""
+from dataclasses import dataclass, field
+import logging
+import re
+from typing import Dict, List, Mapping, Tuple
+
+import torch
+from torch import nn
+
+from da3_ros.errors import WeightsError
+
+LOG = logging.getLogger(__name__)
+CONFIG_NAME = 'config.json'
+SAFETENSORS_NAME = 'model.safetensors'
+LEGACY_BIN_NAME = 'pytorch_model.bin'
+MAX_LISTED_KEYS = 10
+
+# Ordered (pattern, replacement) rules; applied once each, in order, to every key.
+KEY_RULES: Tuple[Tuple[str, str], ...] = (
+    (r'^module\.', 'model.'),
+    (r'^model\.', ''),
+    (r'^all_heads\.camera_cond_head\.', 'cam_enc.'),
+    (r'^all_heads\.camera_head\.', 'cam_dec.'),
+    (r'^all_heads\.head\.', 'head.'),
+    (r'^cam_dec\.fc_rot\.', 'cam_dec.fc_qvec.'),
+    (r'\.output_conv2_additional\.sky_mask\.', '.sky_output_conv2.'),
+    (r'^((?:da3\.)?head\.scratch\.(?:refinenet\d|output_conv[12]))_ray\.', r'\1_aux.'),
+)
+SKIPPED_PREFIXES = re.compile(r'^(da3\.)?(gs_head|gs_adapter)\.')
+_TIED_AUX_NORM = re.compile(r'^(.*head\.scratch\.output_conv2_aux\.)\d(\.2\.(weight|bias))$')
+
+
+@dataclass
+class LoadReport:
+    """What a strict load did: the source, its identity, and keys skipped by rule."""
+
+    source: str
+    size_bytes: int = 0
+    header_sha256: str = ''
+    skipped: List[str] = field(default_factory=list)
+    filled_ties: List[str] = field(default_factory=list)
+
+
+def rename_keys(state_dict: Mapping[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+    """Apply KEY_RULES to every key (checkpoint key -> module path)."""
+    out = {}
+    for key, value in state_dict.items():
+        for pattern, replacement in KEY_RULES:
+            key = re.sub(pattern, replacement, key, count=1)
+        out[key] = value
+    return out
+
+
+def _fill_ties(expected: Mapping[str, torch.Tensor], state: Dict[str, torch.Tensor]
+               ) -> List[str]:
+    """Safetensors stores a shared tensor once: copy the aux LayerNorm to its other names."""
+    filled = []
+    for key in expected:
+        match = _TIED_AUX_NORM.match(key)
+        if key in state or match is None:
+            continue
+        twins = [f'{match.group(1)}{level}{match.group(2)}' for level in range(4)]
+        present = [twin for twin in twins if twin in state]
+        if present:
+            state[key] = state[present[0]]
+            filled.append(key)
+    return filled
+
+
+def _listed(keys: List[str]) -> str:
+    more = f' (+{len(keys) - MAX_LISTED_KEYS} more)' if len(keys) > MAX_LISTED_KEYS else ''
+    return ', '.join(keys[:MAX_LISTED_KEYS]) + more
+
+
+def load_state_dict_strict(model: nn.Module, state_dict: Mapping[str, object],
+                           source: str = '<state_dict>') -> LoadReport:
+    """Load checkpoint-keyed tensors or arrays into ``model`` strictly (assigns, no copy).
+
+    Raises:
+        WeightsError: missing, unexpected or mis-shaped keys, naming ``source`` and the keys.
+    """
+    report = LoadReport(source)
+    state = {k: torch.as_tensor(v) for k, v in rename_keys(state_dict).items()}
+    report.skipped = sorted(k for k in state if SKIPPED_PREFIXES.match(k))
+    for key in report.skipped:
+        del state[key]
+    expected = model.state_dict(keep_vars=True)
+    report.filled_ties = _fill_ties(expected, state)
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    wrong = [f'{k} {tuple(state[k].shape)} != {tuple(v.shape)}' for k, v in expected.items()
+             if k in state and tuple(state[k].shape) != tuple(v.shape)]
+    problems = []
+    if missing:
+        problems.append(f'missing keys: {_listed(missing)}')
+    if unexpected:
+        problems.append(f'unexpected keys: {_listed(unexpected)}')
+    if wrong:
+        problems.append(f'wrong shapes: {_listed(wrong)}')
+    if problems:
+        raise WeightsError(f'{source}: checkpoint does not match the model; ' + '; '.join(problems))
+    dtype = next(iter(expected.values())).dtype
+    state = {k: v.to(dtype) if v.is_floating_point() else v for k, v in state.items()}
+    model.load_state_dict(state, strict=True, assign=True)
+    if report.skipped:
+        LOG.debug('%s: skipped %d Gaussian-splatting keys', source, len(report.skipped))
+    return report

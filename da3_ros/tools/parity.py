@@ -1,0 +1,146 @@
+"""Golden-fixture parity of our DA3 against upstream outputs (shared/parity README).
+
+``python -m da3_ros.tools.parity FIXTURE.npz [...]`` regenerates each fixture's weights with the
+deterministic rule, runs our model in float32 on the CPU, prints one JSON line per fixture with
+the max absolute and max relative error of every output, and exits 1 if any output exceeds the
+README tolerances. ``run(variant, state_dict, inputs)`` is the callable contract of the
+independent checker ``parity_check.py``.
+"""
+import argparse
+import json
+import sys
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+import torch
+
+from da3_ros.model import build_model
+from da3_ros.model.ray_pose import ray_to_pose
+from da3_ros.model.weights import load_state_dict_strict
+from da3_ros.tools.weight_rule import rule_state_dict
+
+TOLERANCE = {'depth': 1e-4, 'depth_conf': 1e-4, 'ray_conf': 1e-4, 'ray': 1e-4,
+             'extrinsics': 1e-4, 'intrinsics': 1e-4, 'sky': 1e-4, 'scale_factor': 1e-4,
+             'raypose_extrinsics': 1e-4, 'raypose_intrinsics': 1e-4, 'is_metric': 0.0}
+NESTED_TOLERANCE = {'depth': 3e-4, 'extrinsics': 3e-4, 'scale_factor': 3e-4}
+ELEMENT_TOLERANCE = {'depth': 2e-4, 'depth_conf': 2e-4, 'ray_conf': 2e-4}
+NESTED_ELEMENT_TOLERANCE = {'depth': 3e-4}
+DEFAULT_TOLERANCE = 1e-4
+
+
+def _tensor(value: Optional[np.ndarray]) -> Optional[torch.Tensor]:
+    return None if value is None else torch.as_tensor(np.asarray(value, dtype=np.float32))
+
+
+def _forward_outputs(model: torch.nn.Module, inputs: dict) -> Dict[str, torch.Tensor]:
+    torch.manual_seed(0)
+    with torch.inference_mode():
+        pred = model(_tensor(inputs['images']), _tensor(inputs.get('extrinsics')),
+                     _tensor(inputs.get('intrinsics')),
+                     export_feat_layers=list(inputs.get('export_feat_layers', [])),
+                     use_ray_pose=bool(inputs.get('use_ray_pose', False)),
+                     ref_view_strategy=inputs.get('ref_view_strategy', 'saddle_balanced'))
+    names = ('depth', 'depth_conf', 'extrinsics', 'intrinsics', 'sky', 'ray', 'ray_conf',
+             'scale_factor')
+    outputs = {n: getattr(pred, n) for n in names if getattr(pred, n) is not None}
+    if pred.is_metric:
+        outputs['is_metric'] = torch.ones(1)
+    outputs.update({f'aux_{k}': v for k, v in pred.aux.items()})
+    return outputs
+
+
+def _ray_pose_outputs(inputs: dict) -> Dict[str, torch.Tensor]:
+    if 'raypose_ray' not in inputs:
+        return {}
+    torch.manual_seed(0)
+    extrinsics, intrinsics = ray_to_pose(_tensor(inputs['raypose_ray']),
+                                         _tensor(inputs['raypose_ray_conf']),
+                                         (int(inputs['H']), int(inputs['W'])))
+    return {'raypose_extrinsics': extrinsics, 'raypose_intrinsics': intrinsics}
+
+
+def run(variant: str, state_dict: Dict[str, np.ndarray], inputs: dict) -> Dict[str, np.ndarray]:
+    """Checker contract: build ``variant``, load ``state_dict`` strictly, run in fp32 on CPU."""
+    with torch.device('meta'):
+        model = build_model(variant)
+    load_state_dict_strict(model, state_dict, source=f'parity weights for {variant}')
+    outputs = _forward_outputs(model.eval(), inputs)
+    outputs.update(_ray_pose_outputs(inputs))
+    return {k: v.detach().float().cpu().numpy() for k, v in outputs.items()}
+
+
+def fixture_inputs(fixture: np.lib.npyio.NpzFile, meta: dict) -> dict:
+    """The inputs dict of the checker contract, read from a fixture."""
+    kwargs = meta['forward_kwargs']
+    inputs = {'images': fixture['in_images'], 'images_uint8': fixture['in_images_uint8'],
+              'extrinsics': fixture['in_extrinsics'] if 'in_extrinsics' in fixture else None,
+              'intrinsics': fixture['in_intrinsics'] if 'in_intrinsics' in fixture else None,
+              'export_feat_layers': list(kwargs['export_feat_layers']),
+              'ref_view_strategy': kwargs['ref_view_strategy'], 'use_ray_pose': False,
+              'H': int(meta['H']), 'W': int(meta['W']), 'S': int(meta['S'])}
+    for name in ('raypose_ray', 'raypose_ray_conf'):
+        if 'in_' + name in fixture:
+            inputs[name] = fixture['in_' + name]
+    return inputs
+
+
+def compare(name: str, got: np.ndarray, ref: np.ndarray, nested: bool) -> dict:
+    """Errors of one output: max_abs, max_rel (= max_abs / max|ref|), elem, tolerance, ok."""
+    key = 'aux' if name.startswith('aux_') else name
+    tol = (NESTED_TOLERANCE if nested else {}).get(key, TOLERANCE.get(key, DEFAULT_TOLERANCE))
+    elem_tol = (NESTED_ELEMENT_TOLERANCE if nested else {}).get(key, ELEMENT_TOLERANCE.get(key))
+    got = got.reshape(ref.shape) if got.size == ref.size else got
+    if got.shape != ref.shape:
+        return {'ok': False, 'error': f'shape {list(got.shape)} != {list(ref.shape)}'}
+    diff = np.abs(got.astype(np.float64) - ref.astype(np.float64))
+    max_abs = float(diff.max()) if diff.size else 0.0
+    scale = float(np.abs(ref).max()) if ref.size else 0.0
+    max_rel = max_abs / scale if scale > 0 else max_abs
+    result = {'max_abs': max_abs, 'max_rel': max_rel, 'tol': tol}
+    ok = bool(np.isfinite(got).all()) and max_rel <= tol
+    if elem_tol is not None:
+        elem = float((diff / np.maximum(np.abs(ref.astype(np.float64)), 1e-30)).max())
+        result.update({'elem': elem, 'elem_tol': elem_tol})
+        ok = ok and elem <= elem_tol
+    result['ok'] = ok
+    return result
+
+
+def check_fixture(path: str) -> dict:
+    """Run one fixture; returns the JSON-ready report."""
+    fixture = np.load(path, allow_pickle=False)
+    meta = json.loads(str(fixture['meta_json']))
+    variant = meta['variant']
+    outputs = run(variant, rule_state_dict(variant, int(meta['base_seed'])),
+                  fixture_inputs(fixture, meta))
+    nested = variant.startswith('da3nested')
+    report = {'fixture': path.rsplit('/', 1)[-1], 'variant': variant, 'outputs': {}}
+    for array_name in fixture.files:
+        if not array_name.startswith('out_'):
+            continue
+        name = array_name[4:]
+        if name not in outputs:
+            report['outputs'][name] = {'ok': False, 'error': 'missing'}
+            continue
+        report['outputs'][name] = compare(name, outputs[name], fixture[array_name], nested)
+    report['pass'] = all(r['ok'] for r in report['outputs'].values())
+    return report
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Command line: one JSON line per fixture; exit status 1 if any fixture fails."""
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('fixtures', nargs='+', help='parity fixture .npz files')
+    args = parser.parse_args(argv)
+    torch.set_grad_enabled(False)
+    failed: List[str] = []
+    for path in args.fixtures:
+        report = check_fixture(path)
+        print(json.dumps(report), flush=True)
+        if not report['pass']:
+            failed.append(path)
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
