@@ -1,0 +1,70 @@
+"""Packaging of da3_ros: an ament_python package for colcon and a plain pip package alike."""
+
+from glob import glob
+import os
+
+from setuptools import find_packages
+from setuptools import setup
+
+PACKAGE = 'da3_ros'
+
+# Pinned ROS 2 Jazzy wheels for pip users (ros2-on-pypi.md): the ros-jazzy-* meta packages pin every
+# ros-* dependency with ==, so this never resolves to Kilted. ROS installs from apt use rosdep instead.
+ROS_JAZZY_WHEELS = [
+    'ros-jazzy-rclpy[fastrtps]==7.1.6',
+    'ros-jazzy-sensor-msgs==5.3.6',
+    'ros-jazzy-geometry-msgs==5.3.6',
+    'ros-jazzy-std-msgs==5.3.6',
+    'ros-jazzy-diagnostic-msgs==5.3.6',
+]
+
+LINT = [
+    'flake8',
+    'flake8-blind-except',
+    'flake8-builtins',
+    'flake8-comprehensions',
+    'flake8-docstrings',
+    'flake8-import-order',
+    'flake8-quotes',
+]
+
+setup(
+    name=PACKAGE,
+    version='0.1.0',
+    description='Depth Anything 3 depth, point clouds and poses for ROS 2 multi-camera rigs',
+    license='Apache-2.0',
+    maintainer='da3_ros developers',
+    maintainer_email='dev@example.com',
+    python_requires='>=3.10',
+    packages=find_packages(include=[PACKAGE, PACKAGE + '.*']),
+    data_files=[
+        ('share/ament_index/resource_index/packages', ['resource/' + PACKAGE]),
+        (os.path.join('share', PACKAGE), ['package.xml']),
+        (os.path.join('share', PACKAGE, 'launch'), sorted(glob('launch/*.py'))),
+        (os.path.join('share', PACKAGE, 'config'), sorted(glob('config/*.yaml') + glob('config/*.xml'))),
+    ],
+    install_requires=[
+        'setuptools',
+        'numpy',
+        'torch',
+        'safetensors',
+        'huggingface_hub',
+        'pyyaml',
+        'pillow',
+    ],
+    extras_require={
+        'ros': ROS_JAZZY_WHEELS,
+        'test': ['pytest', 'pytest-timeout'] + LINT,
+        'bag': ['rosbags', 'mcap', 'mcap-ros2-support'],
+    },
+    tests_require=['pytest'],
+    zip_safe=False,
+    entry_points={
+        'console_scripts': [
+            'da3_node = da3_ros.ros.node:main',
+            'da3_bag = da3_ros.tools.bag:main',
+            'da3_parity = da3_ros.tools.parity:main',
+            'da3_bench = da3_ros.tools.bench:main',
+        ],
+    },
+)
