@@ -1,0 +1,230 @@
+"""N-way approximate-time synchroniser with a timeout for dead inputs (pure Python, no rclpy).
+
+Why it exists: ``message_filters`` is not installable on the pip-only ROS 2 runtime
+(``docs/ros2-on-pypi.md`` section 11), and the offline bag tool must synchronise without a ROS
+graph. The matching mirrors the policy documented for ``message_filters``' ApproximateTime
+(ROS wiki "message_filters/ApproximateTime"), with ``slop`` as the maximum set spread
+(``ApproximateTimeSynchronizer(fs, queue_size, slop)``; ``max_interval_duration`` in C++):
+
+- one queue of at most ``queue_size`` messages per input; the oldest is dropped on overflow;
+- a set holds one message per input; each message is used at most once; sets do not cross, so
+  messages older than a published set's message on the same input are dropped;
+- the *pivot* is the latest of the queue heads: every candidate set contains the pivot and is
+  formed by repeatedly advancing the earliest message; the set of minimal spread is published as
+  soon as no later message can give a smaller one (otherwise it waits for more messages);
+- a head that cannot be within ``slop`` of any message of another input is dropped;
+- ``min_period_ns`` is the documented "inter message lower bound": when an input's messages are
+  known to be at least that far apart, a set can be published without waiting for that input's
+  next message (with 0, the default, the policy waits for it, as message_filters does);
+- the output depends only on the stamps, not on arrival order across inputs.
+
+Extensions (not in message_filters):
+
+- ``timeout_ns``: when the oldest waiting message is older than ``timeout_ns`` (in message time,
+  or by the injected ``clock``), a *partial* set is emitted with the inputs whose heads lie
+  within ``slop`` of it; the others are marked missing, so a dead camera does not stop output;
+- drops are counted per ``(input, reason)``; a stamp that jumps back by more than
+  ``reset_jump_ns`` on an input, or a clock that runs backwards, resets all queues.
+
+Time is integer nanoseconds throughout.
+"""
+import collections
+from dataclasses import dataclass
+import logging
+from typing import Any, Callable, Sequence
+
+from da3_ros.errors import ConfigError, SyncError
+
+_LOG = logging.getLogger(__name__)
+
+Queue = list[tuple[int, Any]]
+
+
+@dataclass(frozen=True)
+class SyncedSet:
+    """One set: per input (in constructor order) a stamp and message, or None when missing."""
+
+    inputs: tuple[str, ...]
+    stamps_ns: tuple[int | None, ...]
+    messages: tuple[Any, ...]
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """Names of the inputs without a message in this set."""
+        return tuple(n for n, s in zip(self.inputs, self.stamps_ns) if s is None)
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.missing)
+
+    @property
+    def stamp_ns(self) -> int:
+        """Newest stamp in the set (the time by which every member existed)."""
+        return max(s for s in self.stamps_ns if s is not None)
+
+    @property
+    def spread_ns(self) -> int:
+        present = [s for s in self.stamps_ns if s is not None]
+        return max(present) - min(present)
+
+
+class ApproximateTimeSync:
+    """Match messages of several inputs by stamp (see the module docstring for the policy).
+
+    Args:
+        inputs: input names, e.g. camera names; sets list them in this order.
+        slop_ns: maximum spread of a set.
+        queue_size: per-input queue bound.
+        timeout_ns: emit partial sets for messages waiting longer than this; None = never.
+        clock: returns "now" in ns; default is message time (newest stamp seen).
+        reset_jump_ns: a stamp this far behind its input's newest stamp resets everything.
+        min_period_ns: lower bound on the stamp gap between two messages of one input.
+    """
+
+    def __init__(self, inputs: Sequence[str], *, slop_ns: int, queue_size: int = 10,
+                 timeout_ns: int | None = None, clock: Callable[[], int] | None = None,
+                 reset_jump_ns: int = 1_000_000_000, min_period_ns: int = 0) -> None:
+        if not inputs or len(set(inputs)) != len(inputs):
+            raise ConfigError(f'inputs must be non-empty and unique, got {list(inputs)}')
+        if (slop_ns < 0 or queue_size < 1 or min_period_ns < 0
+                or (timeout_ns is not None and timeout_ns < 0)):
+            raise ConfigError(f'invalid sync options: slop_ns={slop_ns}, queue_size={queue_size}'
+                              f', timeout_ns={timeout_ns}, min_period_ns={min_period_ns}')
+        self.inputs = tuple(inputs)
+        self._index = {name: i for i, name in enumerate(self.inputs)}
+        self._slop, self._queue_size, self._timeout = slop_ns, queue_size, timeout_ns
+        self._clock, self._reset_jump = clock, reset_jump_ns
+        self._min_period = min_period_ns
+        self.drops: collections.Counter = collections.Counter()
+        self.resets = 0
+        self.reset(count=False)
+
+    def reset(self, *, count: bool = True) -> None:
+        """Drop every queued message (counted as ``clock_reset``) and forget the time."""
+        for i, queue in enumerate(getattr(self, '_queues', [])):
+            if count and queue:
+                self.drops[(self.inputs[i], 'clock_reset')] += len(queue)
+        self.resets += int(count)
+        self._queues: list[Queue] = [[] for _ in self.inputs]
+        self._consumed: list[int | None] = [None] * len(self.inputs)
+        self._newest: list[int | None] = [None] * len(self.inputs)
+        self._now: int | None = None
+
+    def add(self, name: str, stamp_ns: int, msg: Any) -> list[SyncedSet]:
+        """Queue one message; return the sets that became ready (possibly none)."""
+        if name not in self._index:
+            raise SyncError(f'unknown sync input {name!r}; known: {list(self.inputs)}')
+        i, stamp_ns = self._index[name], int(stamp_ns)
+        self._check_clock()
+        newest = self._newest[i]
+        if newest is not None and stamp_ns < newest - self._reset_jump:
+            _LOG.debug('stamp of %s jumped back %d -> %d ns: reset', name, newest, stamp_ns)
+            self.reset()
+        if not self._admit(i, stamp_ns, msg):
+            return []
+        self._now = stamp_ns if self._now is None else max(self._now, stamp_ns)
+        return self._drain()
+
+    def poll(self) -> list[SyncedSet]:
+        """Emit timed-out partial sets without a new message (call from a timer)."""
+        self._check_clock()
+        return self._drain()
+
+    def _check_clock(self) -> None:
+        if self._clock is None:
+            return
+        now = int(self._clock())
+        if self._now is not None and now < self._now:
+            _LOG.debug('clock ran backwards %d -> %d ns: reset', self._now, now)
+            self.reset()
+        self._now = now
+
+    def _admit(self, i: int, stamp_ns: int, msg: Any) -> bool:
+        queue, consumed = self._queues[i], self._consumed[i]
+        if consumed is not None and stamp_ns <= consumed:
+            self.drops[(self.inputs[i], 'late')] += 1
+            return False
+        if any(s == stamp_ns for s, _ in queue):
+            self.drops[(self.inputs[i], 'duplicate')] += 1
+            return False
+        queue.append((stamp_ns, msg))
+        queue.sort(key=lambda item: item[0])
+        newest = self._newest[i]
+        self._newest[i] = stamp_ns if newest is None else max(newest, stamp_ns)
+        if len(queue) > self._queue_size:
+            self._drop_head(i, 'queue_overflow')
+        return True
+
+    def _drop_head(self, i: int, reason: str) -> None:
+        stamp_ns, _ = self._queues[i].pop(0)
+        self._consumed[i] = stamp_ns
+        self.drops[(self.inputs[i], reason)] += 1
+
+    def _drain(self) -> list[SyncedSet]:
+        out = []
+        while (chosen := self._find_full()) is not None:
+            out.append(self._emit(chosen))
+        while (chosen := self._find_timed_out()) is not None:
+            out.append(self._emit(chosen))
+            while (full := self._find_full()) is not None:
+                out.append(self._emit(full))
+        return out
+
+    def _drop_unmatchable_heads(self) -> bool:
+        """Drop heads that cannot be within slop of any set; False when a queue runs empty."""
+        while all(self._queues):
+            heads = [q[0][0] for q in self._queues]
+            earliest = min(range(len(heads)), key=heads.__getitem__)
+            if max(heads) - heads[earliest] <= self._slop:
+                return True
+            self._drop_head(earliest, 'no_match_within_slop')
+        return False
+
+    def _find_full(self) -> list[int] | None:
+        """Queue indices of the next full set, or None while it is not decided yet."""
+        if not self._drop_unmatchable_heads():
+            return None
+        queues = self._queues
+        idx = [0] * len(queues)
+        stamps = [q[0][0] for q in queues]
+        pivot = max(range(len(stamps)), key=stamps.__getitem__)
+        pivot_ns = stamps[pivot]
+        best, best_spread = list(idx), max(stamps) - min(stamps)
+        while True:
+            earliest = min(range(len(stamps)), key=lambda k: (stamps[k], k != pivot))
+            if earliest == pivot or max(stamps) - pivot_ns >= best_spread:
+                return best
+            if idx[earliest] + 1 >= len(queues[earliest]):
+                # Any later set moves this input on, to a stamp >= now + the minimum period.
+                next_ns = stamps[earliest] + self._min_period
+                return best if max(next_ns, *stamps) - pivot_ns >= best_spread else None
+            idx[earliest] += 1
+            stamps[earliest] = queues[earliest][idx[earliest]][0]
+            if max(stamps) - min(stamps) < best_spread:
+                best, best_spread = list(idx), max(stamps) - min(stamps)
+
+    def _find_timed_out(self) -> list[int | None] | None:
+        """A partial set around the oldest waiting message once it is older than the timeout."""
+        if self._timeout is None or self._now is None:
+            return None
+        heads = [q[0][0] if q else None for q in self._queues]
+        present = [s for s in heads if s is not None]
+        if not present or self._now - min(present) <= self._timeout:
+            return None
+        oldest = min(present)
+        return [0 if s is not None and s - oldest <= self._slop else None for s in heads]
+
+    def _emit(self, chosen: Sequence[int | None]) -> SyncedSet:
+        stamps, messages = [], []
+        for i, index in enumerate(chosen):
+            if index is None:
+                stamps.append(None)
+                messages.append(None)
+                continue
+            for _ in range(index):
+                self._drop_head(i, 'unmatched')
+            stamp_ns, msg = self._queues[i].pop(0)
+            self._consumed[i] = stamp_ns
+            stamps.append(stamp_ns)
+            messages.append(msg)
+        return SyncedSet(self.inputs, tuple(stamps), tuple(messages))
