@@ -8,8 +8,8 @@ from setuptools import setup
 
 PACKAGE = 'da3_ros'
 
-# Pinned ROS 2 Jazzy wheels for pip users (ros2-on-pypi.md): the ros-jazzy-* meta packages pin every
-# ros-* dependency with ==, so this never resolves to Kilted. ROS installs from apt use rosdep instead.
+# Pinned ROS 2 Jazzy wheels for pip users (ros2-on-pypi.md): the ros-jazzy-* meta packages pin
+# every ros-* dependency with ==, so this never resolves to Kilted. apt ROS installs use rosdep.
 ROS_JAZZY_WHEELS = [
     'ros-jazzy-rclpy[fastrtps]==7.1.6',
     'ros-jazzy-sensor-msgs==5.3.6',
@@ -41,7 +41,8 @@ setup(
         ('share/ament_index/resource_index/packages', ['resource/' + PACKAGE]),
         (os.path.join('share', PACKAGE), ['package.xml']),
         (os.path.join('share', PACKAGE, 'launch'), sorted(glob('launch/*.py'))),
-        (os.path.join('share', PACKAGE, 'config'), sorted(glob('config/*.yaml') + glob('config/*.xml'))),
+        (os.path.join('share', PACKAGE, 'config'),
+         sorted(glob('config/*.yaml') + glob('config/*.xml'))),
     ],
     install_requires=[
         'setuptools',
