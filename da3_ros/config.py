@@ -32,8 +32,8 @@ class ModelConfig:
 
     Attributes:
         variant: one of ``VARIANTS``.
-        weights: checkpoint source (directory, ``.safetensors`` file or hub id); ``'rule'`` loads
-            the deterministic parity weights, ``'random'`` keeps the initialisation.
+        weights: checkpoint source (directory, ``.safetensors`` file or hub id); ``'random'``
+            keeps the initialisation (tests and benchmarks; tools may load the parity rule).
         device: torch device string, e.g. ``'cuda'``, ``'cuda:1'``, ``'cpu'``.
         dtype: autocast dtype of the backbone (``'fp32'`` disables autocast); heads stay fp32.
         use_ray_pose: decode poses from the ray head instead of the camera decoder.
@@ -44,7 +44,7 @@ class ModelConfig:
     """
 
     variant: str = 'da3-large'
-    weights: str = 'rule'
+    weights: str = 'depth-anything/DA3-LARGE'
     device: str = 'cuda'
     dtype: str = 'bf16'
     use_ray_pose: bool = False
@@ -185,7 +185,7 @@ def validate_model(cfg: ModelConfig) -> None:
     _choice('model.resize_method', cfg.resize_method, RESIZE_METHODS)
     _check('model.process_res', cfg.process_res, cfg.process_res >= 14, '>= 14')
     _check('model.device', cfg.device, bool(cfg.device), 'a torch device string')
-    _check('model.weights', cfg.weights, bool(cfg.weights), "a path, hub id, 'rule' or 'random'")
+    _check('model.weights', cfg.weights, bool(cfg.weights), "a path, hub id or 'random'")
 
 
 def validate_window(cfg: WindowConfig) -> None:

@@ -135,3 +135,29 @@ def robust_umeyama(src: np.ndarray, dst: np.ndarray, weights: Optional[np.ndarra
         w = prior * np.minimum(1.0, huber_delta / np.maximum(res, 1e-300))
         fit = umeyama(src, dst, w, **kwargs)
     return fit, w
+
+
+def shared_scale(src_groups, dst_groups) -> Tuple[float, float]:
+    """Least-squares scale shared by several similarity fits, each with its own R and t.
+
+    Each group k (e.g. the cameras of one timestep: predicted centres -> rig centres) is fitted
+    as ``dst ~= s R_k src + t_k``; the optimal common ``s`` is
+    ``sum_k tr(D_k S_k) / sum_k sum_i |src_i - mean_k|^2`` (Umeyama per group, pooled).
+
+    Args:
+        src_groups: sequence of [N_k, 3] arrays (N_k >= 2).
+        dst_groups: matching sequence of [N_k, 3] arrays.
+
+    Returns:
+        (scale, pooled source spread sum_k sum_i |src_i - mean_k|^2); (nan, 0) if no spread.
+    """
+    num, den = 0.0, 0.0
+    for src, dst in zip(src_groups, dst_groups):
+        src_c = src - src.mean(0)
+        dst_c = dst - dst.mean(0)
+        u, sing, vt = np.linalg.svd(dst_c.T @ src_c)
+        fix = np.ones(3)
+        fix[2] = np.sign(np.linalg.det(u) * np.linalg.det(vt)) or 1.0
+        num += float((sing * fix).sum())
+        den += float((src_c ** 2).sum())
+    return (num / den, den) if den > 1e-300 else (float('nan'), 0.0)

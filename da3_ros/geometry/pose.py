@@ -148,3 +148,10 @@ def optical_to_ros(pose_x_optical: np.ndarray) -> np.ndarray:
 def ros_to_optical(pose_x_body: np.ndarray) -> np.ndarray:
     """Inverse of :func:`optical_to_ros`."""
     return pose_x_body @ make_pose(R_ROS_OPTICAL, np.zeros(3))
+
+
+def mean_pose(poses: np.ndarray) -> np.ndarray:
+    """Chordal mean of rigid poses [N, 4, 4]: SVD-projected mean rotation, mean translation."""
+    u, _, vt = np.linalg.svd(poses[:, :3, :3].sum(0))
+    fix = np.diag([1.0, 1.0, np.sign(np.linalg.det(u @ vt)) or 1.0])
+    return make_pose(u @ fix @ vt, poses[:, :3, 3].mean(0))

@@ -1,0 +1,142 @@
+"""Device-side post-processing: depth back to camera resolution, clouds, one copy to host.
+
+Depth is mapped from the processed image to output resolution by the inverse of the
+pre-processing transform (cached sampling grids); invalid pixels (outside the processed image,
+non-finite, out of range, low confidence, sky) are NaN in the organized clouds and absent from
+the fused cloud. The fused cloud is built at processed resolution in the base frame.
+"""
+from typing import Dict, List, Sequence, Tuple
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from da3_ros.config import OutputConfig
+from da3_ros.engine.preprocess import ImageTransform
+from da3_ros.geometry import camera as cam_lib
+
+
+def sample_pixels(height: int, width: int, count: int) -> torch.Tensor:
+    """Flat indices [<= count] of a regular grid of pixels (same for every window)."""
+    rows = max(1, int(round(np.sqrt(count * height / width))))
+    cols = max(1, count // rows)
+    v = ((np.arange(rows) + 0.5) * height / rows).astype(np.int64)
+    u = ((np.arange(cols) + 0.5) * width / cols).astype(np.int64)
+    return torch.from_numpy((v[:, None] * width + u[None]).reshape(-1))
+
+
+def view_points(depth: torch.Tensor, k_proc: torch.Tensor,
+                index: torch.Tensor) -> torch.Tensor:
+    """Camera-frame points [S, P, 3] at flat pixel ``index`` of depths [S, h, w]."""
+    width = depth.shape[-1]
+    u = (index % width).to(depth)
+    v = torch.div(index, width, rounding_mode='floor').to(depth)
+    pix = torch.stack([u, v, torch.ones_like(u)], -1)
+    rays = pix @ torch.linalg.inv(k_proc.to(depth)).transpose(1, 2)
+    return rays * depth.reshape(depth.shape[0], -1)[:, index, None]
+
+
+def to_host(tensors: Sequence[torch.Tensor]) -> List[np.ndarray]:
+    """Copy tensors to numpy with one device-to-host transfer (float32 / bool preserved)."""
+    if not tensors:
+        return []
+    flat = torch.cat([t.reshape(-1).float() for t in tensors]).cpu().numpy()
+    out, start = [], 0
+    for t in tensors:
+        chunk = flat[start:start + t.numel()].reshape(tuple(t.shape))
+        out.append(chunk > 0.5 if t.dtype == torch.bool else chunk)
+        start += t.numel()
+    return out
+
+
+class Postprocessor:
+    """Maps processed-resolution outputs back and builds clouds.
+
+    Args:
+        cfg: output configuration.
+        device: torch device of the predictions.
+    """
+
+    def __init__(self, cfg: OutputConfig, device: torch.device) -> None:
+        self.cfg = cfg
+        self.device = torch.device(device)
+        self._grids: Dict[ImageTransform, torch.Tensor] = {}
+
+    def valid_mask(self, depth: torch.Tensor, conf: torch.Tensor,
+                   sky: torch.Tensor) -> torch.Tensor:
+        """Pixels kept by range, confidence and sky filters (same shape as ``depth``)."""
+        return (torch.isfinite(depth) & (depth >= self.cfg.min_depth)
+                & (depth <= self.cfg.max_depth) & (conf >= self.cfg.min_confidence) & ~sky)
+
+    def _grid(self, tf: ImageTransform) -> torch.Tensor:
+        if tf not in self._grids:
+            if len(self._grids) > 64:
+                self._grids.clear()
+            height, width = tf.src_hw
+            u = (torch.arange(width, dtype=torch.float64) + 0.5) * tf.scale[0] - tf.crop[0]
+            v = (torch.arange(height, dtype=torch.float64) + 0.5) * tf.scale[1] - tf.crop[1]
+            gx = u / tf.out_hw[1] * 2.0 - 1.0
+            gy = v / tf.out_hw[0] * 2.0 - 1.0
+            grid = torch.stack(torch.meshgrid(gy, gx, indexing='ij')[::-1], -1)
+            self._grids[tf] = grid[None].float().to(self.device)
+        return self._grids[tf]
+
+    def to_output(self, maps: torch.Tensor, tf: ImageTransform) -> torch.Tensor:
+        """Resample processed maps [C, h, w] to output resolution (NaN outside the image)."""
+        if self.cfg.resolution == 'processed':
+            return maps
+        grid = self._grid(tf)
+        out = F.grid_sample(maps[None].float(), grid, mode=self.cfg.upsample,
+                            padding_mode='zeros', align_corners=False)[0]
+        inside = (grid[0].abs() <= 1.0).all(-1)
+        return torch.where(inside, out, torch.full_like(out, float('nan')))
+
+    def output_k(self, k_proc: np.ndarray, tf: ImageTransform) -> np.ndarray:
+        """Intrinsics [3, 3] at output resolution."""
+        return k_proc if self.cfg.resolution == 'processed' else tf.inverse_intrinsics(k_proc)
+
+    def camera_maps(self, depth: torch.Tensor, conf: torch.Tensor, sky: torch.Tensor,
+                    tf: ImageTransform, k_out: np.ndarray) -> Tuple[torch.Tensor, ...]:
+        """(depth, conf, sky, cloud or empty) at output resolution for one camera.
+
+        Args:
+            depth: [h, w] scaled depth; conf: [h, w]; sky: [h, w] bool (processed).
+            tf: pre-processing transform of the camera.
+            k_out: output intrinsics [3, 3].
+        """
+        maps = self.to_output(torch.stack([depth, conf, sky.float()]), tf)
+        d_out, c_out, s_out = maps[0], maps[1], maps[2] > 0.5
+        if not self.cfg.organized_clouds:
+            return d_out, c_out, s_out, d_out.new_zeros(0)
+        valid = self.valid_mask(d_out, c_out, s_out)
+        k = torch.as_tensor(k_out, dtype=torch.float32, device=self.device)
+        cloud = cam_lib.unproject_depth(torch.where(valid, d_out, float('nan')), k)
+        return d_out, c_out, s_out, cloud
+
+    def fused_cloud(self, depth: torch.Tensor, conf: torch.Tensor, sky: torch.Tensor,
+                    k_proc: torch.Tensor, t_base_cam: torch.Tensor) -> torch.Tensor:
+        """Filtered points [M, 3] in the base frame from processed maps [V, h, w].
+
+        Args:
+            depth: [V, h, w]; conf: [V, h, w]; sky: [V, h, w] bool.
+            k_proc: [V, 3, 3] processed intrinsics.
+            t_base_cam: [V, 4, 4] camera-to-base poses.
+        """
+        points = cam_lib.unproject_depth(depth, k_proc.to(depth))
+        points = cam_lib.transform_points_torch(t_base_cam.to(depth), points)
+        points = points[self.valid_mask(depth, conf, sky)]
+        return voxel_downsample(points, self.cfg.voxel_size)
+
+
+def voxel_downsample(points: torch.Tensor, voxel: float) -> torch.Tensor:
+    """Mean point per occupied voxel [M', 3]; unchanged when ``voxel`` <= 0."""
+    if voxel <= 0 or points.shape[0] == 0:
+        return points
+    cells = torch.floor(points / voxel).to(torch.int64)
+    _, inverse = torch.unique(cells, dim=0, return_inverse=True)
+    count = int(inverse.max()) + 1
+    sums = torch.zeros(count, 3, dtype=points.dtype, device=points.device)
+    sums.index_add_(0, inverse, points)
+    hits = torch.zeros(count, dtype=points.dtype, device=points.device)
+    hits.index_add_(0, inverse, torch.ones_like(points[:, 0]))
+    return sums / hits[:, None]

@@ -1,0 +1,188 @@
+"""Chain window predictions into one world frame and recover metric scale.
+
+Every window is predicted in its own gauge (frame and scale). ``Stitcher.align`` returns the
+similarity taking that gauge to the running world frame:
+1. metric scale, when a source exists: known camera poses (odometry composed with rig
+   extrinsics), else a shared-scale Sim(3) fit of each timestep's predicted camera centres to
+   the rig's known centres, else the model's own metric output;
+2. the frame: robust confidence-weighted Sim(3) (SE(3) once the scale is fixed) on the views
+   the window shares with the previous one: camera centres, camera axes and depth points
+   sampled at the same pixels in both windows.
+"""
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from da3_ros.config import WindowConfig
+from da3_ros.engine.types import ViewKey
+from da3_ros.geometry import align
+from da3_ros.geometry import pose as pose_lib
+
+
+@dataclass
+class WindowGeometry:
+    """Host-side geometry of one predicted window (S views, P sampled points per view).
+
+    Attributes:
+        keys: (stamp, camera name) per view.
+        t_gauge_cam: [S, 4, 4] predicted camera-to-gauge poses.
+        points: [S, P, 3] gauge-frame points at fixed sample pixels.
+        weights: [S, P] point weights (confidence; 0 where invalid).
+        t_base_cam: per view the rig extrinsic [4, 4] or None.
+        t_world_cam_known: per view the known metric pose [4, 4] (odometry), or None.
+        model_metric: the model's depth is already metric.
+    """
+
+    keys: Sequence[ViewKey]
+    t_gauge_cam: np.ndarray
+    points: np.ndarray
+    weights: np.ndarray
+    t_base_cam: Sequence[Optional[np.ndarray]]
+    t_world_cam_known: Sequence[Optional[np.ndarray]]
+    model_metric: bool = False
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """Gauge-to-world similarity of a window and where its scale came from."""
+
+    sim: align.Sim3
+    is_metric: bool
+    scale_source: str
+    world_is_odom: bool
+    reset: bool
+
+
+def rig_scale(geo: WindowGeometry) -> Optional[float]:
+    """Gauge-to-metric scale from timesteps with >= 2 cameras of known rig extrinsics."""
+    groups: Dict[float, List[int]] = {}
+    for i, (key, ext) in enumerate(zip(geo.keys, geo.t_base_cam)):
+        if ext is not None:
+            groups.setdefault(key[0], []).append(i)
+    idx = [g for g in groups.values() if len(g) >= 2]
+    if not idx:
+        return None
+    src = [geo.t_gauge_cam[g, :3, 3] for g in idx]
+    dst = [np.stack([geo.t_base_cam[i][:3, 3] for i in g]) for g in idx]
+    scale, spread = align.shared_scale(src, dst)
+    return scale if spread > 0 and np.isfinite(scale) and scale > 0 else None
+
+
+def _axis_points(poses: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """Centres and unit-axis tips [S * 4, 3] of poses [S, 4, 4] (axes scaled by ``length``)."""
+    tips = poses[:, None, :3, 3] + np.swapaxes(poses[:, :3, :3], 1, 2) * length
+    return np.concatenate([poses[:, None, :3, 3], tips], axis=1).reshape(-1, 3)
+
+
+class Stitcher:
+    """Keeps the previous window's views in world coordinates and aligns new windows to them.
+
+    Args:
+        cfg: window configuration (scale source, gain, robust-fit parameters).
+    """
+
+    def __init__(self, cfg: WindowConfig) -> None:
+        self.cfg = cfg
+        self.history: Dict[ViewKey, Tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self.world_is_odom = False
+
+    def reset(self) -> None:
+        """Forget the world frame; the next window starts a new one."""
+        self.history = {}
+        self.world_is_odom = False
+
+    def align(self, geo: WindowGeometry) -> Alignment:
+        """Gauge-to-world similarity of ``geo``; updates the history."""
+        known = [p is not None for p in geo.t_world_cam_known]
+        reset = False
+        if all(known) and self.cfg.scale_source == 'auto':
+            reset = bool(self.history) and not self.world_is_odom
+            out = self._to_known(geo, reset)
+        else:
+            out = self._chain(geo)
+        self._remember(geo, out.sim)
+        return out
+
+    def _to_known(self, geo: WindowGeometry, reset: bool) -> Alignment:
+        dst = np.stack(geo.t_world_cam_known)
+        sim = self._fit(geo.t_gauge_cam, dst, None, None, None, None)
+        self.world_is_odom = True
+        return Alignment(sim, True, 'odometry', True, reset)
+
+    def _absolute_scale(self, geo: WindowGeometry) -> Tuple[Optional[float], str]:
+        if self.cfg.scale_source == 'none':
+            return None, 'none'
+        scale = rig_scale(geo)
+        if scale is not None:
+            return scale, 'rig'
+        if geo.model_metric and self.cfg.scale_source == 'auto':
+            return 1.0, 'model'
+        return None, 'none'
+
+    def _shared(self, geo: WindowGeometry) -> List[int]:
+        return [i for i, key in enumerate(geo.keys) if key in self.history]
+
+    def _chain(self, geo: WindowGeometry) -> Alignment:
+        abs_scale, source = self._absolute_scale(geo)
+        shared = self._shared(geo)
+        if not shared:
+            return self._start(geo, abs_scale, source)
+        src_pose = geo.t_gauge_cam[shared]
+        dst_pose = np.stack([self.history[geo.keys[i]][0] for i in shared])
+        src_pts = geo.points[shared]
+        dst_pts = np.stack([self.history[geo.keys[i]][1] for i in shared])
+        wts = np.sqrt(geo.weights[shared] * np.stack([self.history[geo.keys[i]][2]
+                                                      for i in shared]))
+        scale = abs_scale
+        if abs_scale is not None and self.cfg.scale_gain < 1.0:
+            chained = self._fit(src_pose, dst_pose, src_pts, dst_pts, wts, None).scale
+            gain = self.cfg.scale_gain
+            scale = float(np.exp(gain * np.log(abs_scale) + (1 - gain) * np.log(chained)))
+        sim = self._fit(src_pose, dst_pose, src_pts, dst_pts, wts, scale)
+        return Alignment(sim, abs_scale is not None, source, self.world_is_odom, False)
+
+    def _start(self, geo: WindowGeometry, abs_scale: Optional[float],
+               source: str) -> Alignment:
+        """New world: the first view's camera sits at its rig extrinsic (or the origin)."""
+        scale = 1.0 if abs_scale is None else abs_scale
+        target = geo.t_base_cam[0] if geo.t_base_cam[0] is not None else np.eye(4)
+        rot = target[:3, :3] @ geo.t_gauge_cam[0, :3, :3].T
+        trans = target[:3, 3] - scale * rot @ geo.t_gauge_cam[0, :3, 3]
+        self.world_is_odom = False
+        return Alignment(align.Sim3(scale, rot, trans), abs_scale is not None, source, False,
+                         True)
+
+    def _fit(self, src_pose, dst_pose, src_pts, dst_pts, wts, scale) -> align.Sim3:
+        """Robust fit of poses (+ points); free scale when ``scale`` is None."""
+        n_views = len(src_pose)
+        if scale is None and src_pts is None:
+            scale = align.umeyama(src_pose[:, :3, 3], dst_pose[:, :3, 3]).scale
+            scale = scale if n_views >= 2 and scale > 0 else 1.0
+        if scale is None:
+            src = src_pose[:, :3, 3]
+            dst = dst_pose[:, :3, 3]
+            pose_w = np.ones(n_views)
+        else:
+            length = np.ones((n_views, 1, 1))
+            src = _axis_points(src_pose, length / scale)
+            dst = _axis_points(dst_pose, length)
+            pose_w = np.ones(len(src))
+        pose_w = pose_w / pose_w.sum() * self.cfg.align_pose_weight
+        if src_pts is not None and wts is not None and wts.sum() > 0:
+            pts_w = wts.reshape(-1) / wts.sum() * (1.0 - self.cfg.align_pose_weight)
+            src = np.concatenate([src, src_pts.reshape(-1, 3)])
+            dst = np.concatenate([dst, dst_pts.reshape(-1, 3)])
+            pose_w = np.concatenate([pose_w, pts_w])
+        reach = np.median(np.linalg.norm(dst - dst_pose[:, :3, 3].mean(0), axis=1))
+        fit, _ = align.robust_umeyama(src, dst, pose_w, with_scale=scale is None,
+                                      fixed_scale=scale,
+                                      huber_delta=self.cfg.huber_delta * max(reach, 1e-9),
+                                      iterations=self.cfg.align_iterations)
+        return fit
+
+    def _remember(self, geo: WindowGeometry, sim: align.Sim3) -> None:
+        poses = sim.apply_pose(geo.t_gauge_cam)
+        points = sim.apply(geo.points)
+        self.history = {key: (poses[i], points[i], geo.weights[i])
+                        for i, key in enumerate(geo.keys)}

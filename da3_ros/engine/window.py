@@ -1,0 +1,125 @@
+"""Sliding multi-camera window: a preallocated device ring of T timesteps x N cameras.
+
+Memory is fixed after the first push: images live in one [T, N, 3, h, w] device tensor and
+per-view metadata in small fixed arrays, so a run of any length allocates nothing new (a new
+processed size or camera set reallocates once).
+"""
+from dataclasses import dataclass
+from typing import List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+
+from da3_ros.engine.preprocess import ImageTransform
+from da3_ros.errors import SyncError
+
+
+@dataclass(frozen=True)
+class View:
+    """One view of a window: ring slot, camera index, stamp and camera name."""
+
+    slot: int
+    cam: int
+    stamp: float
+    name: str
+
+
+@dataclass
+class ViewMeta:
+    """Host-side metadata of one buffered view (all frames as in engine.types)."""
+
+    frame_id: str
+    transform: ImageTransform
+    k_proc: Optional[np.ndarray]
+    t_base_cam: Optional[np.ndarray]
+
+
+class WindowBuffer:
+    """Ring buffer of the last ``length`` admitted timesteps.
+
+    Args:
+        length: timesteps T kept.
+        max_views: cap on views returned by :meth:`views`.
+        names: camera names in rig order (fixes N).
+        device: torch device of the image ring.
+    """
+
+    def __init__(self, length: int, max_views: int, names: Sequence[str],
+                 device: torch.device) -> None:
+        self.length, self.max_views = length, max_views
+        self.names = tuple(names)
+        self.device = torch.device(device)
+        self.images: Optional[torch.Tensor] = None
+        self.valid = np.zeros((length, len(self.names)), dtype=bool)
+        self.meta: List[List[Optional[ViewMeta]]] = [[None] * len(self.names)
+                                                     for _ in range(length)]
+        self.stamps = np.zeros(length)
+        self.odom: List[Optional[np.ndarray]] = [None] * length
+        self.count, self.head = 0, 0
+
+    def reset(self) -> None:
+        """Forget every timestep (buffers are kept)."""
+        self.valid[:] = False
+        self.count, self.head = 0, 0
+
+    def _ensure(self, hw: Tuple[int, int]) -> None:
+        if self.images is None or tuple(self.images.shape[-2:]) != tuple(hw):
+            self.images = torch.zeros((self.length, len(self.names), 3) + tuple(hw),
+                                      device=self.device)
+            self.reset()
+
+    def push(self, stamp: float, views: dict, t_odom_base: Optional[np.ndarray]) -> int:
+        """Store one timestep, overwriting the oldest; return its slot.
+
+        Args:
+            stamp: timestep stamp (s).
+            views: camera name -> (image [3, h, w] tensor, ViewMeta).
+            t_odom_base: odometry pose [4, 4] or None.
+
+        Raises:
+            SyncError: a camera name is not part of the rig.
+        """
+        unknown = sorted(set(views) - set(self.names))
+        if unknown:
+            raise SyncError(f'unknown cameras {unknown!r}; rig cameras are {self.names!r}')
+        first = next(iter(views.values()))[0]
+        self._ensure(first.shape[-2:])
+        slot = self.head
+        self.valid[slot] = False
+        for name, (image, meta) in views.items():
+            cam = self.names.index(name)
+            self.images[slot, cam].copy_(image)
+            self.valid[slot, cam] = True
+            self.meta[slot][cam] = meta
+        self.stamps[slot], self.odom[slot] = stamp, t_odom_base
+        self.head = (self.head + 1) % self.length
+        self.count = min(self.count + 1, self.length)
+        return slot
+
+    def slots(self) -> List[int]:
+        """Ring slots of the buffered timesteps, oldest first."""
+        return [(self.head - self.count + i) % self.length for i in range(self.count)]
+
+    def views(self) -> List[View]:
+        """Views of the window, oldest timestep first, rig order within a timestep.
+
+        Whole oldest timesteps are dropped until at most ``max_views`` remain; if the newest
+        timestep alone has more, its last cameras are dropped.
+        """
+        slots = self.slots()
+        per_slot = [[View(s, c, float(self.stamps[s]), self.names[c])
+                     for c in np.flatnonzero(self.valid[s])] for s in slots]
+        while len(per_slot) > 1 and sum(map(len, per_slot)) > self.max_views:
+            per_slot.pop(0)
+        flat = [v for group in per_slot for v in group]
+        return flat[:self.max_views]
+
+    def gather(self, views: Sequence[View]) -> torch.Tensor:
+        """Images [S, 3, h, w] of ``views`` (one device gather)."""
+        slots = torch.tensor([v.slot for v in views], device=self.device)
+        cams = torch.tensor([v.cam for v in views], device=self.device)
+        return self.images[slots, cams]
+
+    def view_meta(self, view: View) -> ViewMeta:
+        """Metadata of one buffered view."""
+        return self.meta[view.slot][view.cam]
