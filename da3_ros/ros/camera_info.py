@@ -1,0 +1,107 @@
+"""``sensor_msgs/CameraInfo`` parsed once into a validated camera (no image_geometry).
+
+Why it exists: ``image_geometry`` (``PinholeCameraModel.fromCameraInfo``) ships with the ROS
+vision stack, which is not installable on the pip-only ROS 2 runtime (``docs/ros2-on-pypi.md``
+section 11). Like ``fromCameraInfo`` this reads ``K`` (row-major 3x3), ``D``, the distortion
+model, width, height and the frame; unlike it, it validates instead of producing NaNs later:
+non-finite values, a zero or negative focal length (an uncalibrated camera publishes all-zero
+K), wrong ``D`` lengths for the model, binning, and a size that differs from the image.
+
+Models and coefficient order follow ``da3_ros.geometry.distortion``: ``plumb_bob`` (5),
+``rational_polynomial`` (8), ``equidistant`` (4); an empty model with all-zero ``D`` is
+``'none'``, and a model with an empty ``D`` gets zero coefficients. Intrinsics are in pixels
+of the OpenCV optical frame (x right, y down, z forward).
+"""
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from da3_ros.errors import ConversionError
+from da3_ros.ros.tf_msgs import stamp_to_ns
+
+DISTORTION_SIZES = {'none': 0, 'plumb_bob': 5, 'rational_polynomial': 8, 'equidistant': 4}
+
+
+@dataclass(frozen=True)
+class CameraModel:
+    """Calibration of one camera at its published resolution.
+
+    Attributes:
+        frame_id: optical frame (OpenCV convention) from the CameraInfo header.
+        stamp_ns: CameraInfo stamp.
+        width: image width in pixels.
+        height: image height in pixels.
+        K: [3, 3] float64 intrinsics (fx, fy, cx, cy in pixels).
+        D: [n] float64 distortion coefficients of ``distortion_model``.
+        distortion_model: one of ``DISTORTION_SIZES``.
+    """
+
+    frame_id: str
+    stamp_ns: int
+    width: int
+    height: int
+    K: np.ndarray
+    D: np.ndarray
+    distortion_model: str
+
+    def check_image_size(self, width: int, height: int) -> None:
+        """Raise ``ConversionError`` unless an image of this size belongs to this calibration."""
+        if (int(width), int(height)) != (self.width, self.height):
+            raise ConversionError(f'image is {width}x{height} but CameraInfo of'
+                                  f' [{self.frame_id}] is {self.width}x{self.height}')
+
+
+def camera_from_info(msg: Any) -> CameraModel:
+    """Validate a CameraInfo-like object (rclpy or rosbags) and return its ``CameraModel``.
+
+    Raises:
+        ConversionError: naming the field and value that is invalid.
+    """
+    width, height = int(msg.width), int(msg.height)
+    if width <= 0 or height <= 0:
+        raise ConversionError(f'CameraInfo of [{msg.header.frame_id}] has size'
+                              f' {width}x{height}')
+    for name in ('binning_x', 'binning_y'):
+        if int(getattr(msg, name, 0)) > 1:
+            raise ConversionError(f'CameraInfo {name}={getattr(msg, name)} is not supported')
+    k = _finite('k', msg.k, msg.header.frame_id).reshape(3, 3)
+    if k[0, 0] <= 0 or k[1, 1] <= 0:
+        raise ConversionError(f'CameraInfo of [{msg.header.frame_id}] has focal lengths'
+                              f' fx={k[0, 0]}, fy={k[1, 1]} (uncalibrated?)')
+    if not np.allclose(k[2], [0.0, 0.0, 1.0]) or k[1, 0] != 0.0:
+        raise ConversionError(f'CameraInfo K of [{msg.header.frame_id}] is not upper'
+                              f' triangular with K[2] = [0, 0, 1]: {k.tolist()}')
+    model, d = _distortion(msg)
+    return CameraModel(frame_id=msg.header.frame_id, stamp_ns=stamp_to_ns(msg.header.stamp),
+                       width=width, height=height, K=k, D=d, distortion_model=model)
+
+
+def _finite(name: str, values: Any, frame_id: str) -> np.ndarray:
+    array = np.asarray(values, dtype=np.float64).reshape(-1)
+    if name == 'k' and array.size != 9:
+        raise ConversionError(f'CameraInfo k of [{frame_id}] has {array.size} values, not 9')
+    if not np.all(np.isfinite(array)):
+        raise ConversionError(f'CameraInfo {name} of [{frame_id}] is not finite:'
+                              f' {array.tolist()}')
+    return array
+
+
+def _distortion(msg: Any) -> tuple[str, np.ndarray]:
+    frame_id = msg.header.frame_id
+    d = _finite('d', msg.d, frame_id)
+    model = msg.distortion_model or 'none'
+    if model == 'none' and np.any(d):
+        raise ConversionError(f'CameraInfo of [{frame_id}] has D={d.tolist()} but no'
+                              ' distortion_model')
+    if model == 'none':
+        return model, np.zeros(0)
+    if model not in DISTORTION_SIZES:
+        raise ConversionError(f'CameraInfo of [{frame_id}] has unsupported distortion_model'
+                              f' {model!r}; supported: {sorted(DISTORTION_SIZES)}')
+    if d.size == 0:  # some drivers name a model but send no coefficients: no distortion
+        return model, np.zeros(DISTORTION_SIZES[model])
+    if d.size != DISTORTION_SIZES[model]:
+        raise ConversionError(f'CameraInfo of [{frame_id}]: {model} needs'
+                              f' {DISTORTION_SIZES[model]} coefficients, got {d.size}')
+    return model, d
