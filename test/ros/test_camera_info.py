@@ -1,0 +1,79 @@
+"""CameraInfo -> CameraModel with validation, on real sensor_msgs and rosbags messages."""
+import numpy as np
+import pytest
+
+from da3_ros.errors import ConversionError
+from da3_ros.ros.camera_info import camera_from_info
+
+sensor_msgs = pytest.importorskip('sensor_msgs.msg', reason='ROS 2 message wheels (make venv)')
+
+K = [500.0, 0.0, 320.5, 0.0, 510.0, 240.5, 0.0, 0.0, 1.0]
+
+
+def _info(**overrides):
+    fields = {'width': 640, 'height': 480, 'distortion_model': 'plumb_bob',
+              'd': [0.1, -0.05, 0.001, 0.002, 0.01], 'k': K}
+    fields.update(overrides)
+    msg = sensor_msgs.CameraInfo(**fields)
+    msg.header.frame_id = 'front_optical'
+    msg.header.stamp.sec, msg.header.stamp.nanosec = 12, 345
+    return msg
+
+
+def test_reads_k_d_model_size_frame_and_stamp():
+    cam = camera_from_info(_info())
+    assert (cam.frame_id, cam.stamp_ns, cam.width, cam.height) == (
+        'front_optical', 12_000_000_345, 640, 480)
+    np.testing.assert_array_equal(cam.K, np.reshape(K, (3, 3)))
+    np.testing.assert_array_equal(cam.D, [0.1, -0.05, 0.001, 0.002, 0.01])
+    assert cam.distortion_model == 'plumb_bob'
+
+
+def test_rosbags_message_gives_the_same_model(rosbags_store):
+    from rclpy.serialization import serialize_message
+    msg = _info(distortion_model='equidistant', d=[0.1, 0.2, 0.3, 0.4])
+    bag_msg = rosbags_store.deserialize_cdr(serialize_message(msg), 'sensor_msgs/msg/CameraInfo')
+    ours, theirs = camera_from_info(msg), camera_from_info(bag_msg)
+    np.testing.assert_array_equal(ours.K, theirs.K)
+    np.testing.assert_array_equal(ours.D, theirs.D)
+    assert (ours.distortion_model, ours.stamp_ns) == (theirs.distortion_model, theirs.stamp_ns)
+
+
+@pytest.mark.parametrize('model,size', [('plumb_bob', 5), ('rational_polynomial', 8),
+                                        ('equidistant', 4)])
+def test_models_and_coefficient_counts(model, size):
+    assert camera_from_info(_info(distortion_model=model, d=[0.01] * size)).D.shape == (size,)
+    assert not camera_from_info(_info(distortion_model=model, d=[])).D.any()
+    with pytest.raises(ConversionError, match=f'{model} needs {size} coefficients, got 3'):
+        camera_from_info(_info(distortion_model=model, d=[0.1] * 3))
+
+
+def test_empty_model_means_no_distortion():
+    assert camera_from_info(_info(distortion_model='', d=[0.0] * 5)).distortion_model == 'none'
+    with pytest.raises(ConversionError, match='no distortion_model'):
+        camera_from_info(_info(distortion_model='', d=[0.1] * 5))
+    with pytest.raises(ConversionError, match="'fisheye62'"):
+        camera_from_info(_info(distortion_model='fisheye62', d=[0.0] * 8))
+
+
+def test_nan_inf_and_zero_focal_are_rejected():
+    with pytest.raises(ConversionError, match='k of \\[front_optical\\] is not finite'):
+        camera_from_info(_info(k=[np.nan] + K[1:]))
+    with pytest.raises(ConversionError, match='d of \\[front_optical\\] is not finite'):
+        camera_from_info(_info(d=[0.0, np.inf, 0.0, 0.0, 0.0]))
+    with pytest.raises(ConversionError, match='fx=0.0, fy=0.0'):
+        camera_from_info(_info(k=[0.0] * 9))
+    with pytest.raises(ConversionError, match='K\\[2\\]'):
+        camera_from_info(_info(k=K[:6] + [0.0, 0.0, 2.0]))
+
+
+def test_size_errors():
+    with pytest.raises(ConversionError, match='size 0x480'):
+        camera_from_info(_info(width=0))
+    with pytest.raises(ConversionError, match='binning_x=2'):
+        camera_from_info(_info(binning_x=2))
+    cam = camera_from_info(_info())
+    cam.check_image_size(640, 480)
+    with pytest.raises(ConversionError, match='image is 641x480 but CameraInfo of'
+                                              ' \\[front_optical\\] is 640x480'):
+        cam.check_image_size(641, 480)
