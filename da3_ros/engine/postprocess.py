@@ -37,10 +37,15 @@ def view_points(depth: torch.Tensor, k_proc: torch.Tensor,
 
 
 def to_host(tensors: Sequence[torch.Tensor]) -> List[np.ndarray]:
-    """Copy tensors to numpy with one device-to-host transfer (float32 / bool preserved)."""
+    """Copy tensors to numpy with one device-to-host transfer.
+
+    Bool tensors come back as bool; the rest as float64 if any input is float64, else float32.
+    """
     if not tensors:
         return []
-    flat = torch.cat([t.reshape(-1).float() for t in tensors]).cpu().numpy()
+    wide = any(t.dtype == torch.float64 for t in tensors)
+    dtype = torch.float64 if wide else torch.float32
+    flat = torch.cat([t.reshape(-1).to(dtype) for t in tensors]).cpu().numpy()
     out, start = [], 0
     for t in tensors:
         chunk = flat[start:start + t.numel()].reshape(tuple(t.shape))

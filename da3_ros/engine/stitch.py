@@ -16,7 +16,7 @@ import numpy as np
 
 from da3_ros.config import WindowConfig
 from da3_ros.engine.types import ViewKey
-from da3_ros.geometry import align
+from da3_ros.geometry import align as align_lib
 from da3_ros.geometry import pose as pose_lib
 
 
@@ -47,7 +47,7 @@ class WindowGeometry:
 class Alignment:
     """Gauge-to-world similarity of a window and where its scale came from."""
 
-    sim: align.Sim3
+    sim: align_lib.Sim3
     is_metric: bool
     scale_source: str
     world_is_odom: bool
@@ -65,7 +65,7 @@ def rig_scale(geo: WindowGeometry) -> Optional[float]:
         return None
     src = [geo.t_gauge_cam[g, :3, 3] for g in idx]
     dst = [np.stack([geo.t_base_cam[i][:3, 3] for i in g]) for g in idx]
-    scale, spread = align.shared_scale(src, dst)
+    scale, spread = align_lib.shared_scale(src, dst)
     return scale if spread > 0 and np.isfinite(scale) and scale > 0 else None
 
 
@@ -150,14 +150,14 @@ class Stitcher:
         rot = target[:3, :3] @ geo.t_gauge_cam[0, :3, :3].T
         trans = target[:3, 3] - scale * rot @ geo.t_gauge_cam[0, :3, 3]
         self.world_is_odom = False
-        return Alignment(align.Sim3(scale, rot, trans), abs_scale is not None, source, False,
+        return Alignment(align_lib.Sim3(scale, rot, trans), abs_scale is not None, source, False,
                          True)
 
-    def _fit(self, src_pose, dst_pose, src_pts, dst_pts, wts, scale) -> align.Sim3:
+    def _fit(self, src_pose, dst_pose, src_pts, dst_pts, wts, scale) -> align_lib.Sim3:
         """Robust fit of poses (+ points); free scale when ``scale`` is None."""
         n_views = len(src_pose)
         if scale is None and src_pts is None:
-            scale = align.umeyama(src_pose[:, :3, 3], dst_pose[:, :3, 3]).scale
+            scale = align_lib.umeyama(src_pose[:, :3, 3], dst_pose[:, :3, 3]).scale
             scale = scale if n_views >= 2 and scale > 0 else 1.0
         if scale is None:
             src = src_pose[:, :3, 3]
@@ -175,13 +175,13 @@ class Stitcher:
             dst = np.concatenate([dst, dst_pts.reshape(-1, 3)])
             pose_w = np.concatenate([pose_w, pts_w])
         reach = np.median(np.linalg.norm(dst - dst_pose[:, :3, 3].mean(0), axis=1))
-        fit, _ = align.robust_umeyama(src, dst, pose_w, with_scale=scale is None,
+        fit, _ = align_lib.robust_umeyama(src, dst, pose_w, with_scale=scale is None,
                                       fixed_scale=scale,
                                       huber_delta=self.cfg.huber_delta * max(reach, 1e-9),
                                       iterations=self.cfg.align_iterations)
         return fit
 
-    def _remember(self, geo: WindowGeometry, sim: align.Sim3) -> None:
+    def _remember(self, geo: WindowGeometry, sim: align_lib.Sim3) -> None:
         poses = sim.apply_pose(geo.t_gauge_cam)
         points = sim.apply(geo.points)
         self.history = {key: (poses[i], points[i], geo.weights[i])

@@ -73,7 +73,10 @@ class SimulatedPredictor:
         return depth
 
     def predict(self, inputs: ModelInput) -> Prediction:
-        """Ground truth of ``inputs.keys`` in a fresh random gauge, as a batch-1 Prediction."""
+        """Ground truth of ``inputs.keys`` in a fresh random gauge, as a batch-1 Prediction.
+
+        Tensors are float64 so that the noise-free case is exact to double precision.
+        """
         size_hw = tuple(inputs.images.shape[-2:])
         scale, rot, trans = self._gauge()
         self.last_gauges.append((scale, rot, trans))
@@ -88,9 +91,9 @@ class SimulatedPredictor:
             intr.append(self.rig.intrinsics(key[1], size_hw))
             depth.append(self._depth(key, size_hw) * scale)
         device = inputs.images.device
-        depth_t = torch.tensor(np.stack(depth), dtype=torch.float32, device=device)[None]
+        depth_t = torch.tensor(np.stack(depth), dtype=torch.float64, device=device)[None]
         return Prediction(
             depth=depth_t, depth_conf=torch.full_like(depth_t, 2.0),
-            extrinsics=torch.tensor(np.stack(extr), dtype=torch.float32, device=device)[None],
-            intrinsics=torch.tensor(np.stack(intr), dtype=torch.float32, device=device)[None],
+            extrinsics=torch.tensor(np.stack(extr), dtype=torch.float64, device=device)[None],
+            intrinsics=torch.tensor(np.stack(intr), dtype=torch.float64, device=device)[None],
             is_metric=self.distortion.metric)

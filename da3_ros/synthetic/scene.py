@@ -101,7 +101,7 @@ def render(scene: Scene, t_world_cam: np.ndarray, k: np.ndarray,
         size_hw: (height, width) in pixels.
 
     Returns:
-        (uint8 RGB image [H, W, 3], z-depth [H, W] float32 in metres, NaN for sky).
+        (uint8 RGB image [H, W, 3], z-depth [H, W] float64 in metres, NaN for sky).
     """
     height, width = size_hw
     v, u = np.meshgrid(np.arange(height), np.arange(width), indexing='ij')
@@ -114,4 +114,4 @@ def render(scene: Scene, t_world_cam: np.ndarray, k: np.ndarray,
     colour = np.where(finite[:, None], _texture(points, ids), [0.55, 0.7, 0.95])
     depth = np.where(finite, t_hit, np.nan)  # rays have camera z = 1, so t is z-depth
     image = (colour * 255.0 + 0.5).astype(np.uint8).reshape(height, width, 3)
-    return image, depth.reshape(height, width).astype(np.float32)
+    return image, depth.reshape(height, width)

@@ -1,0 +1,130 @@
+"""The sliding-window multi-camera engine: RigFrame in, RigResult out.
+
+``Engine.step`` admits a synchronized timestep, runs ONE DA3 forward over the window's
+T x N views, chains the window's gauge into the world frame (``stitch``) and returns depth,
+clouds and poses of the output timestep. Tensors stay on the device until one copy back.
+"""
+import logging
+from typing import Iterable, List, Optional
+
+import numpy as np
+import torch
+
+from da3_ros.config import EngineConfig
+from da3_ros.engine import geometry_io
+from da3_ros.engine.postprocess import Postprocessor, to_host
+from da3_ros.engine.predictor import build_predictor, Predictor
+from da3_ros.engine.preprocess import Preprocessor, window_size
+from da3_ros.engine.stitch import Stitcher
+from da3_ros.engine.timing import StageTimer
+from da3_ros.engine.types import RigFrame, RigResult
+from da3_ros.engine.window import ViewMeta, WindowBuffer
+
+LOG = logging.getLogger(__name__)
+
+
+class Engine:
+    """Sliding-window DA3 over a synchronized camera rig.
+
+    Args:
+        config: validated on construction.
+        predictor: the network; built from ``config.model`` when None.
+    """
+
+    def __init__(self, config: EngineConfig, predictor: Optional[Predictor] = None) -> None:
+        self.config = config.validate()
+        self.device = torch.device(config.model.device)
+        self.predictor = predictor if predictor is not None else build_predictor(config.model)
+        self.pre = Preprocessor(self.device, config.model.process_res,
+                                config.model.resize_method)
+        self.post = Postprocessor(config.output, self.device)
+        self.stitcher = Stitcher(config.window)
+        self.window: Optional[WindowBuffer] = None
+        self.undistort = {cam.name: cam.undistort for cam in config.cameras}
+        self.last_stamp: Optional[float] = None
+        self.last_key_odom: Optional[np.ndarray] = None
+        self.since_key = 0
+        self.pending_reset = True
+
+    def reset(self) -> None:
+        """Drop the window and the world frame."""
+        if self.window is not None:
+            self.window.reset()
+        self.stitcher.reset()
+        self.last_key_odom, self.since_key, self.pending_reset = None, 0, True
+
+    def run(self, frames: Iterable[RigFrame]) -> List[RigResult]:
+        """Batch form for offline use: step every frame, keep the results that exist."""
+        return [r for r in (self.step(f) for f in frames) if r is not None]
+
+    def step(self, frame: RigFrame) -> Optional[RigResult]:
+        """Process one timestep; None when it is not a keyframe or the delay is not filled."""
+        if not frame.cameras:
+            return None
+        self._check_time(frame.stamp)
+        if not self._admit(frame):
+            return None
+        timer = StageTimer(self.device)
+        with timer.stage('preprocess'):
+            self._push(frame)
+        views = self.window.views()
+        stamps = sorted({v.stamp for v in views})
+        delay = self.config.window.output_delay
+        if len(stamps) <= delay:
+            return None
+        with timer.stage('forward'):
+            inputs, known = geometry_io.model_input(self.window, views,
+                                                    self.config.window.pose_conditioning)
+            pred = self.predictor.predict(inputs)
+        with timer.stage('align'):
+            geo, k_proc = geometry_io.window_geometry(self.window, views, pred, known,
+                                                      self.config.window.align_points_per_view)
+            alignment = self.stitcher.align(geo)
+        out_stamp = stamps[-1 - delay]
+        with timer.stage('postprocess'):
+            parts = geometry_io.output_tensors(self.post, self.window, views, pred, geo, k_proc,
+                                               alignment, out_stamp, self.config)
+        with timer.stage('transfer'):
+            host = to_host(parts.tensors)
+        result = parts.build(host, alignment, out_stamp, tuple(stamps))
+        result.reset = result.reset or self.pending_reset
+        self.pending_reset = False
+        result.timings = dict(timer.ms, total=sum(timer.ms.values()))
+        return result
+
+    def _check_time(self, stamp: float) -> None:
+        last, self.last_stamp = self.last_stamp, stamp
+        if last is None:
+            return
+        if stamp <= last or stamp - last > self.config.window.max_gap_s:
+            LOG.debug('time jump %.3f -> %.3f s: reset', last, stamp)
+            self.reset()
+
+    def _admit(self, frame: RigFrame) -> bool:
+        cfg = self.config.window
+        self.since_key += 1
+        first = self.window is None or self.window.count == 0
+        if not first and self.since_key < cfg.stride:
+            return False
+        if not first and cfg.min_keyframe_motion > 0 and frame.t_odom_base is not None \
+                and self.last_key_odom is not None:
+            moved = np.linalg.norm(frame.t_odom_base[:3, 3] - self.last_key_odom[:3, 3])
+            if moved < cfg.min_keyframe_motion:
+                return False
+        self.since_key, self.last_key_odom = 0, frame.t_odom_base
+        return True
+
+    def _push(self, frame: RigFrame) -> None:
+        if self.window is None:
+            names = [c.name for c in self.config.cameras] or [c.name for c in frame.cameras]
+            self.window = WindowBuffer(self.config.window.length, self.config.window.max_views,
+                                       names, self.device)
+        shapes = [c.image.shape[:2] for c in frame.cameras]
+        if self.window.images is None or self.window.count == 0:
+            self.out_hw = window_size(shapes, self.config.model.process_res,
+                                      self.config.model.resize_method)
+        entries = {}
+        for cam in frame.cameras:
+            image, tf, k_proc = self.pre(cam, self.out_hw, self.undistort.get(cam.name, True))
+            entries[cam.name] = (image, ViewMeta(cam.frame_id, tf, k_proc, cam.t_base_cam))
+        self.window.push(frame.stamp, entries, frame.t_odom_base)
