@@ -180,11 +180,11 @@ class TfBuffer:
             SyncError: unknown frame, unconnected trees, or extrapolation (naming frames and
                 times).
         """
-        source_path, target_path = self._paths(target, source)
+        source_path, target_path, common = self._paths(target, source)
         if stamp_ns == 0:
             stamp_ns = self._latest_stamp(source_path + target_path)
-        T_common_source = self._compose(source_path, stamp_ns)
-        T_common_target = self._compose(target_path, stamp_ns)
+        T_common_source = self._compose(source_path, common, stamp_ns)
+        T_common_target = self._compose(target_path, common, stamp_ns)
         return inverse(T_common_target) @ T_common_source
 
     def latest_common_time(self, target: str, source: str) -> int:
@@ -193,11 +193,11 @@ class TfBuffer:
         Raises:
             SyncError: unknown frame or unconnected trees.
         """
-        source_path, target_path = self._paths(target, source)
+        source_path, target_path, _ = self._paths(target, source)
         return self._latest_stamp(source_path + target_path)
 
-    def _paths(self, target: str, source: str) -> tuple[list[str], list[str]]:
-        """Child frames from ``source`` and from ``target`` up to (without) the common ancestor."""
+    def _paths(self, target: str, source: str) -> tuple[list[str], list[str], str]:
+        """Child frames from ``source`` and ``target`` up to their common ancestor, and it."""
         known = self.frames()
         for frame, role in ((target, 'target_frame'), (source, 'source_frame')):
             if frame not in known:
@@ -208,7 +208,8 @@ class TfBuffer:
         if common is None:
             raise SyncError(f'Could not find a connection between [{target}] and [{source}]'
                             ' because they are not part of the same tree')
-        return up_source[:up_source.index(common)], up_target[:up_target.index(common)]
+        return (up_source[:up_source.index(common)], up_target[:up_target.index(common)],
+                common)
 
     def _ancestors(self, frame: str) -> list[str]:
         """``frame`` and its parents up to the root (by each frame's newest parent)."""
@@ -223,13 +224,12 @@ class TfBuffer:
         stamps = [self._dynamic[c].latest.stamp_ns for c in children if c not in self._static]
         return min(stamps) if stamps else 0
 
-    def _compose(self, children: list[str], stamp_ns: int) -> np.ndarray:
+    def _compose(self, children: list[str], top: str, stamp_ns: int) -> np.ndarray:
         """``T_top_first``: chain the links of ``children`` (bottom-up) at ``stamp_ns``."""
         T_top_child = np.eye(4)
-        for index, child in enumerate(children):
+        for child, expected in zip(children, [*children[1:], top]):
             link = self._static.get(child) or self._dynamic[child].at(stamp_ns, child)
-            expected = children[index + 1] if index + 1 < len(children) else None
-            if expected is not None and link.parent != expected:
+            if link.parent != expected:
                 raise SyncError(f'parent of [{child}] at {stamp_ns} ns is [{link.parent}], not'
                                 f' [{expected}] as in its newest data; cannot chain')
             T_top_child = link.matrix() @ T_top_child
