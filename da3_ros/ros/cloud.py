@@ -6,7 +6,7 @@ arrays as ``(width, height)`` (https://github.com/ros2/common_interfaces/issues/
 layout is written here explicitly and tested byte by byte. Layout as the PointCloud2 message
 definition documents it: point ``(row, col)`` starts at byte ``row * row_step + col *
 point_step``; ``row_step = width * point_step``; fields are little-endian (``is_bigendian``
-False on every supported host) at the offsets in ``fields``.
+False; written as such on any host) at the offsets in ``fields``.
 
 Fields written: ``x, y, z`` float32 (offsets 0, 4, 8), then optionally ``rgb`` (float32 holding
 the bits of ``0x00RRGGBB``, the PCL/RViz convention) and ``confidence`` float32.
@@ -17,7 +17,6 @@ the bits of ``0x00RRGGBB``, the PCL/RViz convention) and ``confidence`` float32.
 
 Points are in the frame named by ``frame_id`` (an OpenCV optical frame for per-camera clouds).
 """
-import sys
 from typing import Any
 
 import numpy as np
@@ -28,7 +27,6 @@ from da3_ros.ros.tf_msgs import make_header
 
 FLOAT32 = 7  # sensor_msgs/PointField datatypes
 _DTYPES = {1: 'i1', 2: 'u1', 3: 'i2', 4: 'u2', 5: 'i4', 6: 'u4', 7: 'f4', 8: 'f8'}
-_LITTLE = sys.byteorder == 'little'
 
 
 def pack_rgb(rgb: np.ndarray) -> np.ndarray:

@@ -88,7 +88,8 @@ def array_to_image(types: MsgTypes, array: np.ndarray, encoding: str, stamp_ns: 
     encoding = canonical_encoding(encoding)
     dtype, channels = ENCODINGS[encoding]
     array = np.asarray(array)
-    shape_ok = array.ndim == 2 and channels == 1 or array.ndim == 3 and array.shape[2] == channels
+    shape_ok = (array.ndim == 2 and channels == 1) or (array.ndim == 3
+                                                       and array.shape[2] == channels)
     if array.dtype != dtype or not shape_ok:
         raise ConversionError(f'{encoding} needs dtype {np.dtype(dtype).name} with {channels}'
                               f' channel(s), got {array.dtype} {array.shape}')

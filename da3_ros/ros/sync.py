@@ -97,14 +97,17 @@ class ApproximateTimeSync:
         self._min_period = min_period_ns
         self.drops: collections.Counter = collections.Counter()
         self.resets = 0
-        self.reset(count=False)
+        self._clear()
 
-    def reset(self, *, count: bool = True) -> None:
+    def reset(self) -> None:
         """Drop every queued message (counted as ``clock_reset``) and forget the time."""
-        for i, queue in enumerate(getattr(self, '_queues', [])):
-            if count and queue:
-                self.drops[(self.inputs[i], 'clock_reset')] += len(queue)
-        self.resets += int(count)
+        for name, queue in zip(self.inputs, self._queues):
+            if queue:
+                self.drops[(name, 'clock_reset')] += len(queue)
+        self.resets += 1
+        self._clear()
+
+    def _clear(self) -> None:
         self._queues: list[Queue] = [[] for _ in self.inputs]
         self._consumed: list[int | None] = [None] * len(self.inputs)
         self._newest: list[int | None] = [None] * len(self.inputs)
