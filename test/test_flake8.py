@@ -38,6 +38,7 @@ def test_flake8(repo_root) -> None:
     targets = [t for t in TARGETS if (repo_root / t).exists()]
     proc = subprocess.run([sys.executable, '-m', 'flake8', *targets], cwd=repo_root,
                           capture_output=True, text=True, timeout=600, check=False)
-    assert proc.returncode == 0, (
+    status = proc.returncode
+    assert status == 0, (
         f'flake8 found problems (exit {proc.returncode}):\n'
         f'{proc.stdout[-20000:]}{proc.stderr[-2000:]}')
