@@ -1,0 +1,144 @@
+"""Checkpoint loading: official layout round trip, strict errors, hub ids from a local cache."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from safetensors.torch import load_file, save_file
+import torch
+
+from da3_ros.errors import ConfigError, WeightsError
+from da3_ros.model import build_model
+from da3_ros.model.checkpoint import load_model, read_tensors, resolve, save_checkpoint
+from da3_ros.model.weights import load_state_dict_strict, rename_keys
+from da3_ros.tools.weight_rule import rule_state_dict
+
+VARIANT = 'da3-small'
+
+
+@pytest.fixture(scope='module')
+def small_model():
+    with torch.device('meta'):
+        model = build_model(VARIANT)
+    load_state_dict_strict(model, rule_state_dict(VARIANT))
+    return model.eval()
+
+
+@pytest.fixture(scope='module')
+def checkpoint_dir(tmp_path_factory, small_model):
+    directory = tmp_path_factory.mktemp('ckpt')
+    save_checkpoint(small_model, str(directory), VARIANT)
+    return directory
+
+
+def _images():
+    generator = torch.Generator().manual_seed(3)
+    return torch.randn(1, 2, 3, 56, 70, generator=generator)
+
+
+def test_official_layout_round_trip(checkpoint_dir, small_model):
+    assert json.loads((checkpoint_dir / 'config.json').read_text()) == {'model_name': VARIANT}
+    keys = load_file(str(checkpoint_dir / 'model.safetensors')).keys()
+    assert all(k.startswith('model.') for k in keys)
+    # The shared aux LayerNorm is stored once, as safetensors stores shared tensors.
+    assert sum('output_conv2_aux' in k and '.2.weight' in k for k in keys) == 1
+    loaded, report = load_model(str(checkpoint_dir))
+    assert len(report.filled_ties) == 6 and report.size_bytes > 0
+    with torch.inference_mode():
+        want, got = small_model(_images()), loaded(_images())
+    assert torch.equal(want.depth, got.depth)
+    assert torch.equal(want.extrinsics, got.extrinsics)
+
+
+def test_single_file_and_explicit_variant(checkpoint_dir):
+    path = str(checkpoint_dir / 'model.safetensors')
+    assert resolve(path) == (path, VARIANT)  # variant from config.json beside it
+    model, _ = load_model(path, variant=VARIANT)
+    assert model.spec.name == VARIANT
+
+
+def test_renamed_key_fails_naming_file_and_key(checkpoint_dir, tmp_path):
+    tensors = load_file(str(checkpoint_dir / 'model.safetensors'))
+    tensors['model.cam_dec.fc_tt.weight'] = tensors.pop('model.cam_dec.fc_t.weight')
+    bad = tmp_path / 'model.safetensors'
+    save_file(tensors, str(bad))
+    (tmp_path / 'config.json').write_text(json.dumps({'model_name': VARIANT}))
+    with pytest.raises(WeightsError) as info:
+        load_model(str(tmp_path))
+    message = str(info.value)
+    assert str(bad) in message
+    assert 'missing keys: cam_dec.fc_t.weight' in message
+    assert 'unexpected keys: cam_dec.fc_tt.weight' in message
+
+
+def test_wrong_shape_and_wrong_variant_fail(checkpoint_dir):
+    with pytest.raises(WeightsError, match='wrong shapes|missing keys'):
+        load_model(str(checkpoint_dir / 'model.safetensors'), variant='da3-base')
+
+
+def test_truncated_and_missing_files(checkpoint_dir, tmp_path):
+    data = (checkpoint_dir / 'model.safetensors').read_bytes()
+    truncated = tmp_path / 'model.safetensors'
+    truncated.write_bytes(data[:len(data) // 2])
+    with pytest.raises(WeightsError, match='cannot read checkpoint'):
+        read_tensors(str(truncated))
+    with pytest.raises(WeightsError, match='no such checkpoint'):
+        resolve(str(tmp_path / 'nope.safetensors'))
+    empty = tmp_path / 'empty'
+    empty.mkdir()
+    with pytest.raises(WeightsError, match='config.json'):
+        resolve(str(empty))
+
+
+def test_unknown_variant_in_config(tmp_path):
+    (tmp_path / 'config.json').write_text(json.dumps({'model_name': 'da3-tiny'}))
+    (tmp_path / 'model.safetensors').write_bytes(b'')
+    with pytest.raises(ConfigError, match='da3-tiny'):
+        resolve(str(tmp_path))
+
+
+def test_legacy_pickle_loads_weights_only(tmp_path, small_model):
+    path = tmp_path / 'pytorch_model.bin'
+    torch.save({'module.' + k: v for k, v in small_model.state_dict().items()}, str(path))
+    (tmp_path / 'config.json').write_text(json.dumps({'model_name': VARIANT}))
+    model, _ = load_model(str(tmp_path))
+    assert torch.equal(model.backbone.pretrained.cls_token,
+                       small_model.backbone.pretrained.cls_token)
+
+
+def test_gaussian_head_keys_are_skipped_and_reported(small_model):
+    state = {'model.' + k: v for k, v in small_model.state_dict().items()}
+    state['model.gs_head.images_merger.0.weight'] = torch.zeros(32, 3, 3, 3)
+    with torch.device('meta'):
+        model = build_model(VARIANT)
+    report = load_state_dict_strict(model, state)
+    assert report.skipped == ['gs_head.images_merger.0.weight']
+
+
+def test_key_rules_are_anchored():
+    renamed = rename_keys({'module.head.scratch.refinenet1_ray.out_conv.weight': 0,
+                           'model.cam_dec.fc_rot.bias': 1,
+                           'model.backbone.pretrained.blocks.0.attn.qkv_ray.x': 2})
+    assert set(renamed) == {'head.scratch.refinenet1_aux.out_conv.weight',
+                            'cam_dec.fc_qvec.bias', 'backbone.pretrained.blocks.0.attn.qkv_ray.x'}
+
+
+def test_hub_id_resolves_from_local_cache(checkpoint_dir, tmp_path):
+    snapshot = tmp_path / 'hub' / 'models--depth-anything--DA3-SMALL' / 'snapshots' / 'abc123'
+    snapshot.mkdir(parents=True)
+    for name in ('config.json', 'model.safetensors'):
+        (snapshot / name).write_bytes((checkpoint_dir / name).read_bytes())
+    refs = tmp_path / 'hub' / 'models--depth-anything--DA3-SMALL' / 'refs'
+    refs.mkdir()
+    (refs / 'main').write_text('abc123')
+    env = dict(os.environ, HF_HUB_OFFLINE='1', HF_HUB_CACHE=str(tmp_path / 'hub'))
+    code = ('from da3_ros.model.checkpoint import load_model;'
+            'm, r = load_model("depth-anything/DA3-SMALL"); print(m.spec.name, r.source)')
+    out = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True, text=True,
+                         check=False)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.startswith('da3-small ') and 'abc123' in out.stdout
+    missing = subprocess.run([sys.executable, '-c', code.replace('SMALL', 'BASE')], env=env,
+                             capture_output=True, text=True, check=False)
+    assert missing.returncode != 0 and 'WeightsError' in missing.stderr
