@@ -7,7 +7,7 @@ from typing import Union
 
 from da3_ros.model.da3 import DepthAnything3Net, NestedDepthAnything3Net
 from da3_ros.model.prediction import Prediction
-from da3_ros.model.variants import check_variant, NESTED, variant_spec, VARIANT_NAMES
+from da3_ros.model.variants import check_variant, NESTED, VARIANT_NAMES, variant_spec
 
 __all__ = ['build_model', 'DepthAnything3Net', 'NestedDepthAnything3Net', 'Prediction',
            'VARIANT_NAMES']

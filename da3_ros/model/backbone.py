@@ -53,7 +53,7 @@ class VisionTransformer(nn.Module):
         self.norm = nn.LayerNorm(dim, eps=1e-5)
 
     def embed(self, images: torch.Tensor) -> torch.Tensor:
-        """images [B, S, 3, H, W] -> tokens [B, S, 1 + N, C] with cls and position added."""
+        """Embed images [B, S, 3, H, W] into tokens [B, S, 1 + N, C] (cls + position added)."""
         batch, views, _, height, width = images.shape
         patches = self.patch_embed(images.flatten(0, 1))
         cls = self.cls_token.expand(patches.shape[0], -1, -1)
@@ -144,8 +144,8 @@ class Backbone(nn.Module):
             out = block(x.reshape(batch * views, length, dim), rope)
         return out.reshape(batch, views, length, dim)
 
-    def _collect(self, x: torch.Tensor, local_x: torch.Tensor) -> Tuple[torch.Tensor,
-                                                                         torch.Tensor]:
+    def _collect(self, x: torch.Tensor,
+                 local_x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         norm = self.pretrained.norm
         if self.pretrained.spec.cat_token:
             features = torch.cat([local_x, norm(x)], dim=-1)

@@ -42,7 +42,7 @@ def uv_embedding(channels: int, height: int, width: int, aspect: float,
 
 
 def add_uv_embedding(x: torch.Tensor, image_hw: Tuple[int, int]) -> torch.Tensor:
-    """x [N, c, h, w] + 0.1 * uv_embedding for the map size and the image aspect ratio."""
+    """Return x [N, c, h, w] + 0.1 * uv_embedding for the map size and the image aspect ratio."""
     embed = uv_embedding(x.shape[1], x.shape[2], x.shape[3], image_hw[1] / image_hw[0],
                          x.device)
     return x + UV_EMBED_RATIO * embed.to(x.dtype)[None]
@@ -118,7 +118,7 @@ def fuse(scratch: nn.Module, levels: Sequence[torch.Tensor], suffix: str = '') -
 
 def reassemble(tokens: torch.Tensor, grid: Tuple[int, int], project: nn.Module,
                resize: nn.Module, image_hw: Optional[Tuple[int, int]]) -> torch.Tensor:
-    """tokens [N, P, c] -> [N, c, h, w] -> project -> (+UV embed) -> resize."""
+    """Map tokens [N, P, c] -> [N, c, h, w] -> project -> (+UV embed) -> resize."""
     x = tokens.permute(0, 2, 1).reshape(tokens.shape[0], tokens.shape[-1], grid[0], grid[1])
     x = project(x)
     if image_hw is not None:

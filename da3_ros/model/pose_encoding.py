@@ -11,7 +11,7 @@ TAN_FLOOR = 1e-6
 
 
 def quat_to_mat(quat: torch.Tensor) -> torch.Tensor:
-    """xyzw quaternion [..., 4] (any norm) -> rotation [..., 3, 3]."""
+    """Convert an xyzw quaternion [..., 4] (any norm) -> rotation [..., 3, 3]."""
     x, y, z, w = quat.unbind(-1)
     s = 2.0 / (quat * quat).sum(-1)
     rows = (

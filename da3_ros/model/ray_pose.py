@@ -45,7 +45,7 @@ def weighted_homography(src: torch.Tensor, dst: torch.Tensor,
 
 
 def _reprojection_error(hom: torch.Tensor, src: torch.Tensor, dst: torch.Tensor) -> torch.Tensor:
-    """hom [I, 3, 3], src/dst [N, 2] -> error [I, N]."""
+    """Reprojection error of hom [I, 3, 3], src/dst [N, 2] -> error [I, N]."""
     src_h = torch.cat([src, torch.ones_like(src[:, :1])], dim=-1)
     proj = src_h[None] @ hom.transpose(1, 2)
     proj = proj[..., :2] / proj[..., 2:3]
@@ -71,7 +71,7 @@ def ransac_homography(src: torch.Tensor, dst: torch.Tensor, weight: torch.Tensor
 
 
 def ql_decomposition(mat: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-    """mat [3, 3] = Q @ L with L lower triangular and a positive diagonal."""
+    """Factor mat [3, 3] = Q @ L with L lower triangular and a positive diagonal."""
     exchange = torch.flip(torch.eye(3, device=mat.device, dtype=mat.dtype), dims=[0])
     q_tilde, r_tilde = torch.linalg.qr(mat @ exchange)
     q = q_tilde @ exchange

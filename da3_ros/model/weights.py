@@ -106,7 +106,8 @@ def load_state_dict_strict(model: nn.Module, state_dict: Mapping[str, object],
     if wrong:
         problems.append(f'wrong shapes: {_listed(wrong)}')
     if problems:
-        raise WeightsError(f'{source}: checkpoint does not match the model; ' + '; '.join(problems))
+        detail = '; '.join(problems)
+        raise WeightsError(f'{source}: checkpoint does not match the model; {detail}')
     dtype = next(iter(expected.values())).dtype
     state = {k: v.to(dtype) if v.is_floating_point() else v for k, v in state.items()}
     model.load_state_dict(state, strict=True, assign=True)

@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from da3_ros.model.layers.attention import Attention
-from da3_ros.model.layers.mlp import Mlp, SwiGLUFFN, swiglu_hidden
+from da3_ros.model.layers.mlp import Mlp, swiglu_hidden, SwiGLUFFN
 
 
 class LayerScale(nn.Module):

@@ -33,6 +33,6 @@ class SwiGLUFFN(nn.Module):
 
 
 def swiglu_hidden(dim: int) -> int:
-    """SwiGLU hidden width from 4C: floor(4C * 2 / 3) rounded up to a multiple of 8."""
+    """Return the SwiGLU hidden width from 4C: floor(4C * 2 / 3) rounded up to a multiple of 8."""
     hidden = int(4 * dim * 2 / 3)
     return (hidden + 7) // 8 * 8
