@@ -88,8 +88,9 @@ class WindowConfig:
         pose_conditioning: ``'auto'`` feeds known metric poses to the camera encoder.
         scale_source: ``'auto'`` uses every metric source, ``'rig'`` only rig extrinsics,
             ``'none'`` keeps relative scale.
-        scale_gain: weight of the absolute (rig) scale against the chained scale per window,
-            in (0, 1]; 1 re-anchors fully at every window.
+        scale_gain: weight of the absolute (rig) scale against the scale chained from the
+            previous window (median depth ratio on shared views), in (0, 1]; 1 re-anchors fully
+            at every window, smaller values average the absolute source over windows.
         max_gap_s: a larger gap between timesteps resets the window and the world frame.
         align_points_per_view: depth points per view used to align windows (0: poses only).
         align_pose_weight: share of the alignment weight carried by camera centres.
@@ -105,7 +106,7 @@ class WindowConfig:
     output_delay: int = 0
     pose_conditioning: str = 'auto'
     scale_source: str = 'auto'
-    scale_gain: float = 1.0
+    scale_gain: float = 0.2
     max_gap_s: float = 1.0
     align_points_per_view: int = 256
     align_pose_weight: float = 0.5

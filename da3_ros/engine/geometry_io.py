@@ -88,7 +88,7 @@ def window_geometry(window: WindowBuffer, views: Sequence[View], pred: Predictio
     if points_per_view == 0:
         weights = np.zeros_like(weights)
     geo = WindowGeometry(keys=[(v.stamp, v.name) for v in views], t_gauge_cam=t_gauge_cam,
-                         points=pts_gauge, weights=weights,
+                         points=pts_gauge, weights=weights, depths=pts_cam[..., 2],
                          t_base_cam=[m.t_base_cam for m in metas], t_world_cam_known=known,
                          model_metric=bool(pred.is_metric))
     return geo, k_np.astype(np.float64)

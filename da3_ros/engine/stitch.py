@@ -29,6 +29,7 @@ class WindowGeometry:
         t_gauge_cam: [S, 4, 4] predicted camera-to-gauge poses.
         points: [S, P, 3] gauge-frame points at fixed sample pixels.
         weights: [S, P] point weights (confidence; 0 where invalid).
+        depths: [S, P] gauge-unit z-depths of the sampled points.
         t_base_cam: per view the rig extrinsic [4, 4] or None.
         t_world_cam_known: per view the known metric pose [4, 4] (odometry), or None.
         model_metric: the model's depth is already metric.
@@ -38,6 +39,7 @@ class WindowGeometry:
     t_gauge_cam: np.ndarray
     points: np.ndarray
     weights: np.ndarray
+    depths: np.ndarray
     t_base_cam: Sequence[Optional[np.ndarray]]
     t_world_cam_known: Sequence[Optional[np.ndarray]]
     model_metric: bool = False
@@ -65,7 +67,7 @@ def rig_scale(geo: WindowGeometry) -> Optional[float]:
         return None
     src = [geo.t_gauge_cam[g, :3, 3] for g in idx]
     dst = [np.stack([geo.t_base_cam[i][:3, 3] for i in g]) for g in idx]
-    scale, spread = align_lib.shared_scale(src, dst)
+    scale, spread = align_lib.shared_scale(src, dst, weighted=True)
     return scale if spread > 0 and np.isfinite(scale) and scale > 0 else None
 
 
@@ -84,7 +86,7 @@ class Stitcher:
 
     def __init__(self, cfg: WindowConfig) -> None:
         self.cfg = cfg
-        self.history: Dict[ViewKey, Tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self.history: Dict[ViewKey, Tuple[np.ndarray, ...]] = {}
         self.world_is_odom = False
 
     def reset(self) -> None:
@@ -134,13 +136,29 @@ class Stitcher:
         dst_pts = np.stack([self.history[geo.keys[i]][1] for i in shared])
         wts = np.sqrt(geo.weights[shared] * np.stack([self.history[geo.keys[i]][2]
                                                       for i in shared]))
-        scale = abs_scale
-        if abs_scale is not None and self.cfg.scale_gain < 1.0:
+        chained = self._depth_ratio(geo, shared)
+        if chained is None:
             chained = self._fit(src_pose, dst_pose, src_pts, dst_pts, wts, None).scale
+        scale = chained
+        if abs_scale is not None:
             gain = self.cfg.scale_gain
             scale = float(np.exp(gain * np.log(abs_scale) + (1 - gain) * np.log(chained)))
         sim = self._fit(src_pose, dst_pose, src_pts, dst_pts, wts, scale)
         return Alignment(sim, abs_scale is not None, source, self.world_is_odom, False)
+
+    def _depth_ratio(self, geo: WindowGeometry, shared: Sequence[int]) -> Optional[float]:
+        """Gauge-to-world scale as the median ratio of world depth to gauge depth (shared pixels).
+
+        Pose noise does not enter this ratio, only depth noise, so it is the precise link
+        between consecutive windows' scales.
+        """
+        cur = geo.depths[shared]
+        old = np.stack([self.history[geo.keys[i]][3] for i in shared])
+        ok = (geo.weights[shared] > 0) & np.stack([self.history[geo.keys[i]][2] > 0
+                                                    for i in shared]) & (cur > 0) & (old > 0)
+        if np.count_nonzero(ok) < 8:
+            return None
+        return float(np.median(old[ok] / cur[ok]))
 
     def _start(self, geo: WindowGeometry, abs_scale: Optional[float],
                source: str) -> Alignment:
@@ -184,5 +202,5 @@ class Stitcher:
     def _remember(self, geo: WindowGeometry, sim: align_lib.Sim3) -> None:
         poses = sim.apply_pose(geo.t_gauge_cam)
         points = sim.apply(geo.points)
-        self.history = {key: (poses[i], points[i], geo.weights[i])
+        self.history = {key: (poses[i], points[i], geo.weights[i], geo.depths[i] * sim.scale)
                         for i, key in enumerate(geo.keys)}

@@ -137,16 +137,19 @@ def robust_umeyama(src: np.ndarray, dst: np.ndarray, weights: Optional[np.ndarra
     return fit, w
 
 
-def shared_scale(src_groups, dst_groups) -> Tuple[float, float]:
+def shared_scale(src_groups, dst_groups, weighted: bool = False) -> Tuple[float, float]:
     """Least-squares scale shared by several similarity fits, each with its own R and t.
 
     Each group k (e.g. the cameras of one timestep: predicted centres -> rig centres) is fitted
     as ``dst ~= s R_k src + t_k``; the optimal common ``s`` is
-    ``sum_k tr(D_k S_k) / sum_k sum_i |src_i - mean_k|^2`` (Umeyama per group, pooled).
+    ``sum_k w_k tr(D_k S_k) / sum_k w_k sum_i |src_i - mean_k|^2`` (Umeyama per group, pooled).
+    With ``weighted``, ``w_k`` is the inverse residual variance of group k's own Sim(3) fit
+    (groups of >= 3 points), so noisier groups count less.
 
     Args:
         src_groups: sequence of [N_k, 3] arrays (N_k >= 2).
         dst_groups: matching sequence of [N_k, 3] arrays.
+        weighted: weight groups by their inverse residual variance.
 
     Returns:
         (scale, pooled source spread sum_k sum_i |src_i - mean_k|^2); (nan, 0) if no spread.
@@ -158,6 +161,11 @@ def shared_scale(src_groups, dst_groups) -> Tuple[float, float]:
         u, sing, vt = np.linalg.svd(dst_c.T @ src_c)
         fix = np.ones(3)
         fix[2] = np.sign(np.linalg.det(u) * np.linalg.det(vt)) or 1.0
-        num += float((sing * fix).sum())
-        den += float((src_c ** 2).sum())
+        weight = 1.0
+        if weighted and len(src) >= 3:
+            fit = umeyama(src, dst)
+            ss = float((residuals(fit, src, dst) ** 2).sum()) / fit.scale ** 2
+            weight = 1.0 / max(ss / max(3 * len(src) - 7, 1), 1e-24)
+        num += weight * float((sing * fix).sum())
+        den += weight * float((src_c ** 2).sum())
     return (num / den, den) if den > 1e-300 else (float('nan'), 0.0)

@@ -47,6 +47,7 @@ class SimulatedPredictor:
         self.distortion = distortion
         self.rng = np.random.default_rng(seed)
         self.last_gauges = []
+        self._trans_sq, self._views = 0.0, 0
 
     def _gauge(self) -> Tuple[float, np.ndarray, np.ndarray]:
         lo, hi = self.distortion.scale_range
@@ -60,9 +61,15 @@ class SimulatedPredictor:
         rot_sigma = np.radians(dist.rot_noise_deg) / np.sqrt(3.0)
         rot = t_world_cam[:3, :3] @ pose_lib.so3_exp(self.rng.normal(scale=rot_sigma, size=3))
         reach = np.linalg.norm(t_world_cam[:3, 3] - ref_centre)
-        trans_sigma = (dist.trans_noise_rel * reach + dist.trans_noise_abs) / np.sqrt(3.0)
+        rms = dist.trans_noise_rel * reach + dist.trans_noise_abs
+        self._trans_sq, self._views = self._trans_sq + rms ** 2, self._views + 1
+        trans_sigma = rms / np.sqrt(3.0)
         centre = t_world_cam[:3, 3] + self.rng.normal(scale=trans_sigma, size=3)
         return pose_lib.make_pose(rot, centre)
+
+    def injected_translation_rms(self) -> float:
+        """RMS (m) of the per-view camera-centre noise injected so far."""
+        return float(np.sqrt(self._trans_sq / max(self._views, 1)))
 
     def _depth(self, key, size_hw) -> np.ndarray:
         _, depth = self.rig.render(key, size_hw)
