@@ -35,7 +35,7 @@ def fill_sky_depth(depth: torch.Tensor, sky: torch.Tensor) -> torch.Tensor:
 
 
 def metric_scale_depth(metric_depth: torch.Tensor, intrinsics: torch.Tensor) -> torch.Tensor:
-    """Return depth [B, S, H, W] * ((fx + fy) / 2) / 300 per view, K [B, S, 3, 3] in processed px."""
+    """Return depth [B, S, H, W] * ((fx + fy) / 2) / 300 per view; K [B, S, 3, 3] in pixels."""
     focal = (intrinsics[..., 0, 0] + intrinsics[..., 1, 1]) / 2
     return metric_depth * (focal / METRIC_FOCAL_DIVISOR)[..., None, None]
 
