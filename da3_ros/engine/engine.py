@@ -4,6 +4,7 @@
 T x N views, chains the window's gauge into the world frame (``stitch``) and returns depth,
 clouds and poses of the output timestep. Tensors stay on the device until one copy back.
 """
+import dataclasses
 import logging
 from typing import Iterable, List, Optional
 
@@ -80,6 +81,8 @@ class Engine:
             geo, k_proc = geometry_io.window_geometry(self.window, views, pred, known,
                                                       self.config.window.align_points_per_view)
             alignment = self.stitcher.align(geo)
+            if inputs.extrinsics is not None and alignment.scale_source == 'odometry':
+                alignment = dataclasses.replace(alignment, scale_source='pose_conditioning')
         out_stamp = stamps[-1 - delay]
         with timer.stage('postprocess'):
             parts = geometry_io.output_tensors(self.post, self.window, views, pred, geo, k_proc,

@@ -107,7 +107,9 @@ class RigResult:
             extrinsics.
         world_is_odom: True when the world frame is the odometry frame.
         is_metric: True when depth and translations are in metres.
-        scale_source: ``'pose_conditioning'``, ``'rig'``, ``'model'`` or ``'none'``.
+        scale_source: ``'pose_conditioning'`` (known poses fed to the camera encoder),
+            ``'odometry'`` (known poses, aligned after the forward), ``'rig'``, ``'model'`` or
+            ``'none'`` (relative scale).
         scale: factor applied to the model's depth for this window (model units to output).
         reset: True when the world frame restarted at this timestep.
         window_stamps: stamps of the timesteps in the forward, oldest first.
