@@ -10,6 +10,9 @@ matching ``blob`` function. Build one with ``rclpy_types()`` in the node or
 this module works without a ROS graph.
 """
 from dataclasses import dataclass
+import importlib
+from pathlib import Path
+import sys
 from typing import Any, Callable
 
 import numpy as np
@@ -26,6 +29,15 @@ _NAMES = {
     'Transform': 'geometry_msgs/msg/Transform',
     'TransformStamped': 'geometry_msgs/msg/TransformStamped',
     'TFMessage': 'tf2_msgs/msg/TFMessage',
+    'CameraInfo': 'sensor_msgs/msg/CameraInfo',
+    'RegionOfInterest': 'sensor_msgs/msg/RegionOfInterest',
+    'Point': 'geometry_msgs/msg/Point',
+    'Pose': 'geometry_msgs/msg/Pose',
+    'DiagnosticArray': 'diagnostic_msgs/msg/DiagnosticArray',
+    'DiagnosticStatus': 'diagnostic_msgs/msg/DiagnosticStatus',
+    'KeyValue': 'diagnostic_msgs/msg/KeyValue',
+    'RigStep': 'da3_ros_msgs/msg/RigStep',
+    'CameraDepth': 'da3_ros_msgs/msg/CameraDepth',
 }
 
 
@@ -33,7 +45,9 @@ _NAMES = {
 class MsgTypes:
     """Message classes (called with keyword fields) plus how ``uint8[]`` fields take data.
 
-    ``TFMessage`` is None where ``tf2_msgs`` is not installed.
+    ``TFMessage`` is None where ``tf2_msgs`` is not installed. The classes after ``blob`` are
+    optional as well (None where their package is missing or, in rosbags, not registered):
+    the node's outputs (``rig_output``) need them, the converters do not.
     """
 
     Time: Callable[..., Any]
@@ -48,6 +62,15 @@ class MsgTypes:
     TransformStamped: Callable[..., Any]
     TFMessage: Callable[..., Any] | None
     blob: Callable[[np.ndarray], Any]
+    CameraInfo: Callable[..., Any] | None = None
+    RegionOfInterest: Callable[..., Any] | None = None
+    Point: Callable[..., Any] | None = None
+    Pose: Callable[..., Any] | None = None
+    DiagnosticArray: Callable[..., Any] | None = None
+    DiagnosticStatus: Callable[..., Any] | None = None
+    KeyValue: Callable[..., Any] | None = None
+    RigStep: Callable[..., Any] | None = None
+    CameraDepth: Callable[..., Any] | None = None
 
 
 def _bytes_blob(array: np.ndarray) -> bytes:
@@ -65,18 +88,56 @@ def rclpy_types() -> MsgTypes:
     import geometry_msgs.msg as gm
     import sensor_msgs.msg as sm
     import std_msgs.msg as st
-    try:
-        from tf2_msgs.msg import TFMessage
-    except ImportError:
-        TFMessage = None
+    optional = {
+        'TFMessage': ('tf2_msgs.msg', 'TFMessage'),
+        'DiagnosticArray': ('diagnostic_msgs.msg', 'DiagnosticArray'),
+        'DiagnosticStatus': ('diagnostic_msgs.msg', 'DiagnosticStatus'),
+        'KeyValue': ('diagnostic_msgs.msg', 'KeyValue'),
+        'RigStep': ('da3_ros_msgs.msg', 'RigStep'),
+        'CameraDepth': ('da3_ros_msgs.msg', 'CameraDepth'),
+    }
     return MsgTypes(
         Time=bi.Time, Header=st.Header, Image=sm.Image, CompressedImage=sm.CompressedImage,
         PointField=sm.PointField, PointCloud2=sm.PointCloud2, Vector3=gm.Vector3,
         Quaternion=gm.Quaternion, Transform=gm.Transform,
-        TransformStamped=gm.TransformStamped, TFMessage=TFMessage, blob=_bytes_blob)
+        TransformStamped=gm.TransformStamped, blob=_bytes_blob, CameraInfo=sm.CameraInfo,
+        RegionOfInterest=sm.RegionOfInterest, Point=gm.Point, Pose=gm.Pose,
+        **{name: _optional_class(*where) for name, where in optional.items()})
+
+
+def _optional_class(module: str, name: str) -> Any:
+    """``module.name`` or None when the package is not installed."""
+    try:
+        return getattr(importlib.import_module(module), name)
+    except ImportError:
+        return None
 
 
 def rosbags_types(typestore: Any) -> MsgTypes:
     """Classes from a rosbags typestore, e.g. ``get_typestore(Stores.ROS2_JAZZY)``."""
     classes = {field: typestore.types.get(name) for field, name in _NAMES.items()}
     return MsgTypes(**classes, blob=_ndarray_blob)
+
+
+def da3_msg_dirs() -> list[Path]:
+    """Where ``da3_ros_msgs``' ``.msg`` files are: the install prefix, then the source tree."""
+    return [Path(sys.prefix) / 'share' / 'da3_ros_msgs' / 'msg',
+            Path(__file__).resolve().parents[2] / 'msg' / 'msg']
+
+
+def register_da3_msgs(typestore: Any) -> Any:
+    """Register ``da3_ros_msgs`` (RigStep, CameraDepth) in a rosbags typestore; returns it.
+
+    Raises:
+        FileNotFoundError: when no directory of ``da3_msg_dirs()`` holds the definitions.
+    """
+    from rosbags.typesys import get_types_from_msg  # the bag extra; never at module import
+    folder = next((d for d in da3_msg_dirs() if (d / 'RigStep.msg').is_file()), None)
+    if folder is None:
+        raise FileNotFoundError(f'da3_ros_msgs definitions not found in {da3_msg_dirs()}')
+    types = {}
+    for name in ('CameraDepth', 'RigStep'):  # dependencies first
+        text = (folder / f'{name}.msg').read_text()
+        types.update(get_types_from_msg(text, f'da3_ros_msgs/msg/{name}'))
+    typestore.register(types)
+    return typestore

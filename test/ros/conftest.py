@@ -1,13 +1,13 @@
 """Message-class bundles for the converter tests: rclpy (venv) and rosbags (bag tool)."""
 import pytest
 
-from da3_ros.ros.msgtypes import MsgTypes, rclpy_types, rosbags_types
+from da3_ros.ros.msgtypes import MsgTypes, rclpy_types, register_da3_msgs, rosbags_types
 
 
 @pytest.fixture(scope='session')
 def rosbags_store():
     typesys = pytest.importorskip('rosbags.typesys', reason='rosbags (bag extra)')
-    return typesys.get_typestore(typesys.Stores.ROS2_JAZZY)
+    return register_da3_msgs(typesys.get_typestore(typesys.Stores.ROS2_JAZZY))
 
 
 @pytest.fixture(params=['rclpy', 'rosbags'])

@@ -1,0 +1,161 @@
+"""A synchronised camera set plus a TF buffer -> the engine RigFrame (shared with the bag tool).
+
+Used by the live node and by the offline bag tool alike: both feed ``MultiCameraSync`` and a
+``TfBuffer`` and hand every emitted ``SyncedSet`` to :func:`build_rig_input`. Nothing here needs
+rclpy; messages are read by field name, so rclpy messages and rosbags dataclasses both work.
+
+Per camera: the image is decoded by transport (``raw`` sensor_msgs/Image or ``compressed``
+sensor_msgs/CompressedImage) to RGB, the CameraInfo is validated (``camera_from_info``) and must
+match the image size, and ``T_base_cam`` comes from the parameters or from TF
+(``lookup(base, optical frame, image stamp)``, static links valid at any time). A camera that
+fails any of these is left out of the frame with its reason in ``RigInput.errors``; the other
+cameras are never lost because of it.
+
+Frames: camera frames are OpenCV optical frames (x right, y down, z forward); ``base`` is the
+ROS body frame of the rig (x forward, y left, z up); ``T_base_cam`` maps camera points into the
+base frame and ``T_odom_base`` base points into the odometry frame. The set's reference stamp is
+its OLDEST image stamp: the fused cloud is stamped with it and odometry is looked up at it (an
+extrapolation is reported in ``RigInput.odom_error``, never guessed).
+"""
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from da3_ros.engine.types import CameraFrame, RigFrame
+from da3_ros.errors import ConfigError, Da3Error
+from da3_ros.ros.camera_info import camera_from_info
+from da3_ros.ros.compressed import compressed_to_rgb
+from da3_ros.ros.convert import image_to_rgb
+from da3_ros.ros.sync import SyncedSet
+from da3_ros.ros.tf_buffer import TfBuffer
+
+TRANSPORTS = ('raw', 'compressed')
+_NS_PER_S = 1e9
+
+
+@dataclass(frozen=True)
+class CameraSource:
+    """How one camera's messages are read.
+
+    Attributes:
+        name: camera name (the sync input name).
+        transport: ``'raw'`` (sensor_msgs/Image) or ``'compressed'`` (sensor_msgs/CompressedImage).
+        frame_id: optical frame to use; empty for the image header's frame.
+        t_base_cam: [4, 4] ``T_base_cam`` from the parameters, or None to look it up in TF.
+    """
+
+    name: str
+    transport: str = 'raw'
+    frame_id: str = ''
+    t_base_cam: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.transport not in TRANSPORTS:
+            raise ConfigError(f'camera {self.name!r}: transport {self.transport!r} is not one of'
+                              f' {TRANSPORTS}')
+
+
+@dataclass(frozen=True)
+class RigInput:
+    """What one synchronised set became.
+
+    Attributes:
+        frame: the engine input, or None when no camera was usable.
+        stamp_ns: reference stamp of the set (its oldest image), integer ns.
+        stamps_ns: image stamp per usable camera.
+        frame_ids: optical frame per usable camera.
+        missing: cameras absent from the (partial) set.
+        errors: camera name -> why it was left out (conversion, size, TF).
+        odom_error: why ``T_odom_base`` is unknown ('' when found or not requested).
+    """
+
+    frame: RigFrame | None
+    stamp_ns: int
+    stamps_ns: Mapping[str, int] = field(default_factory=dict)
+    frame_ids: Mapping[str, str] = field(default_factory=dict)
+    missing: tuple[str, ...] = ()
+    errors: Mapping[str, str] = field(default_factory=dict)
+    odom_error: str = ''
+
+
+def decode_image(msg: Any, transport: str) -> np.ndarray:
+    """Decode an Image (``raw``) or CompressedImage (``compressed``) to ``[H, W, 3]`` uint8 RGB.
+
+    Raises:
+        ConversionError: unsupported encoding/format or undecodable data.
+    """
+    return compressed_to_rgb(msg) if transport == 'compressed' else image_to_rgb(msg)
+
+
+def stamp_seconds(stamp_ns: int) -> float:
+    """Engine time (float seconds) of an integer-ns stamp."""
+    return stamp_ns / _NS_PER_S
+
+
+def camera_frame(source: CameraSource, image_msg: Any, info_msg: Any, stamp_ns: int,
+                 tf: TfBuffer | None, base_frame: str) -> CameraFrame:
+    """One camera's engine input.
+
+    Raises:
+        ConversionError: undecodable image, invalid CameraInfo or a size mismatch.
+        SyncError: ``T_base_cam`` cannot be looked up (unknown frame, unconnected trees).
+    """
+    rgb = decode_image(image_msg, source.transport)
+    model = camera_from_info(info_msg)
+    model.check_image_size(rgb.shape[1], rgb.shape[0])
+    frame_id = source.frame_id or image_msg.header.frame_id or model.frame_id
+    t_base_cam = source.t_base_cam
+    if t_base_cam is None and base_frame and tf is not None:
+        t_base_cam = tf.lookup(base_frame, frame_id, stamp_ns)
+    distortion = 'none' if not model.D.size else model.distortion_model
+    return CameraFrame(name=source.name, image=rgb, frame_id=frame_id, k=model.K,
+                       distortion_model=distortion, distortion=tuple(model.D.tolist()),
+                       t_base_cam=None if t_base_cam is None else np.asarray(t_base_cam))
+
+
+def build_rig_input(synced: SyncedSet, sources: Sequence[CameraSource], tf: TfBuffer | None, *,
+                    base_frame: str, odom_frame: str = '') -> RigInput:
+    """Turn a ``SyncedSet`` of ``camera_sync.CameraFrame`` messages into a ``RigInput``.
+
+    Never raises for one bad camera: its reason goes to ``errors``.
+
+    Args:
+        synced: a set from ``MultiCameraSync`` (messages carry ``image`` and ``info``).
+        sources: per-camera read options in rig order; cameras not listed are ignored.
+        tf: TF buffer for extrinsics and odometry, or None.
+        base_frame: rig body frame; empty: no extrinsics from TF.
+        odom_frame: odometry frame; empty: no odometry.
+    """
+    present = {name: msg for name, msg in zip(synced.inputs, synced.messages) if msg is not None}
+    frames, stamps, frame_ids, errors = [], {}, {}, {}
+    for source in sources:
+        msg = present.get(source.name)
+        if msg is None:
+            continue
+        try:
+            cam = camera_frame(source, msg.image, msg.info, msg.stamp_ns, tf, base_frame)
+        except Da3Error as err:
+            errors[source.name] = f'{type(err).__name__}: {err}'
+            continue
+        frames.append(cam)
+        stamps[source.name], frame_ids[source.name] = msg.stamp_ns, cam.frame_id
+    stamp_ns = min(stamps.values()) if stamps else min(
+        s for s in synced.stamps_ns if s is not None)
+    t_odom_base, odom_error = _odometry(tf, odom_frame, base_frame, stamp_ns)
+    missing = tuple(name for name in synced.missing if name in {s.name for s in sources})
+    frame = RigFrame(stamp=stamp_seconds(stamp_ns), cameras=tuple(frames),
+                     t_odom_base=t_odom_base) if frames else None
+    return RigInput(frame=frame, stamp_ns=stamp_ns, stamps_ns=stamps, frame_ids=frame_ids,
+                    missing=missing, errors=errors, odom_error=odom_error)
+
+
+def _odometry(tf: TfBuffer | None, odom_frame: str, base_frame: str,
+              stamp_ns: int) -> tuple[np.ndarray | None, str]:
+    """``(T_odom_base at stamp_ns, '')`` or ``(None, reason)``; ``(None, '')`` when not asked."""
+    if not odom_frame or not base_frame or tf is None:
+        return None, ''
+    try:
+        return tf.lookup(odom_frame, base_frame, stamp_ns), ''
+    except Da3Error as err:
+        return None, f'{type(err).__name__}: {err}'

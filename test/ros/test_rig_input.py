@@ -1,0 +1,130 @@
+"""rig_input: a synced set + TF buffer -> RigFrame, per-camera errors never lose other cameras."""
+import dataclasses
+
+import numpy as np
+import pytest
+from ros import rig_messages as rm  # test/ros helper (test/ is on sys.path)
+
+from da3_ros.errors import ConfigError
+from da3_ros.ros.camera_sync import CameraFrame as SyncCameraFrame
+from da3_ros.ros.rig_input import build_rig_input, CameraSource
+from da3_ros.ros.sync import SyncedSet
+from da3_ros.ros.tf_buffer import TfBuffer
+from da3_ros.synthetic.sequence import SyntheticRig
+
+NAMES = ('front', 'front_left', 'back')
+
+
+@pytest.fixture(scope='module')
+def rig():
+    return SyntheticRig((28, 42))
+
+
+@pytest.fixture
+def tf(types, rig):
+    buffer = TfBuffer()
+    buffer.add_tf_message(rm.static_tf(types, rig), static=True)
+    for step in range(4):
+        buffer.add_tf_message(rm.odom_tf(types, rig, step))
+    return buffer
+
+
+def _replace(synced, name, **changes):
+    i = synced.inputs.index(name)
+    messages = list(synced.messages)
+    messages[i] = dataclasses.replace(messages[i], **changes)
+    return SyncedSet(synced.inputs, synced.stamps_ns, tuple(messages))
+
+
+def test_full_set_from_tf(types, rig, tf):
+    synced = rm.synced_set(types, rig, 1, NAMES)
+    out = build_rig_input(synced, [CameraSource(n) for n in NAMES], tf, base_frame=rm.BASE,
+                          odom_frame=rm.ODOM)
+    assert out.errors == {} and out.missing == () and out.odom_error == ''
+    assert out.stamp_ns == rm.NS // 10 and out.frame.stamp == pytest.approx(0.1)
+    assert [c.name for c in out.frame.cameras] == list(NAMES)
+    for cam in out.frame.cameras:
+        expected, _ = rig.render((0.1, cam.name))
+        np.testing.assert_array_equal(cam.image, expected)
+        np.testing.assert_allclose(cam.t_base_cam, rig.cameras[cam.name].t_base_cam, atol=1e-12)
+        np.testing.assert_allclose(cam.k, rig.intrinsics(cam.name, rig.size_hw))
+        assert cam.frame_id == f'{cam.name}_optical' and cam.distortion_model == 'plumb_bob'
+    np.testing.assert_allclose(out.frame.t_odom_base, rig.trajectory.t_odom_base(1), atol=1e-9)
+    assert out.frame_ids['back'] == 'back_optical' and out.stamps_ns['back'] == rm.NS // 10
+
+
+def test_compressed_and_param_extrinsics(types, rig):
+    synced = rm.synced_set(types, rig, 0, NAMES, transport='compressed')
+    extr = {n: rig.cameras[n].t_base_cam for n in NAMES}
+    sources = [CameraSource(n, 'compressed', t_base_cam=extr[n]) for n in NAMES]
+    out = build_rig_input(synced, sources, None, base_frame=rm.BASE)
+    assert out.errors == {} and out.frame.t_odom_base is None
+    for cam in out.frame.cameras:
+        expected, _ = rig.render((0.0, cam.name))
+        np.testing.assert_array_equal(cam.image, expected)  # PNG is lossless
+        np.testing.assert_array_equal(cam.t_base_cam, extr[cam.name])
+
+
+def test_missing_camera_is_listed_not_an_error(types, rig, tf):
+    synced = rm.synced_set(types, rig, 2, NAMES, missing=('front_left',))
+    out = build_rig_input(synced, [CameraSource(n) for n in NAMES], tf, base_frame=rm.BASE)
+    assert out.missing == ('front_left',) and out.errors == {}
+    assert [c.name for c in out.frame.cameras] == ['front', 'back']
+
+
+@pytest.mark.parametrize('fault, needle', [
+    ('encoding', 'unsupported image encoding'),
+    ('size', 'CameraInfo of'),
+    ('nan', 'not finite'),
+    ('frame', 'nowhere_optical'),
+])
+def test_one_bad_camera_keeps_the_others(types, rig, tf, fault, needle):
+    synced = rm.synced_set(types, rig, 1, NAMES)
+    msg = synced.messages[1]
+    if fault == 'encoding':
+        msg.image.encoding = 'bayer_rggb8'
+    elif fault == 'size':
+        msg.info.width = msg.info.width + 2
+    elif fault == 'nan':
+        k = np.array(msg.info.k, float)
+        k[0] = np.nan
+        msg.info.k = k
+    else:
+        msg.image.header.frame_id = 'nowhere_optical'
+    out = build_rig_input(_replace(synced, 'front_left', image=msg.image, info=msg.info),
+                          [CameraSource(n) for n in NAMES], tf, base_frame=rm.BASE)
+    assert list(out.errors) == ['front_left'] and needle in out.errors['front_left']
+    assert [c.name for c in out.frame.cameras] == ['front', 'back']
+
+
+def test_odometry_extrapolation_is_reported(types, rig, tf):
+    synced = rm.synced_set(types, rig, 9, NAMES)  # odometry only up to step 3
+    out = build_rig_input(synced, [CameraSource(n) for n in NAMES], tf, base_frame=rm.BASE,
+                          odom_frame=rm.ODOM)
+    assert out.frame.t_odom_base is None and 'extrapolat' in out.odom_error.lower()
+    assert len(out.frame.cameras) == 3
+
+
+def test_all_cameras_bad_gives_no_frame(types, rig):
+    synced = rm.synced_set(types, rig, 1, NAMES[:1])
+    synced.messages[0].image.encoding = '32FC1'
+    out = build_rig_input(synced, [CameraSource(NAMES[0])], None, base_frame='')
+    assert out.frame is None and 'ConversionError' in out.errors['front']
+    assert out.stamp_ns == rm.NS // 10
+
+
+def test_reference_stamp_is_oldest_image(types, rig):
+    synced = rm.synced_set(types, rig, 1, NAMES)
+    late = synced.messages[2]
+    frames = list(synced.messages)
+    frames[2] = SyncCameraFrame(late.camera, late.stamp_ns + 5_000_000, late.image, late.info,
+                                late.info_stamp_ns + 5_000_000)
+    late.info.header.stamp.nanosec += 5_000_000
+    synced = SyncedSet(synced.inputs, synced.stamps_ns[:2] + (frames[2].stamp_ns,), tuple(frames))
+    out = build_rig_input(synced, [CameraSource(n) for n in NAMES], None, base_frame='')
+    assert out.stamp_ns == rm.NS // 10 and out.stamps_ns['back'] == rm.NS // 10 + 5_000_000
+
+
+def test_unknown_transport_is_a_config_error():
+    with pytest.raises(ConfigError, match='transport'):
+        CameraSource('front', 'theora')
