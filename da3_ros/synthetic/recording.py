@@ -63,7 +63,7 @@ def image_topic(spec: RecordingSpec, name: str) -> str:
 
 
 def info_topic(spec: RecordingSpec, name: str) -> str:
-    """CameraInfo topic of camera ``name``."""
+    """Return the CameraInfo topic of camera ``name``."""
     return f'{spec.prefix}/{name}/camera_info'
 
 

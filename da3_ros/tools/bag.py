@@ -1,0 +1,224 @@
+"""Offline bag processing: ``python -m da3_ros.tools.bag process IN OUT [options]`` (``da3_bag``).
+
+Reads a rosbag2 (sqlite3 or mcap folder, or a bare ``.mcap``/``.db3``) with ``rosbags``, runs the
+node's synchronisation, conversion and engine on every synchronised set, and writes OUT, a
+rosbag2 folder of mcap segments (see ``bag_writer``), with the node's output topics, optionally
+the input topics, and ``/diagnostics``. Deterministic for the same input, weights and config
+(up to the wall-clock timings in ``/diagnostics`` and ``RigStep.inference_ms``). Ctrl-C stops after
+the current set and leaves a readable OUT; ``--resume`` continues without duplicates.
+
+Also: ``python -m da3_ros.tools.bag record OUT`` renders the sample recording.
+"""
+import argparse
+import logging
+from pathlib import Path
+import signal
+import sys
+import threading
+import time
+from typing import Any, Optional, Union
+
+from da3_ros.errors import Da3Error
+from da3_ros.tools import bag_config
+from da3_ros.tools.bag_config import BagConfig
+from da3_ros.tools.bag_eval import format_report, write_report
+from da3_ros.tools.bag_io import InputBag
+from da3_ros.tools.bag_process import Pipeline
+from da3_ros.tools.bag_summary import Progress, Summary
+from da3_ros.tools.bag_writer import SegmentedWriter
+
+LOG = logging.getLogger(__name__)
+RANDOM_WARNING = ('weights=random: deterministic parity-rule weights, NOT a trained model; depth,'
+                  ' poses and --eval numbers are meaningless')
+EVAL_FILE = 'eval.json'
+
+
+def build_engine(config: BagConfig, predictor: Optional[Any] = None) -> Any:
+    """The engine of ``config`` (``weights: random`` loads the parity-rule weights)."""
+    from da3_ros.engine.engine import Engine
+    from da3_ros.engine.predictor import build_predictor
+    if predictor is None:
+        state = None
+        if config.engine.model.weights == 'random':
+            from da3_ros.tools.weight_rule import rule_state_dict
+            state = rule_state_dict(config.engine.model.variant)
+        predictor = build_predictor(config.engine.model, state)
+    return Engine(config.engine, predictor)
+
+
+def _resolve_config(config: Union[BagConfig, str, Path, None]) -> BagConfig:
+    if isinstance(config, BagConfig):
+        return config.validate()
+    return bag_config.load_config(Path(config or 'config/multi_cam.yaml'))
+
+
+class _StopFlag:
+    """Turns SIGINT into a flag checked between sets (main thread only)."""
+
+    def __init__(self) -> None:
+        self.stop = False
+        self._old = None
+
+    def __enter__(self) -> '_StopFlag':
+        if threading.current_thread() is threading.main_thread():
+            self._old = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, *_: object) -> None:
+        self.stop = True
+
+    def __exit__(self, *exc: object) -> None:
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
+
+
+def process_bag(in_path: Union[str, Path], out_path: Union[str, Path],
+                config: Union[BagConfig, str, Path, None] = None, *,
+                eval: bool = False,  # noqa: A002 - the CLI flag's name
+                resume: bool = False, progress: bool = True, passthrough: bool = False,
+                overwrite: bool = False, split_sets: int = 10,
+                predictor: Optional[Any] = None) -> Summary:
+    """Process a bag offline; see the module docstring.
+
+    Args:
+        in_path: input bag.
+        out_path: output bag folder.
+        config: a BagConfig, or the node's params file (default ``config/multi_cam.yaml``).
+        eval: compare with ground truth in the bag; report in ``Summary.evaluation`` and
+            ``OUT/eval.json``.
+        resume: continue an interrupted output.
+        progress: draw a progress bar on stderr.
+        passthrough: copy the input topics into the output.
+        overwrite: replace an existing output.
+        split_sets: sets per committed segment (the most a SIGKILL can lose).
+        predictor: replace the network (tests).
+
+    Raises:
+        BagError: unreadable input, missing topics, existing output.
+        ConfigError: invalid configuration.
+    """
+    started = time.monotonic()
+    cfg = _resolve_config(config)
+    with InputBag(Path(in_path)) as bag:
+        cams = cfg.engine.cameras
+        bag.require([c.image_topic for c in cams], 'camera image')
+        bag.require([cfg.info_topic(c) for c in cams], 'CameraInfo')
+        writer = SegmentedWriter(Path(out_path), bag.store, resume=resume, overwrite=overwrite)
+        pipe = Pipeline(cfg, bag, writer, build_engine(cfg, predictor), evaluate=eval)
+        if resume:
+            pipe.restore(writer.load_state())
+        if cfg.engine.model.weights == 'random' and RANDOM_WARNING not in pipe.summary.warnings:
+            pipe.summary.warnings.append(RANDOM_WARNING)
+            LOG.warning(RANDOM_WARNING)
+        total = bag.reader.topics[cams[0].image_topic].msgcount
+        bar = Progress(total, sys.stderr if progress else None)
+        try:
+            with _StopFlag() as flag:
+                _run(pipe, bag, writer, bar, flag, passthrough, split_sets)
+            pipe.summary.interrupted = flag.stop
+        finally:
+            writer.commit(pipe.snapshot())
+            bar.close()
+            pipe.summary.wall_s += time.monotonic() - started
+            pipe.summary.output = str(out_path)
+            pipe.summary.sync_drops = {f'{k[0]}: {k[1]}': v for k, v in pipe.sync.drops.items()}
+    if pipe.evaluator is not None:
+        pipe.summary.evaluation = pipe.evaluator.report()
+        write_report(pipe.summary.evaluation, Path(out_path) / EVAL_FILE)
+    return pipe.summary
+
+
+def _run(pipe: Pipeline, bag: InputBag, writer: SegmentedWriter, bar: Progress,
+         flag: _StopFlag, passthrough: bool, split_sets: int) -> None:
+    pending = 0
+    for message in bag.messages():
+        if flag.stop:
+            return
+        sets = pipe.feed(message)
+        if passthrough and message.index > pipe.resume_index:
+            writer.write(message.topic, message.msgtype, message.time_ns, message.raw)
+        pipe.input_written(message.index)
+        pending += _write_sets(pipe, writer, sets)
+        bar.update(pipe.summary.sets_total)
+        if pending >= split_sets:
+            writer.commit(pipe.snapshot())
+            pending = 0
+    _write_sets(pipe, writer, pipe.flush())
+
+
+def _write_sets(pipe: Pipeline, writer: SegmentedWriter, sets: list) -> int:
+    done = 0
+    for synced in sets:
+        out = pipe.handle(synced)
+        if out is None:
+            continue
+        serialised = [(topic, msg.__msgtype__, writer.store.serialize_cdr(msg, msg.__msgtype__),
+                       msg) for topic, msg in out]
+        for topic, msgtype, data, msg in serialised:
+            writer.write(topic, msgtype, _log_time(msg), data)
+        pipe.summary.messages_written += len(serialised)
+        pipe.set_written()
+        done += 1
+    return done
+
+
+def _log_time(msg: Any) -> int:
+    from da3_ros.ros.tf_msgs import stamp_to_ns
+    header = getattr(msg, 'header', None)
+    if header is None and getattr(msg, 'transforms', None):
+        header = msg.transforms[0].header
+    return stamp_to_ns(header.stamp) if header is not None else 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog='da3_bag', description=__doc__.split('\n')[0])
+    sub = parser.add_subparsers(dest='command', required=True)
+    proc = sub.add_parser('process', help='run DA3 over every synchronised set of a bag')
+    proc.add_argument('input', type=Path)
+    proc.add_argument('output', type=Path)
+    proc.add_argument('--config', type=Path, default=None,
+                      help='node params file (default config/multi_cam.yaml)')
+    proc.add_argument('--sample-config', action='store_true',
+                      help="use the sample recording's topics and CPU model settings")
+    proc.add_argument('--weights', help="checkpoint, hub id or 'random' (overrides config)")
+    proc.add_argument('--eval', action='store_true', help='AbsRel, delta<1.25, ATE vs GT')
+    proc.add_argument('--resume', action='store_true', help='continue an interrupted output')
+    proc.add_argument('--overwrite', action='store_true', help='replace an existing output')
+    proc.add_argument('--passthrough', action='store_true', help='copy input topics too')
+    proc.add_argument('--split-sets', type=int, default=10, help='sets per committed segment')
+    proc.add_argument('--no-progress', action='store_true')
+    rec = sub.add_parser('record', help='render the sample recording')
+    rec.add_argument('output', type=Path)
+    rec.add_argument('--steps', type=int, default=20)
+    rec.add_argument('--raw', action='store_true', help='sensor_msgs/Image instead of jpeg')
+    rec.add_argument('--storage', choices=('mcap', 'sqlite3'), default='mcap')
+    return parser
+
+
+def main(argv: Optional[list] = None) -> int:
+    """Console entry point; returns the exit status (130 after Ctrl-C, 2 on errors)."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format='%(levelname)s %(message)s')
+    try:
+        if args.command == 'record':
+            from da3_ros.tools.record_sample import record
+            record(args.output, steps=args.steps, raw=args.raw, storage=args.storage)
+            return 0
+        config = bag_config.sample_config() if args.sample_config else args.config
+        if args.weights:
+            config = bag_config.with_weights(_resolve_config(config), args.weights)
+        summary = process_bag(args.input, args.output, config, eval=args.eval,
+                              resume=args.resume, progress=not args.no_progress,
+                              passthrough=args.passthrough, overwrite=args.overwrite,
+                              split_sets=args.split_sets)
+    except Da3Error as err:
+        print(f'da3_bag: error: {err}', file=sys.stderr)
+        return 2
+    print(summary.text())
+    if summary.evaluation is not None:
+        print(format_report(summary.evaluation))
+    return 130 if summary.interrupted else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""What the bag tool needs besides the engine config: topics, frames, sync and output options.
+
+``BagConfig`` is built from the node's params file (``config/multi_cam.yaml``, read through
+``da3_ros.ros.params`` so the node and the bag tool agree) or, for the sample recording and the
+tests, by :func:`sample_config`.
+"""
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Optional, Tuple
+
+from da3_ros.config import CameraConfig, EngineConfig, ModelConfig, OutputConfig, WindowConfig
+from da3_ros.errors import ConfigError
+from da3_ros.ros.rig_input import CameraSource
+from da3_ros.ros.rig_output import OutputOptions
+
+
+@dataclass(frozen=True)
+class BagConfig:
+    """Engine config plus how the bag's messages map onto it.
+
+    Attributes:
+        engine: engine configuration; ``engine.cameras`` give names and topics in rig order.
+        transports: per camera ``'raw'`` or ``'compressed'`` (rig order).
+        output: what ``rig_output`` builds.
+        base_frame: rig body frame (extrinsics from TF are looked up against it).
+        odom_frame: odometry frame; empty to ignore odometry.
+        slop_s: maximum spread of a synchronised set.
+        timeout_s: emit partial sets once the oldest waiting image is this old (message time).
+        namespace: prefix of the node's relative output topics (``''``: root, as the node).
+        diagnostics: write ``/diagnostics`` per processed set.
+        gt_frames: (parent, child) of the ground-truth trajectory in the bag's TF (``--eval``).
+    """
+
+    engine: EngineConfig = field(default_factory=EngineConfig)
+    transports: Tuple[str, ...] = ()
+    output: OutputOptions = field(default_factory=OutputOptions)
+    base_frame: str = 'base_link'
+    odom_frame: str = 'odom'
+    slop_s: float = 0.02
+    timeout_s: float = 0.5
+    namespace: str = ''
+    diagnostics: bool = True
+    gt_frames: Tuple[str, str] = ('odom', 'base_link')
+
+    def sources(self) -> Tuple[CameraSource, ...]:
+        """``rig_input`` read options per camera (extrinsics from TF)."""
+        return tuple(CameraSource(name=cam.name, transport=self.transport(i),
+                                  frame_id=cam.frame_id)
+                     for i, cam in enumerate(self.engine.cameras))
+
+    def transport(self, index: int) -> str:
+        """Transport of camera ``index`` (default from the topic name)."""
+        if index < len(self.transports):
+            return self.transports[index]
+        topic = self.engine.cameras[index].image_topic
+        return 'compressed' if topic.endswith('/compressed') else 'raw'
+
+    def info_topic(self, cam: CameraConfig) -> str:
+        """Return the CameraInfo topic of ``cam`` (``<image ns>/camera_info`` when empty)."""
+        if cam.info_topic:
+            return cam.info_topic
+        parts = cam.image_topic.rstrip('/').split('/')
+        if parts[-1] == 'compressed':
+            parts = parts[:-1]
+        return '/'.join(parts[:-1] + ['camera_info'])
+
+    def topic(self, relative: str) -> str:
+        """Absolute output topic of a ``rig_output`` topic."""
+        if relative.startswith('/'):
+            return relative
+        return '/'.join(p for p in (self.namespace.strip('/'), relative) if p).join(('/', ''))
+
+    def validate(self) -> 'BagConfig':
+        """Check the engine config and the camera topics; return self."""
+        self.engine.validate()
+        if not self.engine.cameras:
+            raise ConfigError('cameras: the bag tool needs at least one camera')
+        for cam in self.engine.cameras:
+            if not cam.image_topic:
+                raise ConfigError(f'cameras.{cam.name}.image_topic: empty')
+        return self
+
+
+def cpu_model(process_res: int = 42, weights: str = 'random') -> ModelConfig:
+    """CPU-friendly model settings (da3-small, fp32, tiny resolution)."""
+    return ModelConfig(variant='da3-small', weights=weights, device='cpu', dtype='fp32',
+                       process_res=process_res)
+
+
+def sample_config(spec: Optional[object] = None, *, model: Optional[ModelConfig] = None,
+                  window: Optional[WindowConfig] = None,
+                  output: Optional[OutputConfig] = None) -> BagConfig:
+    """The config that processes a sample recording (``synthetic.recording.RecordingSpec``)."""
+    from da3_ros.synthetic import recording
+    spec = spec or recording.RecordingSpec()
+    rig = recording.make_rig(spec)
+    cameras = tuple(CameraConfig(name=name, image_topic=recording.image_topic(spec, name),
+                                 info_topic=recording.info_topic(spec, name),
+                                 frame_id=recording.optical_frame(name))
+                    for name in recording.camera_names(spec, rig))
+    engine = EngineConfig(model=model or cpu_model(), cameras=cameras,
+                          window=window or WindowConfig(length=2),
+                          output=output or OutputConfig())
+    # No odometry input: the engine estimates the trajectory that --eval compares with /tf.
+    return BagConfig(engine=engine, transports=(spec.transport,) * len(cameras), odom_frame='',
+                     output=OutputOptions(tf_mode='cameras', model_variant=engine.model.variant),
+                     slop_s=0.5 / spec.rate, timeout_s=3.0 / spec.rate).validate()
+
+
+def load_config(path: Path) -> BagConfig:
+    """Read the node's params file into a BagConfig (through ``da3_ros.ros.params``).
+
+    Raises:
+        ConfigError: unreadable file or invalid values.
+    """
+    try:
+        from da3_ros.ros import params
+    except ImportError as err:
+        raise ConfigError(f'--config {str(path)!r}: the node params reader is not available'
+                          f' ({err})') from err
+    return params.bag_config(Path(path)).validate()
+
+
+def with_weights(config: BagConfig, weights: str) -> BagConfig:
+    """``config`` with ``model.weights`` replaced (``'random'``, a path or a hub id)."""
+    model = replace(config.engine.model, weights=weights)
+    return replace(config, engine=replace(config.engine, model=model))

@@ -1,0 +1,214 @@
+"""The offline pipeline: bag messages -> node's sync + TF -> engine -> node's output messages.
+
+The same pieces as the live node, in the same order: ``MultiCameraSync`` (image + CameraInfo
+pairing, approximate-time sets with a timeout in message time), ``TfBuffer`` fed from ``/tf`` and
+``/tf_static``, ``rig_input.build_rig_input`` and ``rig_output.result_messages``. Offline nothing
+is dropped for being busy: every set goes through the engine, and a set that cannot (no usable
+camera, an engine error) is counted with its reason and reported on ``/diagnostics``.
+"""
+import pickle
+from typing import Any, Dict, Optional
+
+import numpy as np
+
+from da3_ros.errors import Da3Error
+from da3_ros.ros.camera_sync import MultiCameraSync
+from da3_ros.ros.convert import image_to_depth
+from da3_ros.ros.rig_input import build_rig_input, RigInput
+from da3_ros.ros.rig_output import diagnostic_array, result_messages, StatusReport
+from da3_ros.ros.sync import SyncedSet
+from da3_ros.ros.tf_buffer import TfBuffer
+from da3_ros.ros.tf_msgs import stamp_to_ns
+from da3_ros.tools.bag_config import BagConfig
+from da3_ros.tools.bag_eval import Evaluator
+from da3_ros.tools.bag_io import BagMessage, InputBag
+from da3_ros.tools.bag_summary import Summary
+from da3_ros.tools.bag_writer import SegmentedWriter
+
+_NS = 1_000_000_000
+_KEEP_NS = 30 * _NS  # ground truth and inputs kept this long behind the newest message
+DIAG_NAME = 'da3_bag: set'
+
+
+class Pipeline:
+    """State of one processing run (picklable parts are saved at every commit).
+
+    Args:
+        config: validated bag config.
+        bag: the open input bag.
+        writer: the output writer.
+        engine: the engine (its predictor is never saved).
+        evaluate: collect ground-truth errors.
+    """
+
+    def __init__(self, config: BagConfig, bag: InputBag, writer: SegmentedWriter, engine: Any,
+                 *, evaluate: bool = False) -> None:
+        from da3_ros.tools.bag_io import msg_types
+        self.config, self.bag, self.writer, self.engine = config, bag, writer, engine
+        self.types = msg_types(bag.store)
+        self.names = tuple(cam.name for cam in config.engine.cameras)
+        self.sources = config.sources()
+        self.routes = self._routes()
+        self.now_ns = self.newest_ns = 0
+        self.sync = MultiCameraSync(self.names, slop_ns=int(config.slop_s * _NS),
+                                    queue_size=10_000, timeout_ns=int(config.timeout_s * _NS),
+                                    clock=lambda: self.now_ns)
+        self.tf = TfBuffer(cache_time_ns=_KEEP_NS)
+        self.gt_depth: Dict[tuple, Any] = {}
+        self.evaluator = Evaluator() if evaluate else None
+        self.summary = Summary()
+        self.progress = {'last_set_ns': -1, 'last_index': -1, 'sequence': 0}
+        self.resume_set_ns, self.resume_index = -1, -1
+        self.recent: Dict[float, RigInput] = {}
+        self.pending_set_ns = -1
+        self._engine_blob = self._engine_state()
+
+    def _routes(self) -> Dict[str, tuple]:
+        routes: Dict[str, tuple] = {'/tf': ('tf', False), '/tf_static': ('tf', True)}
+        for cam in self.config.engine.cameras:
+            routes[cam.image_topic] = ('image', cam.name)
+            routes[self.config.info_topic(cam)] = ('info', cam.name)
+            base = self.config.info_topic(cam).rsplit('/', 1)[0]
+            routes[f'{base}/depth_gt'] = ('gt', cam.name)
+        return routes
+
+    # -- state -------------------------------------------------------------------------------
+
+    def _engine_state(self) -> bytes:
+        state = {k: v for k, v in self.engine.__dict__.items() if k != 'predictor'}
+        return pickle.dumps(state)
+
+    def snapshot(self) -> Dict[str, Any]:
+        """What ``--resume`` needs, as of the last completed set."""
+        return {'engine': self._engine_blob, 'progress': dict(self.progress),
+                'summary': self.summary, 'evaluator': self.evaluator,
+                'recent': self.recent}
+
+    def restore(self, state: Dict[str, Any]) -> None:
+        """Continue after the last committed set of a previous run."""
+        self.engine.__dict__.update(pickle.loads(state['engine']))
+        self._engine_blob = state['engine']
+        self.progress = dict(state['progress'])
+        self.summary = state['summary']
+        self.summary.interrupted = False
+        if self.evaluator is not None and state['evaluator'] is not None:
+            self.evaluator = state['evaluator']
+        self.recent = state['recent']
+        self.resume_set_ns = self.progress['last_set_ns']
+        self.resume_index = self.progress['last_index']
+
+    def set_written(self) -> None:
+        """Mark the set last returned by :meth:`handle` as completely written."""
+        self.progress['last_set_ns'] = self.pending_set_ns
+
+    def input_written(self, index: int) -> None:
+        """Mark input message ``index`` as fully consumed (and passed through)."""
+        self.progress['last_index'] = index
+
+    # -- input -------------------------------------------------------------------------------
+
+    def feed(self, message: BagMessage) -> list:
+        """Route one input message; return the sets it completed."""
+        self.now_ns = max(self.now_ns, message.time_ns)
+        self.newest_ns = max(self.newest_ns, message.time_ns)
+        route = self.routes.get(message.topic)
+        if route is None:
+            return []
+        kind, arg = route
+        if kind == 'gt' and self.evaluator is None:
+            return []
+        msg = self.bag.decode(message)
+        if kind == 'tf':
+            self.tf.add_tf_message(msg, static=arg)
+            return []
+        stamp = stamp_to_ns(msg.header.stamp)
+        if kind == 'gt':
+            self.gt_depth[(arg, stamp)] = msg
+            return []
+        add = self.sync.add_image if kind == 'image' else self.sync.add_info
+        return add(arg, stamp, msg)
+
+    def flush(self) -> list:
+        """Sets still queued at the end of the input (partial where a camera had ended)."""
+        self.now_ns = 2 ** 62
+        return self.sync.poll()
+
+    # -- sets --------------------------------------------------------------------------------
+
+    def handle(self, synced: SyncedSet) -> Optional[list]:
+        """Process one set; return the messages to write, or None when it was skipped."""
+        self.summary.sets_total += 1
+        set_ns = min(s for s in synced.stamps_ns if s is not None)
+        if set_ns <= self.resume_set_ns:
+            self.summary.sets_resumed += 1
+            return None
+        self.pending_set_ns = set_ns
+        rig_input = build_rig_input(synced, self.sources, self.tf,
+                                    base_frame=self.config.base_frame,
+                                    odom_frame=self.config.odom_frame)
+        for name, reason in rig_input.errors.items():
+            key = f'{name}: {reason}'
+            self.summary.camera_errors[key] = self.summary.camera_errors.get(key, 0) + 1
+        if rig_input.frame is None:
+            reason = 'no usable camera: ' + ('; '.join(
+                f'{k}: {v}' for k, v in rig_input.errors.items()) or 'all missing')
+            return self._skipped(rig_input, reason)
+        try:
+            result = self.engine.step(rig_input.frame)
+        except Da3Error as err:
+            return self._skipped(rig_input, f'engine: {type(err).__name__}: {err}')
+        self.summary.sets_processed += 1
+        self._remember(rig_input)
+        self._engine_blob = self._engine_state()
+        if result is None:
+            key = 'window filling or not a keyframe'
+            self.summary.no_output[key] = self.summary.no_output.get(key, 0) + 1
+            return []
+        return self._outputs(result, rig_input)
+
+    def _remember(self, rig_input: RigInput) -> None:
+        self.recent[rig_input.frame.stamp] = rig_input
+        oldest = rig_input.frame.stamp - _KEEP_NS / _NS
+        self.recent = {k: v for k, v in self.recent.items() if k >= oldest}
+        self.gt_depth = {k: v for k, v in self.gt_depth.items()
+                         if k[1] >= self.newest_ns - _KEEP_NS}
+
+    def _outputs(self, result: Any, rig_input: RigInput) -> list:
+        source = self.recent.get(result.stamp, rig_input)
+        self.summary.sets_output += 1
+        self.summary.add_timings(result.timings)
+        out = result_messages(self.types, result, source, self.config.output,
+                              camera_names=self.names, sequence=self.progress['sequence'])
+        self.progress['sequence'] += 1
+        out = [(self.config.topic(topic), msg) for topic, msg in out]
+        if self.config.diagnostics:
+            values = {f'{k}_ms': f'{v:.1f}' for k, v in sorted(result.timings.items())}
+            values.update({f'error.{k}': v for k, v in source.errors.items()})
+            values['missing'] = ','.join(source.missing)
+            level = 'WARN' if source.errors or source.missing else 'OK'
+            out.append(self._diag(source.stamp_ns, level, 'processed', values))
+        if self.evaluator is not None:
+            self._evaluate(result, source)
+        return out
+
+    def _skipped(self, rig_input: RigInput, reason: str) -> list:
+        self.summary.skip(reason)
+        if not self.config.diagnostics:
+            return []
+        return [self._diag(rig_input.stamp_ns, 'ERROR', f'set skipped: {reason}', {})]
+
+    def _diag(self, stamp_ns: int, level: str, message: str, values: Dict[str, str]) -> tuple:
+        report = StatusReport(name=DIAG_NAME, level=level, message=message, values=values)
+        return '/diagnostics', diagnostic_array(self.types, stamp_ns, [report])
+
+    def _evaluate(self, result: Any, source: RigInput) -> None:
+        for name, cam in result.cameras.items():
+            msg = self.gt_depth.get((name, source.stamps_ns.get(name, source.stamp_ns)))
+            gt = None if msg is None else image_to_depth(msg)
+            self.evaluator.add_depth(name, cam.depth, gt, result.is_metric)
+        try:
+            gt_pose = self.tf.lookup(*self.config.gt_frames, source.stamp_ns)
+        except Da3Error:
+            gt_pose = None
+        estimate = None if result.t_world_base is None else np.asarray(result.t_world_base)
+        self.evaluator.add_pose(source.stamp_ns, estimate, gt_pose, result.is_metric)

@@ -1,0 +1,172 @@
+"""Crash-safe output bag: a rosbag2 folder of mcap segments, committed one segment at a time.
+
+An mcap file is only readable once its summary and footer are written, and ``rosbags``' writer
+keeps everything in memory until ``close()`` (a SIGKILL leaves an empty file). So the output is a
+split rosbag2 folder (as ``ros2 bag record --max-bag-size`` makes): ``<name>_<i>.mcap`` files,
+each finished when it is committed, and a ``metadata.yaml`` that lists only finished segments and
+is replaced atomically after each commit. Whatever happens, the folder reads back with
+``rosbags.highlevel.AnyReader`` and ``ros2 bag play`` and holds every committed segment; a segment
+left unfinished by a kill is not listed and is deleted on ``--resume``.
+
+Next to the segments, ``resume.pkl`` holds the caller's state at the last commit (what was
+processed, the engine's window); it is written before ``metadata.yaml`` names the new segment.
+"""
+import os
+from pathlib import Path
+import pickle
+from typing import Any, Dict, List, Optional
+
+from da3_ros.tools.bag_io import BagError
+
+STATE_FILE = 'resume.pkl'
+METADATA_FILE = 'metadata.yaml'
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + '.tmp')
+    with open(tmp, 'wb') as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+class SegmentedWriter:
+    """Writes CDR messages into committed mcap segments of a rosbag2 folder.
+
+    Args:
+        folder: output bag folder; created, or reopened with ``resume``.
+        store: rosbags typestore (message definitions for the mcap schemas).
+        resume: keep committed segments and return their state from :meth:`load_state`.
+        overwrite: replace an existing output (without ``resume``).
+
+    Raises:
+        BagError: the folder exists and neither ``resume`` nor ``overwrite`` is set, or
+            ``resume`` finds no committed state.
+    """
+
+    def __init__(self, folder: Path, store: Any, *, resume: bool = False,
+                 overwrite: bool = False) -> None:
+        self.folder = Path(folder)
+        self.store = store
+        self.segments: List[Dict[str, Any]] = []
+        self.topic_types: Dict[str, str] = {}
+        self.topic_counts: Dict[str, int] = {}
+        self._state: Optional[Any] = None
+        self._open: Optional[Dict[str, Any]] = None
+        if resume:
+            self._reopen()
+        else:
+            self._create(overwrite)
+
+    def _create(self, overwrite: bool) -> None:
+        if self.folder.exists() and any(self.folder.iterdir()):
+            if not overwrite:
+                raise BagError(f'output {str(self.folder)!r} exists; use --resume to continue'
+                               ' it or --overwrite to replace it')
+            for child in self.folder.iterdir():
+                child.unlink()
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    def _reopen(self) -> None:
+        path = self.folder / STATE_FILE
+        if not path.is_file():
+            raise BagError(f'--resume: {str(path)!r} not found (nothing was committed)')
+        with open(path, 'rb') as handle:
+            saved = pickle.load(handle)  # our own file, written by commit()
+        self.segments, self._state = saved['segments'], saved['state']
+        self.topic_types, self.topic_counts = saved['topic_types'], saved['topic_counts']
+        keep = {seg['path'] for seg in self.segments}
+        for stale in self.folder.glob('*.mcap'):
+            if stale.name not in keep:
+                stale.unlink()
+
+    def load_state(self) -> Optional[Any]:
+        """State passed to the last :meth:`commit` (None for a new output)."""
+        return self._state
+
+    def write(self, topic: str, msgtype: str, time_ns: int, data: bytes) -> None:
+        """Append one serialised message to the open segment (opened on demand)."""
+        seg = self._open or self._start_segment()
+        channel = seg['channels'].get(topic)
+        if channel is None:
+            channel = self._register(seg, topic, msgtype)
+        seg['writer'].add_message(channel, log_time=int(time_ns), data=bytes(data),
+                                  publish_time=int(time_ns))
+        seg['count'] += 1
+        seg['counts'][topic] = seg['counts'].get(topic, 0) + 1
+        seg['start'] = min(seg['start'], int(time_ns))
+        seg['end'] = max(seg['end'], int(time_ns))
+
+    def write_message(self, topic: str, msg: Any) -> None:
+        """Serialise a rosbags message and write it at its header stamp (or 0)."""
+        from da3_ros.ros.tf_msgs import stamp_to_ns
+        header = getattr(msg, 'header', None)
+        if header is None and getattr(msg, 'transforms', None):
+            header = msg.transforms[0].header
+        time_ns = stamp_to_ns(header.stamp) if header is not None else 0
+        self.write(topic, msg.__msgtype__, time_ns,
+                   self.store.serialize_cdr(msg, msg.__msgtype__))
+
+    def commit(self, state: Any) -> None:
+        """Finish the open segment, save ``state``, list the segment in ``metadata.yaml``."""
+        seg, self._open = self._open, None
+        if seg is not None:
+            seg['writer'].finish()
+            seg['file'].flush()
+            os.fsync(seg['file'].fileno())
+            seg['file'].close()
+            self.segments.append({k: seg[k] for k in ('path', 'count', 'start', 'end')})
+            for topic, count in seg['counts'].items():
+                self.topic_counts[topic] = self.topic_counts.get(topic, 0) + count
+        self._state = state
+        saved = {'segments': self.segments, 'state': state, 'topic_types': self.topic_types,
+                 'topic_counts': self.topic_counts}
+        _atomic_write(self.folder / STATE_FILE, pickle.dumps(saved))
+        _atomic_write(self.folder / METADATA_FILE, self._metadata().encode())
+
+    def _start_segment(self) -> Dict[str, Any]:
+        from mcap.writer import CompressionType, Writer
+        name = f'{self.folder.name}_{len(self.segments)}.mcap'
+        handle = open(self.folder / name, 'wb')
+        writer = Writer(handle, compression=CompressionType.ZSTD)
+        writer.start(profile='ros2', library='da3_ros bag tool')
+        self._open = {'path': name, 'file': handle, 'writer': writer, 'channels': {},
+                      'count': 0, 'counts': {}, 'start': 2 ** 63 - 1, 'end': 0}
+        return self._open
+
+    def _register(self, seg: Dict[str, Any], topic: str, msgtype: str) -> int:
+        known = self.topic_types.setdefault(topic, msgtype)
+        if known != msgtype:
+            raise BagError(f'topic {topic!r} written as {msgtype} and as {known}')
+        msgdef = self.store.generate_msgdef(msgtype, ros_version=2)[0]
+        schema = seg['writer'].register_schema(name=msgtype, encoding='ros2msg',
+                                               data=msgdef.encode())
+        channel = seg['writer'].register_channel(topic=topic, message_encoding='cdr',
+                                                 schema_id=schema)
+        seg['channels'][topic] = channel
+        return channel
+
+    def _metadata(self) -> str:
+        import yaml
+        start = min((s['start'] for s in self.segments if s['count']), default=0)
+        end = max((s['end'] for s in self.segments if s['count']), default=0)
+        info = {
+            'version': 9, 'storage_identifier': 'mcap', 'ros_distro': 'jazzy',
+            'duration': {'nanoseconds': max(end - start, 0)},
+            'starting_time': {'nanoseconds_since_epoch': start},
+            'message_count': sum(s['count'] for s in self.segments),
+            'relative_file_paths': [s['path'] for s in self.segments],
+            'files': [{'path': s['path'], 'message_count': s['count'],
+                       'starting_time': {'nanoseconds_since_epoch': min(s['start'], end)},
+                       'duration': {'nanoseconds': max(s['end'] - s['start'], 0)}}
+                      for s in self.segments],
+            'topics_with_message_count': [
+                {'message_count': self.topic_counts.get(topic, 0),
+                 'topic_metadata': {'name': topic, 'type': msgtype,
+                                    'serialization_format': 'cdr', 'offered_qos_profiles': '',
+                                    'type_description_hash': ''}}
+                for topic, msgtype in self.topic_types.items()],
+            'compression_format': '', 'compression_mode': '', 'custom_data': {},
+        }
+        return yaml.safe_dump({'rosbag2_bagfile_information': info}, sort_keys=False)
