@@ -6,12 +6,17 @@ malloc thresholds. ``make test`` sets these already; a plain ``pytest`` run gets
 here. They land in ``os.environ`` before any test runs, so in-process rclpy and subprocesses agree.
 
 Markers (declared in pytest.ini): ``gpu`` tests are skipped where CUDA is unavailable and
-``weights`` tests where ``DA3_WEIGHTS`` is unset; both are listed in the ``-ra`` summary. ROS tests
-are never skipped: if rclpy cannot be imported they fail.
+``weights`` tests where ``DA3_WEIGHTS`` is unset; both are listed in the ``-ra`` summary.
+
+ROS tests are never skipped: a skip of a test or module under ``test/ros/``, of a test marked
+``ros``, or with a reason that names ROS (rclpy, rosidl, ``*_msgs``, rosbags, mcap) is turned into
+a failure, so a missing rclpy or message package fails ``make test`` instead of hiding. Set
+``DA3_ALLOW_ROS_SKIPS=1`` only for a deliberate run without ROS.
 """
 
 import os
 from pathlib import Path
+import re
 import shutil
 import signal
 import subprocess
@@ -71,6 +76,51 @@ def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item
         for item in items:
             if item.get_closest_marker('weights'):
                 item.add_marker(skip_weights)
+
+
+_ROS_REASON = re.compile(r'rclpy|rosidl|_msgs\b|rosbags|mcap|\bROS\b')
+
+
+def _skip_reason(report) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2])
+    return str(longrepr)
+
+
+def _is_ros_path(path: str) -> bool:
+    resolved = Path(path).resolve()
+    tests = Path(__file__).resolve().parent
+    return resolved.is_relative_to(tests / 'ros') or resolved == tests / 'test_msgs.py'
+
+
+def _refuse_ros_skip(report, path: str, marked_ros: bool) -> None:
+    """Turn a skip that hides a missing ROS piece into a failure (see the module docstring)."""
+    if os.environ.get('DA3_ALLOW_ROS_SKIPS') == '1' or hasattr(report, 'wasxfail'):
+        return
+    reason = _skip_reason(report)
+    if marked_ros or _is_ros_path(path) or _ROS_REASON.search(reason):
+        report.outcome = 'failed'
+        report.longrepr = (f'ROS test skipped, which make test does not allow: {reason}\n'
+                           '(make venv provides rclpy, the messages and the bag tools; '
+                           'set DA3_ALLOW_ROS_SKIPS=1 for a deliberate run without ROS)')
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call):
+    outcome = yield
+    report = outcome.get_result()
+    allowed = item.get_closest_marker('gpu') or item.get_closest_marker('weights')
+    if report.skipped and not allowed:
+        _refuse_ros_skip(report, str(item.path), item.get_closest_marker('ros') is not None)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector):
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped:
+        _refuse_ros_skip(report, str(collector.path), False)
 
 
 @pytest.fixture(scope='session')
