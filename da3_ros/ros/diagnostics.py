@@ -1,0 +1,148 @@
+"""Run-time statistics of the node and their ``/diagnostics`` reports (no rclpy; thread-safe).
+
+Counts input rates per camera, synced-set and result rates, dropped sets by reason, inference
+latency percentiles (p50, p90 over the last ``latency_window`` results), GPU memory, metric or
+relative output, and the last error per camera and overall. Times are wall-clock seconds from an
+injectable monotonic clock, so rates stay meaningful under sim time.
+"""
+import collections
+import threading
+import time
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+
+from da3_ros.ros.rig_output import StatusReport
+
+
+class RateMeter:
+    """Events per second over a sliding window of ``window_s`` seconds."""
+
+    def __init__(self, window_s: float = 5.0, clock: Callable[[], float] = time.monotonic):
+        self._window, self._clock = window_s, clock
+        self._times: collections.deque = collections.deque()
+        self.count = 0
+
+    def tick(self) -> None:
+        self._times.append(self._clock())
+        self.count += 1
+        self._trim()
+
+    def rate(self) -> float:
+        self._trim()
+        if len(self._times) < 2:
+            return 0.0
+        span = max(self._clock() - self._times[0], self._times[-1] - self._times[0])
+        return (len(self._times) - 1) / span if span > 0 else 0.0
+
+    def _trim(self) -> None:
+        cutoff = self._clock() - self._window
+        while self._times and self._times[0] < cutoff:
+            self._times.popleft()
+
+
+class NodeStats:
+    """Everything ``/diagnostics`` reports; every method may be called from any thread.
+
+    Args:
+        cameras: camera names in rig order.
+        name: prefix of the status names (e.g. the node name).
+        latency_window: results kept for the latency percentiles.
+        clock: monotonic seconds.
+    """
+
+    def __init__(self, cameras: Sequence[str], *, name: str = 'da3_node',
+                 latency_window: int = 100, clock: Callable[[], float] = time.monotonic):
+        self.cameras, self.name = tuple(cameras), name
+        self._lock = threading.Lock()
+        self._inputs = {c: RateMeter(clock=clock) for c in self.cameras}
+        self._sets, self._results = RateMeter(clock=clock), RateMeter(clock=clock)
+        self._latency: collections.deque = collections.deque(maxlen=latency_window)
+        self.drops: collections.Counter = collections.Counter()
+        self.camera_errors: dict[str, str] = {}
+        self.missing: collections.Counter = collections.Counter()
+        self.last_error = ''
+        self.is_metric: bool | None = None
+        self.gpu_memory_mb: float | None = None
+        self.resets = 0
+
+    def image(self, camera: str) -> None:
+        with self._lock:
+            self._inputs[camera].tick()
+
+    def synced(self, missing: Sequence[str]) -> None:
+        with self._lock:
+            self._sets.tick()
+            self.missing.update(missing)
+
+    def drop(self, reason: str, count: int = 1) -> None:
+        with self._lock:
+            self.drops[reason] += count
+
+    def error(self, text: str, camera: str = '') -> bool:
+        """Record an error; True when it differs from the previous one (log it then)."""
+        with self._lock:
+            line = f'{camera}: {text}' if camera else text
+            new = line != self.last_error and (
+                not camera or self.camera_errors.get(camera) != text)
+            self.last_error = line
+            if camera:
+                self.camera_errors[camera] = text
+            return new
+
+    def camera_ok(self, camera: str) -> None:
+        with self._lock:
+            self.camera_errors.pop(camera, None)
+
+    def result(self, latency_ms: float, is_metric: bool, gpu_memory_mb: float | None) -> None:
+        with self._lock:
+            self._results.tick()
+            self._latency.append(latency_ms)
+            self.is_metric, self.gpu_memory_mb = is_metric, gpu_memory_mb
+
+    def reset(self) -> None:
+        with self._lock:
+            self.resets += 1
+
+    def latency_ms(self) -> tuple[float, float]:
+        """(p50, p90) of the recent inference latencies; NaN before the first result."""
+        with self._lock:
+            samples = list(self._latency)
+        if not samples:
+            return float('nan'), float('nan')
+        return float(np.percentile(samples, 50)), float(np.percentile(samples, 90))
+
+    def reports(self, sync_drops: Mapping = ()) -> list[StatusReport]:
+        """One status for the pipeline and one per camera."""
+        p50, p90 = self.latency_ms()
+        with self._lock:
+            drops = collections.Counter(self.drops)
+            for (camera, reason), count in dict(sync_drops).items():
+                drops[f'sync:{reason}:{camera}'] += count
+            values = {
+                'synced_set_rate_hz': f'{self._sets.rate():.2f}',
+                'result_rate_hz': f'{self._results.rate():.2f}',
+                'results': str(self._results.count),
+                'inference_latency_p50_ms': f'{p50:.1f}',
+                'inference_latency_p90_ms': f'{p90:.1f}',
+                'gpu_memory_mb': 'n/a' if self.gpu_memory_mb is None
+                else f'{self.gpu_memory_mb:.0f}',
+                'depth': {None: 'unknown', True: 'metric', False: 'relative'}[self.is_metric],
+                'resets': str(self.resets),
+                'last_error': self.last_error,
+                **{f'dropped.{reason}': str(n) for reason, n in sorted(drops.items())},
+            }
+            level = 'WARN' if self.camera_errors or self.last_error else 'OK'
+            message = 'running' if level == 'OK' else (self.last_error or 'camera errors')
+            reports = [StatusReport(f'{self.name}: pipeline', level, message, values)]
+            reports.extend(self._camera_report(c) for c in self.cameras)
+        return reports
+
+    def _camera_report(self, camera: str) -> StatusReport:
+        rate = self._inputs[camera].rate()
+        error = self.camera_errors.get(camera, '')
+        level = 'ERROR' if error else ('WARN' if rate == 0.0 else 'OK')
+        message = error or ('no images' if rate == 0.0 else 'ok')
+        return StatusReport(f'{self.name}: camera {camera}', level, message, {
+            'input_rate_hz': f'{rate:.2f}', 'images': str(self._inputs[camera].count),
+            'missing_from_sets': str(self.missing[camera]), 'last_error': error})

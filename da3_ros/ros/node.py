@@ -1,0 +1,219 @@
+"""``da3_node``: a thin rclpy lifecycle adapter over the DA3 engine.
+
+configure: read parameters, load the model (``Engine``), create publishers. activate:
+subscribe (images, CameraInfo, ``/tf``, ``/tf_static``), start the inference worker and timers.
+With ``autostart`` (default) ``main`` runs both transitions, so the node also works as a plain
+node. Inputs go through ``MultiCameraSync`` (approximate time, partial sets after
+``sync.timeout_s``) into a latest-only worker that runs ``rig_input -> Engine -> rig_output``.
+A clock jump backwards (looping bag) clears the synchroniser, the dynamic TF and the engine.
+
+Start it as the launch file does: ``da3_node --ros-args --params-file config/multi_cam.yaml``.
+"""
+import sys
+
+import rclpy
+from rclpy.clock import JumpThreshold
+from rclpy.duration import Duration
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
+from rclpy.qos import DurabilityPolicy, qos_profile_sensor_data, QoSProfile, ReliabilityPolicy
+
+from da3_ros.errors import Da3Error
+from da3_ros.ros import params
+from da3_ros.ros.camera_sync import MultiCameraSync
+from da3_ros.ros.diagnostics import NodeStats
+from da3_ros.ros.msgtypes import rclpy_types
+from da3_ros.ros.publishers import OutputPublishers
+from da3_ros.ros.rig_output import diagnostic_array
+from da3_ros.ros.tf_buffer import TfBuffer
+from da3_ros.ros.tf_msgs import stamp_to_ns
+from da3_ros.ros.worker import build_engine, gpu_memory_mb, LatestWorker, LockedTf, RigPipeline
+
+NS = 1_000_000_000
+TF_SUB_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
+TF_STATIC_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE,
+                           durability=DurabilityPolicy.TRANSIENT_LOCAL)
+INPUT_QOS = {'sensor_data': qos_profile_sensor_data,
+             'reliable': QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)}
+
+
+class Da3Node(LifecycleNode):
+    """Depth Anything 3 on a synchronised camera rig (see the module docstring)."""
+
+    def __init__(self, name: str = 'da3_node', **kwargs) -> None:
+        super().__init__(name, **kwargs)
+        self.types = rclpy_types()
+        params.declare_all(self)
+        self.add_on_set_parameters_callback(params.update_validator(self))
+        self.options = params.read_node_options(self)
+        self.stats = NodeStats(self.options.cameras, name=self.get_name())
+        self.tf = LockedTf(TfBuffer(cache_time_ns=int(self.options.tf_cache_s * NS)))
+        self.statics: dict[str, object] = {}
+        self.engine = self.outputs = self.pipeline = self.worker = self.sync = None
+        self.handles: list = []
+        self.jump_handler = None
+        self.newest_ns = 0
+
+    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
+        try:
+            config = params.read_engine_config(self)
+            self.options = params.read_node_options(self)
+            sources = params.camera_sources(self)
+            self.engine = build_engine(config, self.get_logger())
+        except (Da3Error, OSError) as err:
+            self.get_logger().error(f'configure failed: {type(err).__name__}: {err}')
+            return TransitionCallbackReturn.FAILURE
+        out = params.output_options(self.options, config.output, config.model.variant)
+        self.outputs = OutputPublishers(self, self.types, self.options.cameras, out)
+        self.pipeline = RigPipeline(
+            self.engine, types=self.types, sources=sources, tf=self.tf, options=out,
+            stats=self.stats, publish=self.outputs.publish, gpu_memory=gpu_memory_mb,
+            use_odometry=self.options.use_odometry, log_error=self.get_logger().error)
+        self.config = config
+        self.get_logger().info(f'configured {len(sources)} cameras, {config.model.variant} on'
+                               f' {config.model.device}, tf_mode {self.options.tf_mode}')
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        opts = self.options
+        self.sync = MultiCameraSync(
+            opts.cameras, slop_ns=int(opts.sync_slop_s * NS), queue_size=opts.sync_queue_size,
+            timeout_ns=int(opts.sync_timeout_s * NS) if opts.sync_timeout_s > 0 else None,
+            min_period_ns=int(opts.sync_min_period_s * NS))
+        self.worker = LatestWorker(self.pipeline, on_drop=self.stats.drop,
+                                   on_error=self._worker_error)
+        self.worker.start()
+        self._subscribe()
+        self.handles.append(self.create_timer(0.05, self._poll))
+        self.handles.append(self.create_timer(opts.diagnostics_period_s, self._diagnostics))
+        self.jump_handler = self.get_clock().create_jump_handler(
+            JumpThreshold(min_forward=None, min_backward=Duration(nanoseconds=-1)),
+            post_callback=lambda jump: self._reset('clock jumped backwards'))
+        return super().on_activate(state)
+
+    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._stop_inputs()
+        return super().on_deactivate(state)
+
+    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
+        if self.outputs is not None:
+            self.outputs.destroy()
+        self.engine = self.outputs = self.pipeline = None
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._stop_inputs()
+        return TransitionCallbackReturn.SUCCESS
+
+    def _subscribe(self) -> None:
+        qos = INPUT_QOS[self.options.qos]
+        for cam in self.config.cameras:
+            source = next(s for s in self.pipeline.sources if s.name == cam.name)
+            image_cls = self.types.CompressedImage if source.transport == 'compressed' \
+                else self.types.Image
+            self.handles.append(self.create_subscription(
+                image_cls, cam.image_topic, lambda m, c=cam.name: self._image(c, m), qos))
+            self.handles.append(self.create_subscription(
+                self.types.CameraInfo, cam.info_topic, lambda m, c=cam.name: self._info(c, m),
+                qos))
+        self.handles.append(self.create_subscription(
+            self.types.TFMessage, '/tf', lambda m: self._tf(m, False), TF_SUB_QOS))
+        self.handles.append(self.create_subscription(
+            self.types.TFMessage, '/tf_static', lambda m: self._tf(m, True), TF_STATIC_QOS))
+
+    def _stop_inputs(self) -> None:
+        for handle in self.handles:
+            destroy = self.destroy_timer if hasattr(handle, 'timer_period_ns') \
+                else self.destroy_subscription
+            destroy(handle)
+        self.handles.clear()
+        if self.jump_handler is not None:
+            self.jump_handler.unregister()
+            self.jump_handler = None
+        if self.worker is not None:
+            self.worker.stop()
+            self.worker = None
+
+    def _image(self, camera: str, msg) -> None:
+        self.stats.image(camera)
+        stamp_ns = stamp_to_ns(msg.header.stamp)
+        if stamp_ns < self.newest_ns - NS:  # a looping bag without /clock
+            self._reset('image stamps jumped backwards')
+        self.newest_ns = stamp_ns if stamp_ns < self.newest_ns - NS else max(self.newest_ns,
+                                                                             stamp_ns)
+        self._submit(self.sync.add_image(camera, stamp_ns, msg))
+
+    def _info(self, camera: str, msg) -> None:
+        self._submit(self.sync.add_info(camera, stamp_to_ns(msg.header.stamp), msg))
+
+    def _poll(self) -> None:
+        self._submit(self.sync.poll())
+
+    def _submit(self, sets: list) -> None:
+        for synced in sets:
+            self.stats.synced(synced.missing)
+            self.worker.submit(synced)
+
+    def _tf(self, msg, static: bool) -> None:
+        try:
+            self.tf.add(msg, static=static)
+        except Da3Error as err:
+            self._log_once(f'bad transform on {"/tf_static" if static else "/tf"}: {err}')
+            return
+        if static:
+            for transform in msg.transforms:
+                self.statics[transform.child_frame_id] = self.types.TFMessage(
+                    transforms=[transform])
+
+    def _reset(self, why: str) -> None:
+        self.get_logger().warning(f'{why}: resetting synchroniser, TF buffer and engine')
+        self.sync.reset()
+        self.worker.clear()
+        self.tf.clear_dynamic(list(self.statics.values()))
+        self.pipeline.reset_requested.set()
+        self.stats.reset()
+        self.newest_ns = 0
+
+    def _diagnostics(self) -> None:
+        reports = self.stats.reports(self.sync.drops if self.sync is not None else {})
+        stamp = self.get_clock().now().nanoseconds
+        self.outputs.diagnostics.publish(diagnostic_array(self.types, stamp, reports))
+
+    def _worker_error(self, err: BaseException) -> None:
+        self._log_once(f'inference failed: {type(err).__name__}: {err}')
+        self.stats.drop('worker_exception')
+
+    def _log_once(self, text: str) -> None:
+        if self.stats.error(text):
+            self.get_logger().error(text)
+
+
+def main(args: list[str] | None = None) -> int:
+    """Console script ``da3_node``: run the node until Ctrl-C or shutdown; 1 on startup errors."""
+    rclpy.init(args=args if args is not None else sys.argv)
+    node = None
+    try:
+        node = Da3Node()
+        if node.options.autostart:
+            if node.trigger_configure() != TransitionCallbackReturn.SUCCESS:
+                node.get_logger().fatal('configure failed; exiting')
+                return 1
+            node.trigger_activate()
+        executor = SingleThreadedExecutor()
+        executor.add_node(node)
+        executor.spin()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    except Da3Error as err:
+        print(f'da3_node: {type(err).__name__}: {err}', file=sys.stderr)
+        return 1
+    finally:
+        if node is not None:
+            node.destroy_node()
+        if rclpy.ok():
+            rclpy.shutdown()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""The node's publishers, created up front from the camera list and the output options.
+
+``OutputPublishers.publish(pairs)`` takes the ``(topic, message)`` list of ``rig_output`` and
+hands each message to the publisher of its topic. Relative topics are published in the node's
+private namespace (``<ns>/da3_node/<cam>/depth``); ``/tf`` and ``/diagnostics`` are absolute.
+QoS: outputs are RELIABLE, KEEP_LAST 5, VOLATILE (matches reliable and best-effort subscribers, including Nav2's
+sensor-data observation sources); ``/tf`` uses tf2's broadcaster QoS (RELIABLE, KEEP_LAST 100).
+"""
+from typing import Any, Sequence
+
+from rclpy.node import Node
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+
+from da3_ros.ros.msgtypes import MsgTypes
+from da3_ros.ros.rig_output import DIAGNOSTICS_TOPIC, OutputOptions, TF_TOPIC
+
+OUTPUT_QOS = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
+TF_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
+
+
+def output_topics(types: MsgTypes, cameras: Sequence[str],
+                  options: OutputOptions) -> dict[str, Any]:
+    """``{topic: message class}`` of everything ``rig_output`` may publish with ``options``."""
+    topics: dict[str, Any] = {}
+    for cam in cameras:
+        if options.depth:
+            topics[f'{cam}/depth'] = types.Image
+            topics[f'{cam}/depth/camera_info'] = types.CameraInfo
+        if options.confidence:
+            topics[f'{cam}/confidence'] = types.Image
+        if options.camera_clouds:
+            topics[f'{cam}/points'] = types.PointCloud2
+    if options.fused_cloud:
+        topics['points'] = types.PointCloud2
+    if options.rig_step and types.RigStep is not None:
+        topics['rig_step'] = types.RigStep
+    if options.tf_mode != 'none':
+        topics[TF_TOPIC] = types.TFMessage
+    return topics
+
+
+class OutputPublishers:
+    """Publishers for the outputs of one configuration (destroyed together)."""
+
+    def __init__(self, node: Node, types: MsgTypes, cameras: Sequence[str],
+                 options: OutputOptions) -> None:
+        self._node = node
+        self._pubs = {}
+        for topic, cls in output_topics(types, cameras, options).items():
+            self._pubs[topic] = node.create_publisher(
+                cls, topic if topic.startswith('/') else '~/' + topic,
+                TF_QOS if topic == TF_TOPIC else OUTPUT_QOS)
+        self.diagnostics = node.create_publisher(types.DiagnosticArray, DIAGNOSTICS_TOPIC, 10)
+
+    def publish(self, messages: list[tuple[str, Any]]) -> None:
+        """Publish each ``(topic, message)``; topics without a publisher are skipped."""
+        for topic, msg in messages:
+            pub = self._pubs.get(topic)
+            if pub is not None:
+                pub.publish(msg)
+
+    def destroy(self) -> None:
+        for pub in [*self._pubs.values(), self.diagnostics]:
+            self._node.destroy_publisher(pub)
+        self._pubs.clear()

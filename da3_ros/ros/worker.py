@@ -1,0 +1,208 @@
+"""Inference off the executor thread: a latest-only slot, one worker thread, drop counters.
+
+While the engine is busy only the newest synchronised set waits: submitting a new set replaces
+the waiting one (counted as a ``busy`` drop), so there is never a backlog or an unbounded queue.
+``RigPipeline`` is what the worker runs per set: rig_input -> engine -> rig_output; it is plain
+Python (no rclpy) so tests can drive it directly.
+"""
+import collections
+import logging
+import threading
+from typing import Any, Callable, Sequence
+
+from da3_ros.config import EngineConfig
+from da3_ros.engine.engine import Engine
+from da3_ros.engine.predictor import build_predictor
+from da3_ros.engine.types import RigResult
+from da3_ros.errors import Da3Error
+from da3_ros.ros.diagnostics import NodeStats
+from da3_ros.ros.msgtypes import MsgTypes
+from da3_ros.ros.rig_input import build_rig_input, CameraSource, RigInput
+from da3_ros.ros.rig_output import OutputOptions, result_messages
+from da3_ros.ros.sync import SyncedSet
+from da3_ros.ros.tf_buffer import TfBuffer
+
+_LOG = logging.getLogger(__name__)
+Publish = Callable[[list[tuple[str, Any]]], None]
+
+
+class LockedTf:
+    """A ``TfBuffer`` shared between the executor (inserts) and the worker (lookups)."""
+
+    def __init__(self, buffer: TfBuffer) -> None:
+        self.buffer, self.lock = buffer, threading.Lock()
+
+    def lookup(self, target: str, source: str, stamp_ns: int = 0):
+        with self.lock:
+            return self.buffer.lookup(target, source, stamp_ns)
+
+    def add(self, msg: Any, *, static: bool) -> None:
+        with self.lock:
+            self.buffer.add_tf_message(msg, static=static)
+
+    def clear_dynamic(self, statics: Sequence[Any]) -> None:
+        """Forget everything, then re-insert the latched static messages (clock jump)."""
+        with self.lock:
+            self.buffer.clear()
+            for msg in statics:
+                self.buffer.add_tf_message(msg, static=True)
+
+
+class RigPipeline:
+    """One synchronised set in, messages published; errors are reported, never raised."""
+
+    def __init__(self, engine: Engine, *, types: MsgTypes, sources: Sequence[CameraSource],
+                 tf: LockedTf | None, options: OutputOptions, stats: NodeStats,
+                 publish: Publish, use_odometry: bool, log_error: Callable[[str], None],
+                 gpu_memory: Callable[[], Any] | None = None):
+        self.engine, self.types, self.sources, self.tf = engine, types, list(sources), tf
+        self.options, self.stats, self.publish = options, stats, publish
+        self.use_odometry, self.gpu_memory = use_odometry, gpu_memory or (lambda: None)
+        self.log_error = log_error
+        self.names = [s.name for s in self.sources]
+        self.inputs: collections.OrderedDict[float, RigInput] = collections.OrderedDict()
+        self.sequence = 0
+        self.reset_requested = threading.Event()
+
+    def __call__(self, synced: SyncedSet) -> None:
+        if self.reset_requested.is_set():
+            self.reset_requested.clear()
+            self.engine.reset()
+            self.inputs.clear()
+        odom = self.options.odom_frame if self.use_odometry and self.options.tf_mode != 'odom' \
+            else ''
+        rig_input = build_rig_input(synced, self.sources, self.tf,
+                                    base_frame=self.options.base_frame, odom_frame=odom)
+        self._report_input(rig_input)
+        if rig_input.frame is None:
+            self.stats.drop('no_usable_camera')
+            return
+        self.inputs[rig_input.frame.stamp] = rig_input
+        while len(self.inputs) > self.engine.config.window.length + 2:
+            self.inputs.popitem(last=False)
+        try:
+            result = self.engine.step(rig_input.frame)
+        except (Da3Error, RuntimeError, ValueError) as err:
+            self._error(f'engine: {type(err).__name__}: {err}')
+            self.stats.drop('engine_error')
+            _LOG.debug('engine failed', exc_info=True)
+            return
+        if result is not None:
+            self._publish(result)
+
+    def _report_input(self, rig_input: RigInput) -> None:
+        for camera, text in rig_input.errors.items():
+            self._error(text, camera)
+        for camera in rig_input.stamps_ns:
+            self.stats.camera_ok(camera)
+        if rig_input.odom_error:
+            self._error(f'odometry: {rig_input.odom_error}')
+
+    def _error(self, text: str, camera: str = '') -> None:
+        if self.stats.error(text, camera):
+            self.log_error(f'camera {camera}: {text}' if camera else text)
+
+    def _publish(self, result: RigResult) -> None:
+        rig_input = self.inputs.get(result.stamp)
+        if rig_input is None:
+            self.stats.drop('result_without_input')
+            return
+        if result.reset:
+            self.stats.reset()
+        self.sequence += 1
+        try:
+            messages = result_messages(self.types, result, rig_input, self.options,
+                                       camera_names=self.names, sequence=self.sequence)
+        except Da3Error as err:
+            self._error(f'output: {err}')
+            return
+        self.publish(messages)
+        self.stats.result(result.timings.get('total', 0.0), result.is_metric, self.gpu_memory())
+
+
+class LatestWorker:
+    """Runs ``process(item)`` on one thread; a new item replaces a waiting one.
+
+    Args:
+        process: called on the worker thread; exceptions are passed to ``on_error``.
+        on_drop: called with the reason when a waiting item is replaced.
+        on_error: called with an unexpected exception (the worker keeps running).
+    """
+
+    def __init__(self, process: Callable[[Any], None], *, on_drop: Callable[[str], None],
+                 on_error: Callable[[BaseException], None]) -> None:
+        self._process, self._on_drop, self._on_error = process, on_drop, on_error
+        self._cond = threading.Condition()
+        self._item: Any = None
+        self._has_item = self._stopping = self.busy = False
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name='da3_inference', daemon=True)
+        self._thread.start()
+
+    def submit(self, item: Any) -> None:
+        with self._cond:
+            if self._has_item:
+                self._on_drop('busy')
+            self._item, self._has_item = item, True
+            self._cond.notify()
+
+    def clear(self) -> None:
+        """Forget the waiting item (not counted as a drop)."""
+        with self._cond:
+            self._item, self._has_item = None, False
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        with self._cond:
+            self._stopping = True
+            self._cond.notify()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+            self._thread = None
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._has_item and not self._stopping:
+                    self._cond.wait()
+                if self._stopping:
+                    return
+                item, self._item, self._has_item = self._item, None, False
+                self.busy = True
+            try:
+                self._process(item)
+            except Exception as err:  # noqa: B902 - the worker must survive any one set
+                self._on_error(err)
+            finally:
+                self.busy = False
+
+
+def build_engine(config: EngineConfig, logger: Any) -> Engine:
+    """Load the model and build the engine (the slow part of ``configure``).
+
+    ``model.weights: parity`` loads the deterministic name-seeded parity-rule weights
+    (``da3_ros.tools.weight_rule``; for tests and benchmarks only, announced loudly).
+
+    Raises:
+        WeightsError: the checkpoint does not match the variant.
+        ConfigError: an invalid configuration.
+    """
+    if config.model.weights == 'parity':
+        from da3_ros.tools.weight_rule import rule_state_dict  # only for placeholder weights
+        logger.warning(f'model.weights = parity: DETERMINISTIC PLACEHOLDER WEIGHTS for'
+                       f' {config.model.variant}; outputs are meaningless (tests only)')
+        return Engine(config, build_predictor(config.model, rule_state_dict(config.model.variant)))
+    if config.model.weights == 'random':
+        logger.warning('model.weights = random: untrained initialisation; outputs are'
+                       ' meaningless')
+    return Engine(config)
+
+
+def gpu_memory_mb() -> float | None:
+    """Memory allocated by torch on the current CUDA device in MiB, None without CUDA."""
+    import torch
+    if not torch.cuda.is_available() or not torch.cuda.is_initialized():
+        return None
+    return torch.cuda.memory_allocated() / 2 ** 20
