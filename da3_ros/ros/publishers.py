@@ -4,7 +4,8 @@
 hands each message to the publisher of its topic. Relative topics are published in the node's
 private namespace (``<ns>/da3_node/<cam>/depth``); ``/tf`` and ``/diagnostics`` are absolute.
 QoS: outputs are RELIABLE, KEEP_LAST 5, VOLATILE (matches reliable and best-effort
-subscribers, including Nav2's sensor-data observation sources); ``/tf`` uses tf2's broadcaster QoS (RELIABLE, KEEP_LAST 100).
+subscribers, including Nav2's sensor-data observation sources); ``/tf`` uses tf2's broadcaster
+QoS (RELIABLE, KEEP_LAST 100).
 """
 from typing import Any, Sequence
 
