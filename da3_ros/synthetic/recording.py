@@ -8,9 +8,10 @@ milliseconds after the rig trigger (``TRIGGER_OFFSET_NS`` times its index), as r
 node's approximate-time sync has work to do. Time starts at ``START_NS`` (never 0, which TF reads
 as "latest").
 
-Topics (``<prefix>`` defaults to ``/cameras``): ``<prefix>/<cam>/image_raw`` or
-``<prefix>/<cam>/image_raw/compressed``, ``<prefix>/<cam>/camera_info``,
-``<prefix>/<cam>/depth_gt``, ``/tf``, ``/tf_static``.
+Topics and frames follow ``config/multi_cam.yaml`` (``<prefix>`` defaults to ``/cam_``):
+``<prefix><cam>/image_raw`` or ``<prefix><cam>/image_raw/compressed``,
+``<prefix><cam>/camera_info``, ``<prefix><cam>/depth_gt``, ``/tf``, ``/tf_static``; optical frames
+``cam_<cam>_optical_frame``.
 """
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,30 +52,30 @@ class RecordingSpec:
     cameras: Tuple[str, ...] = ()
     transport: str = 'compressed'
     storage: str = 'mcap'
-    prefix: str = '/cameras'
+    prefix: str = '/cam_'
     depth_gt: bool = True
     jpeg_quality: int = 90
 
 
 def image_topic(spec: RecordingSpec, name: str) -> str:
     """Image topic of camera ``name`` under ``spec``'s transport."""
-    base = f'{spec.prefix}/{name}/image_raw'
+    base = f'{spec.prefix}{name}/image_raw'
     return base + '/compressed' if spec.transport == 'compressed' else base
 
 
 def info_topic(spec: RecordingSpec, name: str) -> str:
     """Return the CameraInfo topic of camera ``name``."""
-    return f'{spec.prefix}/{name}/camera_info'
+    return f'{spec.prefix}{name}/camera_info'
 
 
 def depth_gt_topic(spec: RecordingSpec, name: str) -> str:
     """Ground-truth depth topic of camera ``name``."""
-    return f'{spec.prefix}/{name}/depth_gt'
+    return f'{spec.prefix}{name}/depth_gt'
 
 
 def optical_frame(name: str) -> str:
     """Optical frame id of camera ``name``."""
-    return f'{name}_optical'
+    return f'cam_{name}_optical_frame'
 
 
 def step_stamp_ns(spec: RecordingSpec, step: int) -> int:

@@ -29,6 +29,7 @@ class BagConfig:
         namespace: prefix of the node's relative output topics (``''``: root, as the node).
         diagnostics: write ``/diagnostics`` per processed set.
         gt_frames: (parent, child) of the ground-truth trajectory in the bag's TF (``--eval``).
+        camera_sources: ``rig_input`` read options from the params file (else derived).
     """
 
     engine: EngineConfig = field(default_factory=EngineConfig)
@@ -41,9 +42,12 @@ class BagConfig:
     namespace: str = ''
     diagnostics: bool = True
     gt_frames: Tuple[str, str] = ('odom', 'base_link')
+    camera_sources: Tuple[CameraSource, ...] = ()
 
     def sources(self) -> Tuple[CameraSource, ...]:
-        """``rig_input`` read options per camera (extrinsics from TF)."""
+        """``rig_input`` read options per camera (extrinsics from TF unless configured)."""
+        if self.camera_sources:
+            return self.camera_sources
         return tuple(CameraSource(name=cam.name, transport=self.transport(i),
                                   frame_id=cam.frame_id)
                      for i, cam in enumerate(self.engine.cameras))
@@ -108,17 +112,29 @@ def sample_config(spec: Optional[object] = None, *, model: Optional[ModelConfig]
 
 
 def load_config(path: Path) -> BagConfig:
-    """Read the node's params file into a BagConfig (through ``da3_ros.ros.params``).
+    """Read the node's params file into a BagConfig with the node's own parameter code.
+
+    ``da3_ros.ros.params`` declares every parameter with its default and reads them back; here
+    it runs against :class:`params_file.FileParameters` (the YAML's ``ros__parameters``) instead
+    of a live node, so the bag tool and the node read a file identically.
 
     Raises:
-        ConfigError: unreadable file or invalid values.
+        ConfigError: unreadable file, no ``ros__parameters`` block, or invalid values.
     """
-    try:
-        from da3_ros.ros import params
-    except ImportError as err:
-        raise ConfigError(f'--config {str(path)!r}: the node params reader is not available'
-                          f' ({err})') from err
-    return params.bag_config(Path(path)).validate()
+    from da3_ros.ros import params
+    from da3_ros.tools.params_file import FileParameters
+    node = FileParameters.from_yaml(Path(path))
+    params.declare_all(node)
+    engine = params.read_engine_config(node)
+    options = params.read_node_options(node)
+    sources = tuple(params.camera_sources(node))
+    output = params.output_options(options, engine.output, engine.model.variant)
+    return BagConfig(
+        engine=engine, transports=tuple(src.transport for src in sources), output=output,
+        camera_sources=sources, base_frame=options.base_frame,
+        odom_frame=options.odom_frame if options.use_odometry else '',
+        slop_s=options.sync_slop_s, timeout_s=options.sync_timeout_s or 3600.0,
+        gt_frames=(options.odom_frame, options.base_frame)).validate()
 
 
 def with_weights(config: BagConfig, weights: str) -> BagConfig:

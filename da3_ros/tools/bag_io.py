@@ -11,39 +11,24 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, Optional, Sequence, Tuple
 
 from da3_ros.errors import Da3Error
-from da3_ros.ros.msgtypes import MsgTypes, rosbags_types
-
-_REPO_MSG_DIR = Path(__file__).resolve().parents[2] / 'msg' / 'msg'
-_OWN_MESSAGES = ('CameraDepth', 'RigStep')
-_OWN_PACKAGE = 'da3_ros_msgs'
+from da3_ros.ros.msgtypes import MsgTypes, register_da3_msgs, rosbags_types
 
 
 class BagError(Da3Error):
     """A bag cannot be read or written (missing, truncated, missing topic, bad message)."""
 
 
-def _msg_dirs() -> Tuple[Path, ...]:
-    import sys
-    return (_REPO_MSG_DIR, Path(sys.prefix) / 'share' / _OWN_PACKAGE / 'msg')
-
-
-def _own_definitions() -> Dict[str, str]:
-    for folder in _msg_dirs():
-        files = [folder / f'{name}.msg' for name in _OWN_MESSAGES]
-        if all(f.is_file() for f in files):
-            return {f'{_OWN_PACKAGE}/msg/{f.stem}': f.read_text() for f in files}
-    raise BagError(f'{_OWN_PACKAGE} .msg files not found in {[str(d) for d in _msg_dirs()]}')
-
-
 def make_typestore() -> Any:
-    """Jazzy typestore with ``da3_ros_msgs`` registered."""
-    from rosbags.typesys import get_types_from_msg, get_typestore, Stores
-    store = get_typestore(Stores.ROS2_JAZZY)
-    types: Dict[str, Any] = {}
-    for name, text in _own_definitions().items():
-        types.update(get_types_from_msg(text, name))
-    store.register(types)
-    return store
+    """Jazzy typestore with ``da3_ros_msgs`` registered (``msgtypes.register_da3_msgs``).
+
+    Raises:
+        BagError: the ``da3_ros_msgs`` definitions are not installed.
+    """
+    from rosbags.typesys import get_typestore, Stores
+    try:
+        return register_da3_msgs(get_typestore(Stores.ROS2_JAZZY))
+    except FileNotFoundError as err:
+        raise BagError(str(err)) from err
 
 
 def msg_types(store: Any) -> MsgTypes:
