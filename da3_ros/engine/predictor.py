@@ -4,6 +4,7 @@ Anything with ``predict(ModelInput) -> Prediction`` can drive the engine: the ea
 PyTorch network here, a TensorRT engine later, or the simulated predictor of
 ``da3_ros.synthetic``. Predictions are batch-1 and stay on the device.
 """
+import logging
 from typing import Optional, Protocol
 
 import torch
@@ -14,9 +15,12 @@ from da3_ros.engine.types import ModelInput
 from da3_ros.errors import ConfigError
 from da3_ros.model import build_model
 from da3_ros.model import weights as weights_lib
+from da3_ros.model.checkpoint import load_model
 from da3_ros.model.prediction import Prediction
 
 AUTOCAST_DTYPES = {'fp32': None, 'fp16': torch.float16, 'bf16': torch.bfloat16}
+
+LOG = logging.getLogger(__name__)
 
 
 class Predictor(Protocol):
@@ -77,13 +81,17 @@ def load_network(cfg: ModelConfig, state_dict: Optional[dict] = None) -> nn.Modu
         WeightsError: the checkpoint does not match the variant.
     """
     if state_dict is not None:
-        model = build_model(cfg.variant)
+        with torch.device('meta'):  # no throw-away initialisation; the load assigns tensors
+            model = build_model(cfg.variant)
         weights_lib.load_state_dict_strict(model, {k: torch.as_tensor(v)
                                                    for k, v in state_dict.items()})
         return model
     if cfg.weights == 'random':
         return build_model(cfg.variant)
-    return weights_lib.load_model(cfg.weights, variant=cfg.variant)
+    model, report = load_model(cfg.weights, variant=cfg.variant)
+    LOG.debug('weights %s: %d bytes, sha256 %s..., %d Gaussian-head keys skipped',
+              report.source, report.size_bytes, report.header_sha256, len(report.skipped))
+    return model
 
 
 def build_predictor(cfg: ModelConfig, state_dict: Optional[dict] = None) -> TorchPredictor:
