@@ -22,7 +22,7 @@ from da3_ros.errors import Da3Error
 from da3_ros.tools import bag_config
 from da3_ros.tools.bag_config import BagConfig
 from da3_ros.tools.bag_eval import format_report, write_report
-from da3_ros.tools.bag_io import InputBag
+from da3_ros.tools.bag_io import BagError, InputBag
 from da3_ros.tools.bag_process import Pipeline
 from da3_ros.tools.bag_summary import Progress, Summary
 from da3_ros.tools.bag_writer import SegmentedWriter
@@ -31,6 +31,8 @@ LOG = logging.getLogger(__name__)
 RANDOM_WARNING = ('weights=random: deterministic parity-rule weights, NOT a trained model; depth,'
                   ' poses and --eval numbers are meaningless')
 EVAL_FILE = 'eval.json'
+TRANSPORT_TYPES = {'raw': 'sensor_msgs/msg/Image',
+                   'compressed': 'sensor_msgs/msg/CompressedImage'}
 
 
 def build_engine(config: BagConfig, predictor: Optional[Any] = None) -> Any:
@@ -44,6 +46,17 @@ def build_engine(config: BagConfig, predictor: Optional[Any] = None) -> Any:
             state = rule_state_dict(config.engine.model.variant)
         predictor = build_predictor(config.engine.model, state)
     return Engine(config.engine, predictor)
+
+
+def check_transports(bag: InputBag, config: BagConfig) -> None:
+    """Raise BagError when a camera topic's type does not match its configured transport."""
+    for index, cam in enumerate(config.engine.cameras):
+        transport = config.transport(index)
+        expected = TRANSPORT_TYPES[transport]
+        found = bag.topics[cam.image_topic]
+        if found != expected:
+            raise BagError(f'camera {cam.name!r}: {cam.image_topic} is {found}, but transport'
+                           f' {transport!r} reads {expected}')
 
 
 def _resolve_config(config: Union[BagConfig, str, Path, None]) -> BagConfig:
@@ -103,6 +116,7 @@ def process_bag(in_path: Union[str, Path], out_path: Union[str, Path],
         cams = cfg.engine.cameras
         bag.require([c.image_topic for c in cams], 'camera image')
         bag.require([cfg.info_topic(c) for c in cams], 'CameraInfo')
+        check_transports(bag, cfg)
         writer = SegmentedWriter(Path(out_path), bag.store, resume=resume, overwrite=overwrite)
         pipe = Pipeline(cfg, bag, writer, build_engine(cfg, predictor), evaluate=eval)
         if resume:

@@ -1,0 +1,116 @@
+"""Bad input bags: a clear BagError, or a per-set skip with its reason, never a silent gap."""
+import dataclasses
+from pathlib import Path
+import shutil
+from typing import Callable
+
+import pytest
+from tools import bag_fixtures as bf  # test/ is on sys.path
+
+from da3_ros.synthetic.recording import (image_topic, RecordingSpec, step_stamp_ns,
+                                         TRIGGER_OFFSET_NS)
+from da3_ros.tools.bag import process_bag
+from da3_ros.tools.bag_io import BagError, InputBag, make_typestore
+from da3_ros.tools.bag_process import DIAG_NAME
+
+SPEC = RecordingSpec(steps=5, cameras=('front', 'back'), transport='raw')
+
+
+@pytest.fixture(scope='module')
+def good(tmp_path_factory) -> Path:
+    return bf.make_recording(tmp_path_factory.mktemp('good') / 'rec', SPEC)
+
+
+def rewrite(src: Path, dst: Path, edit: Callable) -> Path:
+    """Copy a bag message by message; ``edit(topic, time, msg)`` returns a message or bytes."""
+    from rosbags.rosbag2 import StoragePlugin, Writer
+    store = make_typestore()
+    with InputBag(src, store) as bag, Writer(dst, version=9,
+                                             storage_plugin=StoragePlugin.MCAP) as out:
+        conns = {t: out.add_connection(t, m, typestore=store) for t, m in bag.topics.items()}
+        for message in bag.messages():
+            new = edit(message.topic, message.time_ns, bag.decode(message))
+            data = new if isinstance(new, bytes) else store.serialize_cdr(new, new.__msgtype__)
+            out.write(conns[message.topic], message.time_ns, data)
+    return dst
+
+
+def config():
+    return bf.small_config(SPEC)
+
+
+def test_missing_bag(tmp_path):
+    with pytest.raises(BagError, match='does not exist'):
+        process_bag(tmp_path / 'nothing', tmp_path / 'out', config(), progress=False)
+
+
+def test_missing_topic(good, tmp_path):
+    wider = bf.small_config(RecordingSpec(cameras=('front', 'back', 'front_left')))
+    with pytest.raises(BagError, match='/cam_front_left/image_raw'):
+        process_bag(good, tmp_path / 'out', wider, progress=False)
+    assert not (tmp_path / 'out').exists()
+
+
+def test_transport_mismatch(good, tmp_path):
+    jpeg = dataclasses.replace(config(), transports=('compressed',) * len(SPEC.cameras))
+    with pytest.raises(BagError, match='CompressedImage'):
+        process_bag(good, tmp_path / 'out', jpeg, progress=False)
+
+
+@pytest.mark.parametrize('bare', [False, True], ids=['folder', 'bare-mcap'])
+def test_truncated_file(good, tmp_path, bare):
+    folder = tmp_path / 'cut'
+    shutil.copytree(good, folder)
+    mcap = next(folder.glob('*.mcap'))
+    data = mcap.read_bytes()
+    mcap.write_bytes(data[:len(data) // 2])
+    with pytest.raises(BagError, match='cannot open|truncated'):
+        process_bag(mcap if bare else folder, tmp_path / 'out', config(), progress=False)
+
+
+def test_corrupt_message_is_a_clear_error_and_keeps_what_was_written(good, tmp_path):
+    bad_stamp = step_stamp_ns(SPEC, 3)
+
+    def edit(topic, time_ns, msg):
+        return b'\x00\x01\x00\x00\xff' if topic == image_topic(SPEC, 'back') and \
+            time_ns > bad_stamp else msg
+
+    rec = rewrite(good, tmp_path / 'bad', edit)
+    out = tmp_path / 'out'
+    with pytest.raises(BagError, match='/cam_back/image_raw message .* does not deserialise'):
+        process_bag(rec, out, config(), progress=False, split_sets=1)
+    steps = bf.comparable(bf.messages(out))['/rig_step']
+    assert 1 <= len(steps) <= 3
+
+
+def test_unknown_encoding_skips_camera_then_set_with_reasons(good, tmp_path):
+    one_bad, all_bad = step_stamp_ns(SPEC, 1), step_stamp_ns(SPEC, 3)
+
+    def edit(topic, time_ns, msg):
+        step_ns = time_ns - (time_ns - all_bad) % 100_000_000  # the rig trigger of the image
+        if topic.endswith('/image_raw') and (
+                step_ns == all_bad or (step_ns == one_bad and 'front' in topic)):
+            return type(msg)(**{**msg.__dict__, 'encoding': 'weird16'})
+        return msg
+
+    rec = rewrite(good, tmp_path / 'enc', edit)
+    summary = process_bag(rec, tmp_path / 'out', config(), progress=False)
+    assert summary.sets_total == SPEC.steps
+    assert summary.sets_processed == SPEC.steps - 1
+    (reason, count), = summary.skipped.items()
+    assert count == 1 and 'no usable camera' in reason and 'weird16' in reason
+    assert sum(summary.camera_errors.values()) == 3
+    assert all('weird16' in key for key in summary.camera_errors)
+    back = bf.comparable(bf.messages(tmp_path / 'out'))
+    steps = dict(back['/rig_step'])
+    assert all_bad not in steps
+    one_bad += TRIGGER_OFFSET_NS  # without front, the set's stamp is back's (the oldest left)
+    front = steps[one_bad].cameras[0]
+    assert front.camera_name == 'front' and not front.valid and 'weird16' in front.error
+    records = bf.comparable(bf.messages(tmp_path / 'out'), drop_timings=False)
+    diag = {t: m.status[0] for t, m in records['/diagnostics']}
+    assert diag[all_bad].name == DIAG_NAME and diag[all_bad].level == 2
+    assert 'weird16' in diag[all_bad].message
+    assert sorted(diag) == sorted({step_stamp_ns(SPEC, i) for i in range(SPEC.steps)}
+                                  - {one_bad - TRIGGER_OFFSET_NS} | {one_bad})
+    assert diag[one_bad].level == 1 and 'weird16' in str(diag[one_bad].values)
