@@ -31,17 +31,22 @@ LOG = logging.getLogger(__name__)
 RANDOM_WARNING = ('weights=random: deterministic parity-rule weights, NOT a trained model; depth,'
                   ' poses and --eval numbers are meaningless')
 EVAL_FILE = 'eval.json'
+RULE_WEIGHTS = ('random', 'parity')  # both load the deterministic parity-rule weights
 TRANSPORT_TYPES = {'raw': 'sensor_msgs/msg/Image',
                    'compressed': 'sensor_msgs/msg/CompressedImage'}
 
 
 def build_engine(config: BagConfig, predictor: Optional[Any] = None) -> Any:
-    """The engine of ``config`` (``weights: random`` loads the parity-rule weights)."""
+    """The engine of ``config``.
+
+    ``weights: random`` (and ``parity``, the node's name for it) load the deterministic
+    parity-rule weights, so runs repeat exactly; the node's ``random`` is an unseeded init.
+    """
     from da3_ros.engine.engine import Engine
     from da3_ros.engine.predictor import build_predictor
     if predictor is None:
         state = None
-        if config.engine.model.weights == 'random':
+        if config.engine.model.weights in RULE_WEIGHTS:
             from da3_ros.tools.weight_rule import rule_state_dict
             state = rule_state_dict(config.engine.model.variant)
         predictor = build_predictor(config.engine.model, state)
@@ -121,7 +126,8 @@ def process_bag(in_path: Union[str, Path], out_path: Union[str, Path],
         pipe = Pipeline(cfg, bag, writer, build_engine(cfg, predictor), evaluate=eval)
         if resume:
             pipe.restore(writer.load_state())
-        if cfg.engine.model.weights == 'random' and RANDOM_WARNING not in pipe.summary.warnings:
+        rule = cfg.engine.model.weights in RULE_WEIGHTS
+        if rule and RANDOM_WARNING not in pipe.summary.warnings:
             pipe.summary.warnings.append(RANDOM_WARNING)
             LOG.warning(RANDOM_WARNING)
         total = bag.reader.topics[cams[0].image_topic].msgcount

@@ -26,7 +26,8 @@ class BagConfig:
         odom_frame: odometry frame; empty to ignore odometry.
         slop_s: maximum spread of a synchronised set.
         timeout_s: emit partial sets once the oldest waiting image is this old (message time).
-        namespace: prefix of the node's relative output topics (``''``: root, as the node).
+        namespace: prefix of the node's relative output topics: the node publishes them as
+            ``~/<topic>``, i.e. ``/da3_node/<topic>`` for the node at the root namespace.
         diagnostics: write ``/diagnostics`` per processed set.
         gt_frames: (parent, child) of the ground-truth trajectory in the bag's TF (``--eval``).
         camera_sources: ``rig_input`` read options from the params file (else derived).
@@ -39,7 +40,7 @@ class BagConfig:
     odom_frame: str = 'odom'
     slop_s: float = 0.02
     timeout_s: float = 0.5
-    namespace: str = ''
+    namespace: str = 'da3_node'
     diagnostics: bool = True
     gt_frames: Tuple[str, str] = ('odom', 'base_link')
     camera_sources: Tuple[CameraSource, ...] = ()

@@ -24,6 +24,7 @@ from da3_ros.tools.bag_writer import SegmentedWriter
 
 CAMS = bf.SPEC.cameras
 STEPS = bf.SPEC.steps
+NODE = '/da3_node'  # the node publishes its outputs as ~/<topic>
 CAMERA_TOPICS = ('depth', 'depth/camera_info', 'confidence', 'points')
 
 
@@ -54,8 +55,8 @@ def test_every_output_topic_round_trips(baseline):
     out, summary, written = baseline
     back = bf.comparable(bf.messages(out), drop_timings=False)
     sent = bf.comparable(written, drop_timings=False)
-    expected = {f'/{c}/{t}' for c in CAMS for t in CAMERA_TOPICS}
-    expected |= {'/points', '/rig_step', '/tf', '/diagnostics'}
+    expected = {f'{NODE}/{c}/{t}' for c in CAMS for t in CAMERA_TOPICS}
+    expected |= {f'{NODE}/points', f'{NODE}/rig_step', '/tf', '/diagnostics'}
     assert set(back) == expected
     assert bf.same_topics(sent, back) == []
     assert summary.sets_total == summary.sets_processed == summary.sets_output == STEPS
@@ -67,17 +68,17 @@ def test_every_output_topic_round_trips(baseline):
 def test_output_contents(baseline):
     out, _, _ = baseline
     back = bf.comparable(bf.messages(out))
-    depth = image_to_depth(back['/front/depth'][0][1])
+    depth = image_to_depth(back[f'{NODE}/front/depth'][0][1])
     assert depth.shape == bf.SPEC.size_hw and np.isfinite(depth).any()
-    cloud = cloud_to_arrays(back['/front/points'][0][1])
+    cloud = cloud_to_arrays(back[f'{NODE}/front/points'][0][1])
     assert cloud['z'].shape == bf.SPEC.size_hw
     valid = np.isfinite(cloud['z'])
     assert valid.any() and np.allclose(cloud['z'][valid], depth[valid], rtol=1e-5)
-    step = back['/rig_step'][-1][1]
+    step = back[f'{NODE}/rig_step'][-1][1]
     assert [c.camera_name for c in step.cameras] == list(CAMS)
     assert all(c.valid for c in step.cameras)
-    assert [m.sequence for _, m in back['/rig_step']] == list(range(STEPS))
-    stamps = [t for t, _ in back['/rig_step']]
+    assert [m.sequence for _, m in back[f'{NODE}/rig_step']] == list(range(STEPS))
+    stamps = [t for t, _ in back[f'{NODE}/rig_step']]
     assert stamps == sorted(set(stamps)) and len(stamps) == STEPS
 
 
@@ -159,9 +160,10 @@ def test_resume_after_interrupt(baseline, recording, tmp_path, sig):
     log = child.communicate(timeout=120)[0].decode()
     assert child.returncode == (-9 if sig == signal.SIGKILL else 130), (seed, log)
     partial = bf.comparable(bf.messages(out))
-    assert 1 <= len(partial['/rig_step']) < STEPS, (seed, len(partial['/rig_step']))
+    done = len(partial[f'{NODE}/rig_step'])
+    assert 1 <= done < STEPS, (seed, done)
     summary = process_bag(recording, out, bf.small_config(), resume=True, progress=False)
-    assert summary.sets_resumed == len(partial['/rig_step']), seed
+    assert summary.sets_resumed == done, seed
     assert summary.sets_output == STEPS, seed
     full = bf.comparable(bf.messages(baseline[0]))
     assert bf.same_topics(full, bf.comparable(bf.messages(out))) == [], seed
@@ -179,7 +181,7 @@ def test_node_params_file_drives_the_tool(tmp_path):
     summary = process_bag(rec, tmp_path / 'out', config, progress=False)
     assert summary.sets_output == 2 and summary.camera_errors == {}, summary.text()
     topics = {t for t, _, _ in bf.messages(tmp_path / 'out')}
-    assert {f'/{c}/depth' for c in ('front', 'back_right')} <= topics
+    assert {f'{NODE}/{c}/depth' for c in ('front', 'back_right')} <= topics
 
 
 def test_cli_record_and_process(tmp_path, capsys):

@@ -79,7 +79,7 @@ def test_corrupt_message_is_a_clear_error_and_keeps_what_was_written(good, tmp_p
     out = tmp_path / 'out'
     with pytest.raises(BagError, match='/cam_back/image_raw message .* does not deserialise'):
         process_bag(rec, out, config(), progress=False, split_sets=1)
-    steps = bf.comparable(bf.messages(out))['/rig_step']
+    steps = bf.comparable(bf.messages(out))['/da3_node/rig_step']
     assert 1 <= len(steps) <= 3
 
 
@@ -102,7 +102,7 @@ def test_unknown_encoding_skips_camera_then_set_with_reasons(good, tmp_path):
     assert sum(summary.camera_errors.values()) == 3
     assert all('weird16' in key for key in summary.camera_errors)
     back = bf.comparable(bf.messages(tmp_path / 'out'))
-    steps = dict(back['/rig_step'])
+    steps = dict(back['/da3_node/rig_step'])
     assert all_bad not in steps
     one_bad += TRIGGER_OFFSET_NS  # without front, the set's stamp is back's (the oldest left)
     front = steps[one_bad].cameras[0]
