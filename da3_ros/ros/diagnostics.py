@@ -60,6 +60,7 @@ class NodeStats:
         self._latency: collections.deque = collections.deque(maxlen=latency_window)
         self.drops: collections.Counter = collections.Counter()
         self.camera_errors: dict[str, str] = {}
+        self._kinds: dict[str, str] = {}
         self.missing: collections.Counter = collections.Counter()
         self.last_error = ''
         self.is_metric: bool | None = None
@@ -80,12 +81,15 @@ class NodeStats:
             self.drops[reason] += count
 
     def error(self, text: str, camera: str = '') -> bool:
-        """Record an error; True when it differs from the previous one (log it then)."""
+        """Record an error; True when its kind (text up to the first colon) is new for the source.
+
+        Callers log only then, so a persistent fault is logged once, not once per set.
+        """
+        kind = text.split(':', 1)[0]
         with self._lock:
-            line = f'{camera}: {text}' if camera else text
-            new = line != self.last_error and (
-                not camera or self.camera_errors.get(camera) != text)
-            self.last_error = line
+            self.last_error = f'{camera}: {text}' if camera else text
+            new = self._kinds.get(camera) != kind
+            self._kinds[camera] = kind
             if camera:
                 self.camera_errors[camera] = text
             return new
@@ -93,6 +97,7 @@ class NodeStats:
     def camera_ok(self, camera: str) -> None:
         with self._lock:
             self.camera_errors.pop(camera, None)
+            self._kinds.pop(camera, None)
 
     def result(self, latency_ms: float, is_metric: bool, gpu_memory_mb: float | None) -> None:
         with self._lock:
