@@ -135,6 +135,7 @@ def process_bag(in_path: Union[str, Path], out_path: Union[str, Path],
         try:
             with _StopFlag() as flag:
                 _run(pipe, bag, writer, bar, flag, passthrough, split_sets)
+            bar.update(pipe.summary.sets_total)
             pipe.summary.interrupted = flag.stop
         finally:
             writer.commit(pipe.snapshot())
@@ -172,11 +173,13 @@ def _write_sets(pipe: Pipeline, writer: SegmentedWriter, sets: list) -> int:
         out = pipe.handle(synced)
         if out is None:
             continue
+        started = time.perf_counter()
         serialised = [(topic, msg.__msgtype__, writer.store.serialize_cdr(msg, msg.__msgtype__),
                        msg) for topic, msg in out]
         for topic, msgtype, data, msg in serialised:
             writer.write(topic, msgtype, _log_time(msg), data)
         pipe.summary.messages_written += len(serialised)
+        pipe.summary.add_timings({'write': (time.perf_counter() - started) * 1e3})
         pipe.set_written()
         done += 1
     return done

@@ -7,6 +7,7 @@ is dropped for being busy: every set goes through the engine, and a set that can
 camera, an engine error) is counted with its reason and reported on ``/diagnostics``.
 """
 import pickle
+import time
 from typing import Any, Dict, Optional
 
 import numpy as np
@@ -143,9 +144,11 @@ class Pipeline:
             self.summary.sets_resumed += 1
             return None
         self.pending_set_ns = set_ns
+        started = time.perf_counter()
         rig_input = build_rig_input(synced, self.sources, self.tf,
                                     base_frame=self.config.base_frame,
                                     odom_frame=self.config.odom_frame)
+        self.summary.add_timings({'decode': (time.perf_counter() - started) * 1e3})
         for name, reason in rig_input.errors.items():
             key = f'{name}: {reason}'
             self.summary.camera_errors[key] = self.summary.camera_errors.get(key, 0) + 1
