@@ -29,7 +29,9 @@ DEFAULT_TOLERANCE = 1e-4
 
 
 def _tensor(value: Optional[np.ndarray]) -> Optional[torch.Tensor]:
-    return None if value is None else torch.as_tensor(np.asarray(value, dtype=np.float32))
+    if value is None or torch.is_tensor(value):
+        return value
+    return torch.as_tensor(np.asarray(value, dtype=np.float32))
 
 
 def _forward_outputs(model: torch.nn.Module, inputs: dict) -> Dict[str, torch.Tensor]:
