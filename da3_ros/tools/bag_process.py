@@ -92,6 +92,7 @@ class Pipeline:
         self.progress = dict(state['progress'])
         self.summary = state['summary']
         self.summary.interrupted = False
+        self.summary.sets_total = self.summary.sets_resumed = 0  # the input is read again
         if self.evaluator is not None and state['evaluator'] is not None:
             self.evaluator = state['evaluator']
         self.recent = state['recent']
