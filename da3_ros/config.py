@@ -33,7 +33,8 @@ class ModelConfig:
     Attributes:
         variant: one of ``VARIANTS``.
         weights: checkpoint source (directory, ``.safetensors`` file or hub id); ``'random'``
-            keeps the initialisation (tests and benchmarks; tools may load the parity rule).
+            keeps the initialisation; the node and tools also accept ``'parity'`` (the
+            deterministic parity-rule test weights).
         device: torch device string, e.g. ``'cuda'``, ``'cuda:1'``, ``'cpu'``.
         dtype: autocast dtype of the backbone (``'fp32'`` disables autocast); heads stay fp32.
         use_ray_pose: decode poses from the ray head instead of the camera decoder.
@@ -51,7 +52,7 @@ class ModelConfig:
     ref_view_strategy: str = 'saddle_balanced'
     process_res: int = 504
     resize_method: str = 'upper_bound_resize'
-    compile: bool = False
+    compile: bool = False  # noqa: A003 (the YAML key; never shadows the builtin in use)
 
 
 @dataclass(frozen=True)

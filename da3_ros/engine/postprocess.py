@@ -105,7 +105,9 @@ class Postprocessor:
         """(depth, conf, sky, cloud or empty) at output resolution for one camera.
 
         Args:
-            depth: [h, w] scaled depth; conf: [h, w]; sky: [h, w] bool (processed).
+            depth: [h, w] scaled depth at processed resolution.
+            conf: [h, w] confidence.
+            sky: [h, w] bool sky mask.
             tf: pre-processing transform of the camera.
             k_out: output intrinsics [3, 3].
         """
@@ -123,7 +125,9 @@ class Postprocessor:
         """Filtered points [M, 3] in the base frame from processed maps [V, h, w].
 
         Args:
-            depth: [V, h, w]; conf: [V, h, w]; sky: [V, h, w] bool.
+            depth: [V, h, w] scaled depth.
+            conf: [V, h, w] confidence.
+            sky: [V, h, w] bool sky mask.
             k_proc: [V, 3, 3] processed intrinsics.
             t_base_cam: [V, 4, 4] camera-to-base poses.
         """

@@ -17,7 +17,6 @@ import numpy as np
 from da3_ros.config import WindowConfig
 from da3_ros.engine.types import ViewKey
 from da3_ros.geometry import align as align_lib
-from da3_ros.geometry import pose as pose_lib
 
 
 @dataclass
@@ -154,8 +153,8 @@ class Stitcher:
         """
         cur = geo.depths[shared]
         old = np.stack([self.history[geo.keys[i]][3] for i in shared])
-        ok = (geo.weights[shared] > 0) & np.stack([self.history[geo.keys[i]][2] > 0
-                                                    for i in shared]) & (cur > 0) & (old > 0)
+        old_ok = np.stack([self.history[geo.keys[i]][2] > 0 for i in shared])
+        ok = (geo.weights[shared] > 0) & old_ok & (cur > 0) & (old > 0)
         if np.count_nonzero(ok) < 8:
             return None
         return float(np.median(old[ok] / cur[ok]))
@@ -193,10 +192,10 @@ class Stitcher:
             dst = np.concatenate([dst, dst_pts.reshape(-1, 3)])
             pose_w = np.concatenate([pose_w, pts_w])
         reach = np.median(np.linalg.norm(dst - dst_pose[:, :3, 3].mean(0), axis=1))
-        fit, _ = align_lib.robust_umeyama(src, dst, pose_w, with_scale=scale is None,
-                                      fixed_scale=scale,
-                                      huber_delta=self.cfg.huber_delta * max(reach, 1e-9),
-                                      iterations=self.cfg.align_iterations)
+        fit, _ = align_lib.robust_umeyama(
+            src, dst, pose_w, with_scale=scale is None, fixed_scale=scale,
+            huber_delta=self.cfg.huber_delta * max(reach, 1e-9),
+            iterations=self.cfg.align_iterations)
         return fit
 
     def _remember(self, geo: WindowGeometry, sim: align_lib.Sim3) -> None:

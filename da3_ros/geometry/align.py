@@ -32,7 +32,7 @@ class Sim3:
         return self.scale * points @ self.rotation.T + self.translation
 
     def apply_pose(self, pose: np.ndarray) -> np.ndarray:
-        """Map rigid poses ``T_src_cam`` [..., 4, 4] to ``T_dst_cam`` (see pose.apply_sim3_to_pose)."""
+        """Map rigid poses ``T_src_cam`` [..., 4, 4] to ``T_dst_cam`` (pose.apply_sim3_to_pose)."""
         return pose_lib.apply_sim3_to_pose(self.scale, self.rotation, self.translation, pose)
 
     def compose(self, other: 'Sim3') -> 'Sim3':

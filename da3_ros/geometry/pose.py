@@ -93,7 +93,7 @@ def rotation_angle(rotation: np.ndarray) -> np.ndarray:
 
 
 def quat_to_mat(quat: np.ndarray) -> np.ndarray:
-    """xyzw quaternions [..., 4] (any norm) to rotation matrices [..., 3, 3]."""
+    """Convert xyzw quaternions [..., 4] (any norm) to rotation matrices [..., 3, 3]."""
     x, y, z, w = np.moveaxis(np.asarray(quat, dtype=np.float64), -1, 0)
     s = 2.0 / np.maximum(x * x + y * y + z * z + w * w, 1e-300)
     rows = [[1 - s * (y * y + z * z), s * (x * y - z * w), s * (x * z + y * w)],

@@ -51,8 +51,8 @@ class SimulatedPredictor:
 
     def _gauge(self) -> Tuple[float, np.ndarray, np.ndarray]:
         lo, hi = self.distortion.scale_range
-        scale = 1.0 if self.distortion.metric else float(np.exp(self.rng.uniform(np.log(lo),
-                                                                                    np.log(hi))))
+        log_scale = self.rng.uniform(np.log(lo), np.log(hi))
+        scale = 1.0 if self.distortion.metric else float(np.exp(log_scale))
         rot = pose_lib.so3_exp(self.rng.normal(size=3))
         return scale, rot, self.rng.normal(scale=20.0, size=3)
 

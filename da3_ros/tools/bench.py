@@ -1,4 +1,4 @@
-"""Benchmark the engine: per-stage latency, views/s, peak memory, FLOPs and TFLOP/s.
+r"""Benchmark the engine: per-stage latency, views/s, peak memory, FLOPs and TFLOP/s.
 
 Usage::
 
@@ -80,7 +80,7 @@ def build(args: argparse.Namespace) -> Engine:
 
 
 def count_flops(predictor: TorchPredictor, views: int, hw: tuple) -> int:
-    """FLOPs of one forward over ``views`` views (FlopCounterMode, all ops it knows)."""
+    """Count the FLOPs of one forward over ``views`` views (FlopCounterMode, all ops it knows)."""
     images = torch.randn(views, 3, *hw, device=predictor.device)
     with FlopCounterMode(display=False) as counter:
         predictor.predict(ModelInput(images=images))

@@ -76,7 +76,8 @@ def test_noisy_with_rig_scale_and_rpe(rig):
     print(f'\nnoisy, rig known: scale error max {scale_err.max():.4%} mean {scale_err.mean():.4%}'
           f'\n  RPE trans RMS {rpe_t:.4f} m (injected per-view {injected_t:.4f} m),'
           f' rot RMS {rpe_r:.3f} deg (injected 0.5 deg)'
-          f'\n  RPE trans mean first/last 100: {trans[:100].mean():.4f} / {trans[-100:].mean():.4f}'
+          f'\n  RPE trans mean first/last 100: {trans[:100].mean():.4f}'
+          f' / {trans[-100:].mean():.4f}'
           f' m; rot {rot[:100].mean():.3f} / {rot[-100:].mean():.3f} deg'
           f'\n  ATE {ate:.3f} m over {metrics.path_length(gt):.1f} m (reported, not bounded)')
     assert all(r.is_metric for r in results)
