@@ -27,7 +27,7 @@ from da3_ros.tools.bag_summary import Summary
 from da3_ros.tools.bag_writer import SegmentedWriter
 
 _NS = 1_000_000_000
-_KEEP_NS = 30 * _NS  # ground truth and inputs kept this long behind the newest message
+_KEEP_NS = 30 * _NS  # dynamic TF kept this long behind the newest message
 DIAG_NAME = 'da3_bag: set'
 
 
@@ -171,11 +171,13 @@ class Pipeline:
         return self._outputs(result, rig_input)
 
     def _remember(self, rig_input: RigInput) -> None:
+        """Keep the inputs a delayed output may still refer to (images are large)."""
         self.recent[rig_input.frame.stamp] = rig_input
-        oldest = rig_input.frame.stamp - _KEEP_NS / _NS
-        self.recent = {k: v for k, v in self.recent.items() if k >= oldest}
-        self.gt_depth = {k: v for k, v in self.gt_depth.items()
-                         if k[1] >= self.newest_ns - _KEEP_NS}
+        window = self.config.engine.window
+        keep = sorted(self.recent)[-(window.length * window.stride + 1):]
+        self.recent = {k: self.recent[k] for k in keep}
+        oldest_ns = min(v.stamp_ns for v in self.recent.values())
+        self.gt_depth = {k: v for k, v in self.gt_depth.items() if k[1] >= oldest_ns}
 
     def _outputs(self, result: Any, rig_input: RigInput) -> list:
         source = self.recent.get(result.stamp, rig_input)
