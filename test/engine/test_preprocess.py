@@ -1,0 +1,62 @@
+"""Tests of device pre-processing: resize policies, intrinsics, undistortion, normalisation."""
+import numpy as np
+import pytest
+import torch
+
+from da3_ros.engine.preprocess import Preprocessor, processed_size, window_size
+from da3_ros.engine.types import CameraFrame
+from da3_ros.geometry import camera as cam_lib
+from da3_ros.geometry import distortion as dist_lib
+
+
+@pytest.mark.parametrize('src,method,expect', [
+    ((1080, 1920), 'upper_bound_resize', (280, 504)),
+    ((900, 1600), 'upper_bound_resize', (280, 504)),
+    ((1080, 1920), 'upper_bound_crop', (280, 504)),
+    ((480, 640), 'lower_bound_resize', (504, 672)),
+])
+def test_processed_sizes_follow_the_policy(src, method, expect):
+    tf = processed_size(src, 504, method)
+    assert tf.out_hw == expect
+    assert tf.out_hw[0] % 14 == 0 and tf.out_hw[1] % 14 == 0
+
+
+def test_intrinsics_round_trip_through_transform():
+    tf = processed_size((1080, 1920), 504, 'upper_bound_crop')
+    k = cam_lib.intrinsics_matrix(1000.0, 1000.0, 959.5, 539.5)
+    np.testing.assert_allclose(tf.inverse_intrinsics(tf.intrinsics(k)), k, atol=1e-9)
+    assert tf.crop == (0, 2)  # 1920x1080 -> 504x284 (283.5 rounds to even), crop to 280 rows
+
+
+def test_window_size_is_common_minimum():
+    assert window_size([(1080, 1920), (1200, 1920)], 504, 'upper_bound_resize') == (280, 504)
+
+
+def test_normalisation_of_a_flat_image():
+    pre = Preprocessor('cpu', 28, 'upper_bound_resize')
+    frame = CameraFrame('a', np.full((14, 28, 3), 255, np.uint8))
+    image, tf, k_proc = pre(frame, (14, 28))
+    assert k_proc is None and tf.out_hw == (14, 28)
+    expect = (1.0 - torch.tensor([0.485, 0.456, 0.406])) / torch.tensor([0.229, 0.224, 0.225])
+    torch.testing.assert_close(image[:, 3, 5], expect)
+
+
+def test_undistortion_puts_a_point_where_the_pinhole_projects_it():
+    h, w = 60, 80
+    k = cam_lib.intrinsics_matrix(50.0, 50.0, 39.5, 29.5)
+    coeffs = (-0.25, 0.05, 0.0, 0.0, 0.0)
+    # A bright dot at the distorted position of a known ray.
+    ray = np.array([0.35, -0.25])
+    uv_d = dist_lib.distort(ray, 'plumb_bob', coeffs) * 50.0 + [39.5, 29.5]
+    image = np.zeros((h, w, 3), np.uint8)
+    vv, uu = np.mgrid[0:h, 0:w]
+    image[((uu - uv_d[0]) ** 2 + (vv - uv_d[1]) ** 2) < 2.0] = 255
+    pre = Preprocessor('cpu', 84, 'upper_bound_resize')
+    frame = CameraFrame('a', image, k=k, distortion_model='plumb_bob', distortion=coeffs)
+    out, tf, k_proc = pre(frame, (56, 84))
+    bright = out[0].numpy()
+    v, u = np.unravel_index(np.argmax(bright), bright.shape)
+    expect = k_proc[:2, :2] @ ray + k_proc[:2, 2]
+    assert abs(u - expect[0]) <= 1.0 and abs(v - expect[1]) <= 1.0
+    undone, _, _ = pre(frame, (56, 84), undistort=False)
+    assert not torch.equal(undone, out)
