@@ -179,24 +179,25 @@ class LatestWorker:
                 self.busy = False
 
 
+PLACEHOLDER_WEIGHTS = ('random', 'parity')
+
+
 def build_engine(config: EngineConfig, logger: Any) -> Engine:
     """Load the model and build the engine (the slow part of ``configure``).
 
-    ``model.weights: parity`` loads the deterministic name-seeded parity-rule weights
-    (``da3_ros.tools.weight_rule``; for tests and benchmarks only, announced loudly).
+    ``model.weights: random`` (alias ``parity``) loads the deterministic name-seeded
+    parity-rule weights (``da3_ros.tools.weight_rule``), as ``make demo WEIGHTS=random`` and the
+    bag tool do; for tests and demos only, announced loudly.
 
     Raises:
         WeightsError: the checkpoint does not match the variant.
         ConfigError: an invalid configuration.
     """
-    if config.model.weights == 'parity':
+    if config.model.weights in PLACEHOLDER_WEIGHTS:
         from da3_ros.tools.weight_rule import rule_state_dict  # only for placeholder weights
-        logger.warning(f'model.weights = parity: DETERMINISTIC PLACEHOLDER WEIGHTS for'
-                       f' {config.model.variant}; outputs are meaningless (tests only)')
+        logger.warning(f'model.weights = {config.model.weights}: DETERMINISTIC PLACEHOLDER '
+                       f'WEIGHTS for {config.model.variant}; outputs are meaningless')
         return Engine(config, build_predictor(config.model, rule_state_dict(config.model.variant)))
-    if config.model.weights == 'random':
-        logger.warning('model.weights = random: untrained initialisation; outputs are'
-                       ' meaningless')
     return Engine(config)
 
 
