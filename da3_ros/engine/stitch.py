@@ -173,9 +173,9 @@ class Stitcher:
     def _fit(self, src_pose, dst_pose, src_pts, dst_pts, wts, scale) -> align_lib.Sim3:
         """Robust fit of poses (+ points); free scale when ``scale`` is None."""
         n_views = len(src_pose)
-        if scale is None and src_pts is None:
-            scale = align_lib.umeyama(src_pose[:, :3, 3], dst_pose[:, :3, 3]).scale
-            scale = scale if n_views >= 2 and scale > 0 else 1.0
+        has_pts = src_pts is not None and wts is not None and wts.sum() > 0
+        if scale is None and not has_pts:
+            scale = self._centre_scale(src_pose[:, :3, 3], dst_pose[:, :3, 3])
         if scale is None:
             src = src_pose[:, :3, 3]
             dst = dst_pose[:, :3, 3]
@@ -186,7 +186,7 @@ class Stitcher:
             dst = _axis_points(dst_pose, length)
             pose_w = np.ones(len(src))
         pose_w = pose_w / pose_w.sum() * self.cfg.align_pose_weight
-        if src_pts is not None and wts is not None and wts.sum() > 0:
+        if has_pts:
             pts_w = wts.reshape(-1) / wts.sum() * (1.0 - self.cfg.align_pose_weight)
             src = np.concatenate([src, src_pts.reshape(-1, 3)])
             dst = np.concatenate([dst, dst_pts.reshape(-1, 3)])
@@ -195,8 +195,18 @@ class Stitcher:
         fit, _ = align_lib.robust_umeyama(
             src, dst, pose_w, with_scale=scale is None, fixed_scale=scale,
             huber_delta=self.cfg.huber_delta * max(reach, 1e-9),
-            iterations=self.cfg.align_iterations)
+            iterations=self.cfg.align_iterations, ransac_trials=32 if n_views >= 3 else 0)
         return fit
+
+    def _centre_scale(self, src: np.ndarray, dst: np.ndarray) -> float:
+        """Robust scale from camera centres alone (RANSAC start with >= 4 views); 1 if < 2."""
+        if len(src) < 2:
+            return 1.0
+        reach = np.median(np.linalg.norm(dst - np.median(dst, axis=0), axis=1))
+        fit, _ = align_lib.robust_umeyama(
+            src, dst, huber_delta=self.cfg.huber_delta * max(reach, 1e-9),
+            iterations=self.cfg.align_iterations, ransac_trials=32 if len(src) >= 4 else 0)
+        return fit.scale if fit.scale > 0 else 1.0
 
     def _remember(self, geo: WindowGeometry, sim: align_lib.Sim3) -> None:
         poses = sim.apply_pose(geo.t_gauge_cam)
