@@ -16,12 +16,14 @@ from da3_ros.engine import geometry_io
 from da3_ros.engine.postprocess import Postprocessor, to_host
 from da3_ros.engine.predictor import build_predictor, Predictor
 from da3_ros.engine.preprocess import Preprocessor, window_size
-from da3_ros.engine.stitch import Stitcher
+from da3_ros.engine.stitch import Alignment, Stitcher
 from da3_ros.engine.timing import StageTimer
 from da3_ros.engine.types import RigFrame, RigResult
 from da3_ros.engine.window import ViewMeta, WindowBuffer
+from da3_ros.geometry.align import Sim3
 
 LOG = logging.getLogger(__name__)
+METRIC_VARIANT = 'da3metric-large'
 
 
 class Engine:
@@ -77,12 +79,12 @@ class Engine:
             inputs, known = geometry_io.model_input(self.window, views,
                                                     self.config.window.pose_conditioning)
             pred = self.predictor.predict(inputs)
+            if self.config.model.variant == METRIC_VARIANT:
+                pred = geometry_io.apply_metric_rule(pred, inputs.intrinsics)
         with timer.stage('align'):
             geo, k_proc = geometry_io.window_geometry(self.window, views, pred, known,
                                                       self.config.window.align_points_per_view)
-            alignment = self.stitcher.align(geo)
-            if inputs.extrinsics is not None and alignment.scale_source == 'odometry':
-                alignment = dataclasses.replace(alignment, scale_source='pose_conditioning')
+            alignment = self._align(geo, pred, inputs)
         out_stamp = stamps[-1 - delay]
         with timer.stage('postprocess'):
             parts = geometry_io.output_tensors(self.post, self.window, views, pred, geo, k_proc,
@@ -94,6 +96,18 @@ class Engine:
         self.pending_reset = False
         result.timings = dict(timer.ms, total=sum(timer.ms.values()))
         return result
+
+    def _align(self, geo, pred, inputs) -> Alignment:
+        """Window gauge to world; models without poses (mono/metric) keep known or rig poses."""
+        if pred.extrinsics is None:
+            metric = geo.model_metric and self.config.window.scale_source == 'auto'
+            known = all(p is not None for p in geo.t_world_cam_known)
+            return Alignment(Sim3.identity(), metric, 'model' if metric else 'none', known,
+                             False)
+        alignment = self.stitcher.align(geo)
+        if inputs.extrinsics is not None and alignment.scale_source == 'odometry':
+            alignment = dataclasses.replace(alignment, scale_source='pose_conditioning')
+        return alignment
 
     def _check_time(self, stamp: float) -> None:
         last, self.last_stamp = self.last_stamp, stamp

@@ -4,6 +4,7 @@
 conditioning applies, spec 7.4); ``window_geometry`` copies the small per-view geometry to the
 host; ``output_tensors`` builds the output timestep's device tensors for one copy back.
 """
+import dataclasses
 from dataclasses import dataclass, field
 from typing import List, Optional, Sequence, Tuple
 
@@ -81,7 +82,7 @@ def window_geometry(window: WindowBuffer, views: Sequence[View], pred: Predictio
     if extr is not None:
         t_gauge_cam = pose_lib.inverse(pose_lib.to_homogeneous(host[3]))
     else:
-        t_gauge_cam = np.stack([p if p is not None else np.eye(4) for p in known])
+        t_gauge_cam = np.stack([_fallback_pose(p, m) for p, m in zip(known, metas)])
     weights = np.where(np.isfinite(pts_cam).all(-1) & (pts_cam[..., 2] > 0), conf_np, 0.0)
     pts_gauge = np.einsum('sij,spj->spi', t_gauge_cam[:, :3, :3], np.nan_to_num(pts_cam))
     pts_gauge += t_gauge_cam[:, None, :3, 3]
@@ -92,6 +93,25 @@ def window_geometry(window: WindowBuffer, views: Sequence[View], pred: Predictio
                          t_base_cam=[m.t_base_cam for m in metas], t_world_cam_known=known,
                          model_metric=bool(pred.is_metric))
     return geo, k_np.astype(np.float64)
+
+
+def _fallback_pose(known: Optional[np.ndarray], meta) -> np.ndarray:
+    """Pose of a view when the model predicts none: known, else rig extrinsic, else identity."""
+    if known is not None:
+        return known
+    return meta.t_base_cam if meta.t_base_cam is not None else np.eye(4)
+
+
+def apply_metric_rule(pred: Prediction, intrinsics: Optional[torch.Tensor]) -> Prediction:
+    """DA3-metric rule (spec 8.2): depth_m = net_output * ((fx + fy) / 2) / 300, per view.
+
+    Needs processed-pixel intrinsics [S, 3, 3]; without them the depth stays relative.
+    """
+    if intrinsics is None:
+        return pred
+    focal = (intrinsics[:, 0, 0] + intrinsics[:, 1, 1]) / 2.0
+    depth = pred.depth * (focal / 300.0).to(pred.depth)[None, :, None, None]
+    return dataclasses.replace(pred, depth=depth, is_metric=True)
 
 
 def _real(tensor: torch.Tensor) -> torch.Tensor:

@@ -82,3 +82,16 @@ def test_autocast_bf16_runs(state_dict, rig):
     res = engine.step(rig.frame(0, names=NAMES))
     assert res.cameras['front'].depth.dtype == np.float32
     assert np.all(np.isfinite(res.cameras['front'].depth))
+
+
+def test_metric_model_rule_and_rig_poses(rig):
+    cfg = EngineConfig(model=ModelConfig(variant='da3metric-large', weights='random',
+                                         device='cpu', dtype='fp32', process_res=28),
+                       window=WindowConfig(length=1),
+                       output=OutputConfig(min_depth=0.0, max_depth=1e9))
+    engine = Engine(cfg, build_predictor(cfg.model))
+    res = engine.step(SyntheticRig((14, 28)).frame(0, names=NAMES))
+    assert res.is_metric and res.scale_source == 'model'
+    np.testing.assert_allclose(res.cameras['back'].t_world_cam,
+                               rig.cameras['back'].t_base_cam, atol=1e-12)
+    assert np.all(np.isfinite(res.cameras['back'].depth))
