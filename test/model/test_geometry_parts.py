@@ -32,7 +32,7 @@ def test_rope_is_relative():
     assert score((3, 5), (1, 2)) == pytest.approx(score((7, 9), (5, 6)), abs=1e-4)
     assert score((3, 5), (1, 2)) != pytest.approx(score((3, 5), (2, 2)), abs=1e-3)
     rotated = apply_rope(q, rope_tables(torch.tensor([(4, 11)]), 64))
-    assert rotated.norm() == pytest.approx(q.norm(), rel=1e-5)
+    assert float(rotated.norm()) == pytest.approx(float(q.norm()), rel=1e-5)
 
 
 def test_patch_positions_row_major_from_one():
