@@ -34,11 +34,17 @@ def _tensor(value: Optional[np.ndarray]) -> Optional[torch.Tensor]:
     return torch.as_tensor(np.asarray(value, dtype=np.float32))
 
 
-def _forward_outputs(model: torch.nn.Module, inputs: dict) -> Dict[str, torch.Tensor]:
+def _on(value: Optional[np.ndarray], device: str) -> Optional[torch.Tensor]:
+    tensor = _tensor(value)
+    return None if tensor is None else tensor.to(device)
+
+
+def _forward_outputs(model: torch.nn.Module, inputs: dict,
+                     device: str = 'cpu') -> Dict[str, torch.Tensor]:
     torch.manual_seed(0)
     with torch.inference_mode():
-        pred = model(_tensor(inputs['images']), _tensor(inputs.get('extrinsics')),
-                     _tensor(inputs.get('intrinsics')),
+        pred = model(_on(inputs['images'], device), _on(inputs.get('extrinsics'), device),
+                     _on(inputs.get('intrinsics'), device),
                      export_feat_layers=list(inputs.get('export_feat_layers', [])),
                      use_ray_pose=bool(inputs.get('use_ray_pose', False)),
                      ref_view_strategy=inputs.get('ref_view_strategy', 'saddle_balanced'))
@@ -61,12 +67,16 @@ def _ray_pose_outputs(inputs: dict) -> Dict[str, torch.Tensor]:
     return {'raypose_extrinsics': extrinsics, 'raypose_intrinsics': intrinsics}
 
 
-def run(variant: str, state_dict: Dict[str, np.ndarray], inputs: dict) -> Dict[str, np.ndarray]:
-    """Checker contract: build ``variant``, load ``state_dict`` strictly, run in fp32 on CPU."""
+def run(variant: str, state_dict: Dict[str, np.ndarray], inputs: dict,
+        device: str = 'cpu') -> Dict[str, np.ndarray]:
+    """Checker contract: build ``variant``, load ``state_dict`` strictly, run in fp32.
+
+    The network runs on ``device`` (CPU for the checker); the ray->pose test stays on the CPU.
+    """
     with torch.device('meta'):
         model = build_model(variant)
     load_state_dict_strict(model, state_dict, source=f'parity weights for {variant}')
-    outputs = _forward_outputs(model.eval(), inputs)
+    outputs = _forward_outputs(model.to(device).eval(), inputs, device)
     outputs.update(_ray_pose_outputs(inputs))
     return {k: v.detach().float().cpu().numpy() for k, v in outputs.items()}
 
@@ -108,13 +118,13 @@ def compare(name: str, got: np.ndarray, ref: np.ndarray, nested: bool) -> dict:
     return result
 
 
-def check_fixture(path: str) -> dict:
-    """Run one fixture; returns the JSON-ready report."""
+def check_fixture(path: str, device: str = 'cpu') -> dict:
+    """Run one fixture on ``device``; returns the JSON-ready report."""
     fixture = np.load(path, allow_pickle=False)
     meta = json.loads(str(fixture['meta_json']))
     variant = meta['variant']
     outputs = run(variant, rule_state_dict(variant, int(meta['base_seed'])),
-                  fixture_inputs(fixture, meta))
+                  fixture_inputs(fixture, meta), device)
     nested = variant.startswith('da3nested')
     report = {'fixture': path.rsplit('/', 1)[-1], 'variant': variant, 'outputs': {}}
     for array_name in fixture.files:
