@@ -7,6 +7,7 @@ camera is resampled onto the ideal pinhole camera with the same K through a cach
 """
 from dataclasses import dataclass
 from typing import Dict, Optional, Sequence, Tuple
+import warnings
 
 import numpy as np
 import torch
@@ -104,8 +105,12 @@ class Preprocessor:
 
     def upload(self, image: np.ndarray) -> torch.Tensor:
         """uint8 [H, W, 3] host image to float [1, 3, H, W] on the device (one copy)."""
-        tensor = torch.from_numpy(np.ascontiguousarray(image)).to(self.device)
-        return tensor.permute(2, 0, 1)[None].float()
+        array = np.ascontiguousarray(image)
+        with warnings.catch_warnings():
+            # Read-only message buffers are fine: .to() or .float() copies before any write.
+            warnings.filterwarnings('ignore', message='The given NumPy array is not writable')
+            tensor = torch.from_numpy(array)
+        return tensor.to(self.device).permute(2, 0, 1)[None].float()
 
     def _grid(self, frame: CameraFrame, tf: ImageTransform, mid_hw, k_mid) -> torch.Tensor:
         key = (frame.name, tf, mid_hw, frame.k.tobytes(), frame.distortion_model,

@@ -4,8 +4,9 @@ Reads a rosbag2 (sqlite3 or mcap folder, or a bare ``.mcap``/``.db3``) with ``ro
 node's synchronisation, conversion and engine on every synchronised set, and writes OUT, a
 rosbag2 folder of mcap segments (see ``bag_writer``), with the node's output topics, optionally
 the input topics, and ``/diagnostics``. Deterministic for the same input, weights and config
-(up to the wall-clock timings in ``/diagnostics`` and ``RigStep.inference_ms``). Ctrl-C stops after
-the current set and leaves a readable OUT; ``--resume`` continues without duplicates.
+on the same device and torch thread count (up to the wall-clock timings in ``/diagnostics``
+and ``RigStep.inference_ms``). Ctrl-C stops after the current set and leaves a readable OUT;
+``--resume`` continues without duplicates, at the thread count of the run it continues.
 
 Also: ``python -m da3_ros.tools.bag record OUT`` renders the sample recording.
 """
@@ -90,6 +91,33 @@ class _StopFlag:
             signal.signal(signal.SIGINT, self._old)
 
 
+class _TorchThreads:
+    """Runs a resumed output at the torch CPU thread count of the run it continues.
+
+    Float reductions split across threads round differently, so the same input gives bit-identical
+    output only at the same thread count; a resume at another count would join two different
+    numerical runs in one bag.
+    """
+
+    def __init__(self) -> None:
+        self._saved: Optional[int] = None
+
+    def match(self, threads: Optional[int]) -> None:
+        import torch
+        current = torch.get_num_threads()
+        if threads and threads != current:
+            LOG.info('--resume: torch threads %d -> %d (as in the interrupted run)', current,
+                     threads)
+            self._saved = current
+            torch.set_num_threads(threads)
+
+    def restore(self) -> None:
+        if self._saved is not None:
+            import torch
+            torch.set_num_threads(self._saved)
+            self._saved = None
+
+
 def process_bag(in_path: Union[str, Path], out_path: Union[str, Path],
                 config: Union[BagConfig, str, Path, None] = None, *,
                 eval: bool = False,  # noqa: A002 - the CLI flag's name
@@ -117,6 +145,7 @@ def process_bag(in_path: Union[str, Path], out_path: Union[str, Path],
     """
     started = time.monotonic()
     cfg = _resolve_config(config)
+    threads = _TorchThreads()
     with InputBag(Path(in_path)) as bag:
         cams = cfg.engine.cameras
         bag.require([c.image_topic for c in cams], 'camera image')
@@ -125,7 +154,9 @@ def process_bag(in_path: Union[str, Path], out_path: Union[str, Path],
         writer = SegmentedWriter(Path(out_path), bag.store, resume=resume, overwrite=overwrite)
         pipe = Pipeline(cfg, bag, writer, build_engine(cfg, predictor), evaluate=eval)
         if resume:
-            pipe.restore(writer.load_state())
+            state = writer.load_state()
+            pipe.restore(state)
+            threads.match(state.get('torch_threads'))
         rule = cfg.engine.model.weights in RULE_WEIGHTS
         if rule and RANDOM_WARNING not in pipe.summary.warnings:
             pipe.summary.warnings.append(RANDOM_WARNING)
@@ -139,6 +170,7 @@ def process_bag(in_path: Union[str, Path], out_path: Union[str, Path],
             pipe.summary.interrupted = flag.stop
         finally:
             writer.commit(pipe.snapshot())
+            threads.restore()
             bar.close()
             pipe.summary.wall_s += time.monotonic() - started
             pipe.summary.output = str(out_path)

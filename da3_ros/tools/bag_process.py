@@ -81,9 +81,10 @@ class Pipeline:
 
     def snapshot(self) -> Dict[str, Any]:
         """What ``--resume`` needs, as of the last completed set."""
+        import torch
         return {'engine': self._engine_blob, 'progress': dict(self.progress),
                 'summary': self.summary, 'evaluator': self.evaluator,
-                'recent': self.recent}
+                'recent': self.recent, 'torch_threads': torch.get_num_threads()}
 
     def restore(self, state: Dict[str, Any]) -> None:
         """Continue after the last committed set of a previous run."""
