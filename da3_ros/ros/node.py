@@ -12,7 +12,7 @@ Start it as the launch file does: ``da3_node --ros-args --params-file config/mul
 import sys
 
 import rclpy
-from rclpy.clock import JumpThreshold
+from rclpy.clock import Clock, ClockType, JumpThreshold
 from rclpy.duration import Duration
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
@@ -85,7 +85,10 @@ class Da3Node(LifecycleNode):
         self.worker.start()
         self._subscribe()
         self.handles.append(self.create_timer(0.05, self._poll))
-        self.handles.append(self.create_timer(opts.diagnostics_period_s, self._diagnostics))
+        # Steady, not ROS time: diagnostics must keep coming when /clock stops with the inputs
+        # (a paused bag, a dead driver), which is exactly when someone looks at them.
+        self.handles.append(self.create_timer(opts.diagnostics_period_s, self._diagnostics,
+                                              clock=Clock(clock_type=ClockType.STEADY_TIME)))
         self.jump_handler = self.get_clock().create_jump_handler(
             JumpThreshold(min_forward=None, min_backward=Duration(nanoseconds=-1)),
             post_callback=lambda jump: self._reset('clock jumped backwards'))

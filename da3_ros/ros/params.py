@@ -77,7 +77,7 @@ class NodeOptions:
         publish.cloud_rgb: add rgb to <cam>/points.
         publish.cloud_confidence: add confidence to <cam>/points.
         publish.rig_step: publish rig_step (da3_ros_msgs/RigStep).
-        diagnostics_period_s: period of /diagnostics.
+        diagnostics_period_s: period of /diagnostics in wall (steady) seconds.
         tf_cache_s: how long dynamic /tf data is kept for lookups.
         autostart: configure and activate at start-up (plain-node mode); false waits for a
             lifecycle manager.

@@ -138,8 +138,6 @@ def _in(msg, phase) -> bool:
     return phase[0] <= stamp_to_ns(msg.header.stamp) <= phase[1]
 
 
-@pytest.mark.xfail(reason='known flaky in a fresh clone under load (issue follow-up: '
-                   'resume RNG state, node timing)', strict=False)
 def test_rig_outputs_dropout_late_camera_and_clock_jump(ros_launcher, tmp_path):
     scenario = {'period_s': 0.2, 'distinct_images': 3, 'phases': [
         {'name': 'late', 'absent': ['back_right'], 'min_results': 1},
@@ -203,8 +201,6 @@ def _check_tf(c: Collector, steps) -> None:
     assert checked >= 6
 
 
-@pytest.mark.xfail(reason='known flaky in a fresh clone under load (issue follow-up: '
-                   'resume RNG state, node timing)', strict=False)
 def test_faulty_cameras_keep_the_others(ros_launcher, tmp_path):
     faults = {'front_right': 'frame', 'back': 'encoding', 'back_left': 'size',
               'back_right': 'nan'}
