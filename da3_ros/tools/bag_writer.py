@@ -10,6 +10,18 @@ left unfinished by a kill is not listed and is deleted on ``--resume``.
 
 Next to the segments, ``resume.pkl`` holds the caller's state at the last commit (what was
 processed, the engine's window); it is written before ``metadata.yaml`` names the new segment.
+
+What ROS 2 Jazzy's rosbag2 requires of the folder (``rosbag2_storage/include/rosbag2_storage/
+yaml.hpp``, ``rosbag2_storage/src/rosbag2_storage/qos.cpp``, ``rosbag2_storage_mcap/src/
+mcap_storage.cpp``): metadata version 9 with every field its parser reads (a missing one, or a
+wrong YAML kind, fails ``ros2 bag info``/``play`` with "Exception on parsing info file");
+``offered_qos_profiles`` a YAML *list* of QoS maps with policy names (``keep_last``, ``reliable``,
+``transient_local`` ...), not the string of versions 4-8; each mcap segment with profile ``ros2``,
+one ``ros2msg`` schema per type (the full definition, dependencies after ``MSG: pkg/Type``
+headers), ``cdr`` channels, a Statistics record, and (as rosbag2 writes them) channel metadata
+``offered_qos_profiles``/``topic_type_hash`` and a ``rosbag2`` metadata record. An empty QoS list
+makes ``ros2 bag play`` offer its default (reliable, volatile), so ``/tf_static`` is written
+transient-local: a latched subscriber (tf2, da3_node) does not connect to a volatile publisher.
 """
 import os
 from pathlib import Path
@@ -20,6 +32,36 @@ from da3_ros.tools.bag_io import BagError
 
 STATE_FILE = 'resume.pkl'
 METADATA_FILE = 'metadata.yaml'
+METADATA_VERSION = 9
+ROS_DISTRO = 'jazzy'
+# Topics offered transient-local (latched) on playback, as tf2's static broadcaster offers them.
+LATCHED_TOPICS = ('/tf_static',)
+_INFINITE = (9223372036, 854775807)  # RMW_DURATION_INFINITE as (sec, nsec)
+
+
+def offered_qos(topic: str) -> List[Dict[str, Any]]:
+    """Metadata-version-9 ``offered_qos_profiles`` of ``topic`` (empty: rosbag2's default)."""
+    if topic not in LATCHED_TOPICS:
+        return []
+
+    def infinite() -> Dict[str, int]:
+        return {'sec': _INFINITE[0], 'nsec': _INFINITE[1]}
+
+    return [{'history': 'keep_last', 'depth': 1, 'reliability': 'reliable',
+             'durability': 'transient_local', 'deadline': infinite(), 'lifespan': infinite(),
+             'liveliness': 'automatic', 'liveliness_lease_duration': infinite(),
+             'avoid_ros_namespace_conventions': False}]
+
+
+def _dump_yaml(data: Any) -> str:
+    """Block YAML without anchors or aliases (yaml-cpp reads those, but people do not)."""
+    import yaml
+
+    class _Dumper(yaml.SafeDumper):
+        def ignore_aliases(self, data: Any) -> bool:
+            return True
+
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False)
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -54,6 +96,7 @@ class SegmentedWriter:
         self.topic_counts: Dict[str, int] = {}
         self._state: Optional[Any] = None
         self._open: Optional[Dict[str, Any]] = None
+        self._hashes: Dict[str, str] = {}
         if resume:
             self._reopen()
         else:
@@ -112,6 +155,10 @@ class SegmentedWriter:
         """Finish the open segment, save ``state``, list the segment in ``metadata.yaml``."""
         seg, self._open = self._open, None
         if seg is not None:
+            # rosbag2 stores the bag metadata in each of its mcap files as well.
+            types = {topic: self.topic_types[topic] for topic in seg['counts']}
+            seg['writer'].add_metadata('rosbag2', {'serialized_metadata': _dump_yaml(
+                self._info([seg], types, seg['counts']))})
             seg['writer'].finish()
             seg['file'].flush()
             os.fsync(seg['file'].fileno())
@@ -132,41 +179,57 @@ class SegmentedWriter:
         writer = Writer(handle, compression=CompressionType.ZSTD)
         writer.start(profile='ros2', library='da3_ros bag tool')
         self._open = {'path': name, 'file': handle, 'writer': writer, 'channels': {},
-                      'count': 0, 'counts': {}, 'start': 2 ** 63 - 1, 'end': 0}
+                      'schemas': {}, 'count': 0, 'counts': {}, 'start': 2 ** 63 - 1, 'end': 0}
         return self._open
 
     def _register(self, seg: Dict[str, Any], topic: str, msgtype: str) -> int:
         known = self.topic_types.setdefault(topic, msgtype)
         if known != msgtype:
             raise BagError(f'topic {topic!r} written as {msgtype} and as {known}')
-        msgdef = self.store.generate_msgdef(msgtype, ros_version=2)[0]
-        schema = seg['writer'].register_schema(name=msgtype, encoding='ros2msg',
-                                               data=msgdef.encode())
+        schema = seg['schemas'].get(msgtype)
+        if schema is None:  # one schema per type, as rosbag2 writes
+            msgdef = self.store.generate_msgdef(msgtype, ros_version=2)[0]
+            schema = seg['writer'].register_schema(name=msgtype, encoding='ros2msg',
+                                                   data=msgdef.encode())
+            seg['schemas'][msgtype] = schema
+        metadata = {'offered_qos_profiles': _dump_yaml(offered_qos(topic)),
+                    'topic_type_hash': self._type_hash(msgtype)}
         channel = seg['writer'].register_channel(topic=topic, message_encoding='cdr',
-                                                 schema_id=schema)
+                                                 schema_id=schema, metadata=metadata)
         seg['channels'][topic] = channel
         return channel
 
+    def _type_hash(self, msgtype: str) -> str:
+        """RIHS01 hash of ``msgtype`` (rosbag2 Jazzy's ``type_description_hash``)."""
+        if msgtype not in self._hashes:
+            self._hashes[msgtype] = self.store.hash_rihs01(msgtype)
+        return self._hashes[msgtype]
+
     def _metadata(self) -> str:
-        import yaml
-        start = min((s['start'] for s in self.segments if s['count']), default=0)
-        end = max((s['end'] for s in self.segments if s['count']), default=0)
-        info = {
-            'version': 9, 'storage_identifier': 'mcap', 'ros_distro': 'jazzy',
+        info = self._info(self.segments, self.topic_types, self.topic_counts)
+        return _dump_yaml({'rosbag2_bagfile_information': info})
+
+    def _info(self, segments: List[Dict[str, Any]], topic_types: Dict[str, str],
+              topic_counts: Dict[str, int]) -> Dict[str, Any]:
+        """rosbag2 ``BagMetadata`` (version 9) of ``segments``: all fields Jazzy's parser reads."""
+        start = min((s['start'] for s in segments if s['count']), default=0)
+        end = max((s['end'] for s in segments if s['count']), default=0)
+        return {
+            'version': METADATA_VERSION, 'storage_identifier': 'mcap', 'ros_distro': ROS_DISTRO,
             'duration': {'nanoseconds': max(end - start, 0)},
             'starting_time': {'nanoseconds_since_epoch': start},
-            'message_count': sum(s['count'] for s in self.segments),
-            'relative_file_paths': [s['path'] for s in self.segments],
+            'message_count': sum(s['count'] for s in segments),
+            'relative_file_paths': [s['path'] for s in segments],
             'files': [{'path': s['path'], 'message_count': s['count'],
                        'starting_time': {'nanoseconds_since_epoch': min(s['start'], end)},
                        'duration': {'nanoseconds': max(s['end'] - s['start'], 0)}}
-                      for s in self.segments],
+                      for s in segments],
             'topics_with_message_count': [
-                {'message_count': self.topic_counts.get(topic, 0),
+                {'message_count': topic_counts.get(topic, 0),
                  'topic_metadata': {'name': topic, 'type': msgtype,
-                                    'serialization_format': 'cdr', 'offered_qos_profiles': '',
-                                    'type_description_hash': ''}}
-                for topic, msgtype in self.topic_types.items()],
+                                    'serialization_format': 'cdr',
+                                    'offered_qos_profiles': offered_qos(topic),
+                                    'type_description_hash': self._type_hash(msgtype)}}
+                for topic, msgtype in topic_types.items()],
             'compression_format': '', 'compression_mode': '', 'custom_data': {},
         }
-        return yaml.safe_dump({'rosbag2_bagfile_information': info}, sort_keys=False)
