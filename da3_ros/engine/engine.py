@@ -11,7 +11,7 @@ from typing import Iterable, List, Optional
 import numpy as np
 import torch
 
-from da3_ros.config import EngineConfig
+from da3_ros.config import EngineConfig, OutputConfig
 from da3_ros.engine import geometry_io
 from da3_ros.engine.postprocess import Postprocessor, to_host
 from da3_ros.engine.predictor import build_predictor, Predictor
@@ -48,6 +48,15 @@ class Engine:
         self.last_key_odom: Optional[np.ndarray] = None
         self.since_key = 0
         self.pending_reset = True
+
+    def set_output(self, output: OutputConfig) -> None:
+        """Use ``output`` from the next step on (the window and the trajectory are kept).
+
+        Raises:
+            ConfigError: an invalid field.
+        """
+        config = dataclasses.replace(self.config, output=output).validate()
+        self.config, self.post = config, Postprocessor(output, self.device)
 
     def reset(self) -> None:
         """Drop the window and the world frame."""

@@ -45,13 +45,14 @@ class Da3Node(LifecycleNode):
         self.types = rclpy_types()
         params.declare_all(self)
         self.add_on_set_parameters_callback(params.update_validator(self))
+        self.add_post_set_parameters_callback(self._parameters_changed)
         self.options = params.read_node_options(self)
         self.stats = NodeStats(self.options.cameras, name=self.get_name())
         self.tf = LockedTf(TfBuffer(cache_time_ns=int(self.options.tf_cache_s * NS)))
         self.statics: dict[str, object] = {}
         self.engine = self.outputs = self.pipeline = self.worker = self.sync = None
         self.handles: list = []
-        self.jump_handler = None
+        self.jump_handler = self.diagnostics_timer = None
         self.newest_ns = 0
 
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -75,24 +76,67 @@ class Da3Node(LifecycleNode):
         return TransitionCallbackReturn.SUCCESS
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        try:
+            self._start_inputs()
+        except Exception as err:  # noqa: B902 - rclpy would turn it into a silent ERROR
+            self.get_logger().error(f'activate failed: {type(err).__name__}: {err}')
+            self._stop_inputs()
+            return TransitionCallbackReturn.FAILURE
+        return super().on_activate(state)
+
+    def _start_inputs(self) -> None:
         opts = self.options
         self.sync = MultiCameraSync(
             opts.cameras, slop_ns=int(opts.sync_slop_s * NS), queue_size=opts.sync_queue_size,
             timeout_ns=int(opts.sync_timeout_s * NS) if opts.sync_timeout_s > 0 else None,
             min_period_ns=int(opts.sync_min_period_s * NS))
+        self.jump_handler = self.get_clock().create_jump_callback(
+            JumpThreshold(min_forward=None, min_backward=Duration(nanoseconds=-1)),
+            post_callback=self._clock_jumped)
         self.worker = LatestWorker(self.pipeline, on_drop=self.stats.drop,
                                    on_error=self._worker_error)
         self.worker.start()
         self._subscribe()
         self.handles.append(self.create_timer(0.05, self._poll))
+        self.handles.append(self._diagnostics_timer(opts.diagnostics_period_s))
+
+    def _clock_jumped(self, jump) -> None:
+        if jump.delta.nanoseconds < 0:  # not the ROS_TIME_ACTIVATED notice of /clock's start
+            self._reset('clock jumped backwards')
+
+    def _diagnostics_timer(self, period_s: float):
         # Steady, not ROS time: diagnostics must keep coming when /clock stops with the inputs
         # (a paused bag, a dead driver), which is exactly when someone looks at them.
-        self.handles.append(self.create_timer(opts.diagnostics_period_s, self._diagnostics,
-                                              clock=Clock(clock_type=ClockType.STEADY_TIME)))
-        self.jump_handler = self.get_clock().create_jump_handler(
-            JumpThreshold(min_forward=None, min_backward=Duration(nanoseconds=-1)),
-            post_callback=lambda jump: self._reset('clock jumped backwards'))
-        return super().on_activate(state)
+        self.diagnostics_timer = self.create_timer(
+            period_s, self._diagnostics, clock=Clock(clock_type=ClockType.STEADY_TIME))
+        return self.diagnostics_timer
+
+    def _parameters_changed(self, changed: list) -> None:
+        """Apply accepted updates of the writable parameters while configured.
+
+        Output, TF and publish options take effect with the next set, ``window.*`` restarts
+        the trajectory on the same network and ``diagnostics_period_s`` restarts its timer.
+        Structural parameters are read-only (``params``), so nothing here reloads the model.
+        """
+        if self.pipeline is None:  # unconfigured: configure reads every parameter anyway
+            return
+        try:
+            config = params.read_engine_config(self)
+            options = params.read_node_options(self)
+        except Da3Error as err:  # validated before it was set; only a bug gets here
+            self.get_logger().error(f'parameter update not applied: {err}')
+            return
+        out = params.output_options(options, config.output, config.model.variant)
+        self.outputs.ensure(out)
+        self.pipeline.update(out, config)
+        if options.diagnostics_period_s != self.options.diagnostics_period_s \
+                and self.diagnostics_timer in self.handles:
+            self.destroy_timer(self.diagnostics_timer)
+            self.handles.remove(self.diagnostics_timer)
+            self.handles.append(self._diagnostics_timer(options.diagnostics_period_s))
+        self.options, self.config = options, config
+        names = ', '.join(p.name for p in changed)
+        self.get_logger().info(f'applied at run time: {names}')
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
         self._stop_inputs()
@@ -201,7 +245,9 @@ def main(args: list[str] | None = None) -> int:
             if node.trigger_configure() != TransitionCallbackReturn.SUCCESS:
                 node.get_logger().fatal('configure failed; exiting')
                 return 1
-            node.trigger_activate()
+            if node.trigger_activate() != TransitionCallbackReturn.SUCCESS:
+                node.get_logger().fatal('activate failed; exiting')
+                return 1
         executor = SingleThreadedExecutor()
         executor.add_node(node)
         executor.spin()

@@ -3,9 +3,10 @@
 Names mirror the config dataclasses one to one (``model.variant``, ``window.length``,
 ``output.max_depth``, ...; descriptions come from the dataclass docstrings), plus the node's own
 options (``NodeOptions``) and one block per camera (``camera.<name>.image_topic`` ...) for every
-name in ``cameras``. Structural parameters (model, cameras, topics, QoS, sync) are read-only
-at run time; the others are validated on update and an invalid value is rejected with the
-``ConfigError`` text as the reason.
+name in ``cameras``. Structural parameters (model, cameras, topics, QoS, sync, frames) are
+read-only at run time. The others are validated on update (an invalid value is rejected with the
+``ConfigError`` text as the reason) and applied by the running node: output, TF and publish
+options with the next set, ``window.*`` with an engine reset, ``diagnostics_period_s`` at once.
 
 Frames: ``camera.<name>.extrinsics`` is ``T_base_cam`` as ``[x, y, z, qx, qy, qz, qw]`` (camera
 optical frame, OpenCV x right / y down / z forward, into the ROS body frame ``base_frame``); leave

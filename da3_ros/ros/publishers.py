@@ -45,13 +45,24 @@ class OutputPublishers:
 
     def __init__(self, node: Node, types: MsgTypes, cameras: Sequence[str],
                  options: OutputOptions) -> None:
-        self._node = node
-        self._pubs = {}
-        for topic, cls in output_topics(types, cameras, options).items():
-            self._pubs[topic] = node.create_publisher(
-                cls, topic if topic.startswith('/') else '~/' + topic,
-                TF_QOS if topic == TF_TOPIC else OUTPUT_QOS)
+        self._node, self._types, self._cameras = node, types, tuple(cameras)
+        self._pubs: dict[str, Any] = {}
+        self.ensure(options)
         self.diagnostics = node.create_publisher(types.DiagnosticArray, DIAGNOSTICS_TOPIC, 10)
+
+    def ensure(self, options: OutputOptions) -> None:
+        """Create the publishers ``options`` needs that do not exist yet (run-time updates).
+
+        Existing publishers are kept: the worker may be publishing on them right now, and
+        ``rig_output`` only builds the messages ``options`` asks for.
+        """
+        pubs = dict(self._pubs)
+        for topic, cls in output_topics(self._types, self._cameras, options).items():
+            if topic not in pubs:
+                pubs[topic] = self._node.create_publisher(
+                    cls, topic if topic.startswith('/') else '~/' + topic,
+                    TF_QOS if topic == TF_TOPIC else OUTPUT_QOS)
+        self._pubs = pubs  # one assignment: the worker thread sees the old or the new dict
 
     def publish(self, messages: list[tuple[str, Any]]) -> None:
         """Publish each ``(topic, message)``; topics without a publisher are skipped."""

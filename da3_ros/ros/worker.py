@@ -6,6 +6,7 @@ the waiting one (counted as a ``busy`` drop), so there is never a backlog or an 
 Python (no rclpy) so tests can drive it directly.
 """
 import collections
+import dataclasses
 import logging
 import threading
 from typing import Any, Callable, Sequence
@@ -63,8 +64,36 @@ class RigPipeline:
         self.inputs: collections.OrderedDict[float, RigInput] = collections.OrderedDict()
         self.sequence = 0
         self.reset_requested = threading.Event()
+        self._pending: dict[str, Any] = {}
+        self._pending_lock = threading.Lock()
+
+    def update(self, options: OutputOptions, config: EngineConfig) -> None:
+        """Use new output options and engine config from the next set on (any thread).
+
+        Output options and ``config.output`` keep the trajectory; a changed ``config.window``
+        starts a new engine on the same network (a reset, like a clock jump). ``config.model``
+        and the cameras are fixed after configure.
+        """
+        with self._pending_lock:
+            self._pending = {'options': options, 'config': config}
+
+    def _apply_pending(self) -> None:
+        with self._pending_lock:
+            pending, self._pending = self._pending, {}
+        if not pending:
+            return
+        self.options = pending['options']
+        config = pending['config']
+        if config.window != self.engine.config.window:
+            self.engine = Engine(dataclasses.replace(self.engine.config, window=config.window,
+                                                     output=config.output),
+                                 self.engine.predictor)
+            self.inputs.clear()
+        elif config.output != self.engine.config.output:
+            self.engine.set_output(config.output)
 
     def __call__(self, synced: SyncedSet) -> None:
+        self._apply_pending()
         if self.reset_requested.is_set():
             self.reset_requested.clear()
             self.engine.reset()

@@ -143,6 +143,24 @@ def step_messages(types: Any, spec: RecordingSpec, rig: SyntheticRig, names: Seq
             yield depth_gt_topic(spec, name), stamp, depth_to_image(types, depth, stamp, frame)
 
 
+def offered_qos(topic: str) -> list:
+    """The offered QoS list (rosbags) of ``topic``: ``/tf_static`` latched, others the default.
+
+    ``ros2 bag play`` offers what the bag recorded; ``/tf_static`` must be transient-local
+    (as tf2's static broadcaster offers it) or latched subscribers such as da3_node's never
+    connect and get no extrinsics.
+    """
+    from rosbags.interfaces import (Qos, QosDurability, QosHistory, QosLiveliness,
+                                    QosReliability, QosTime)
+    if topic != '/tf_static':
+        return []
+    infinite = QosTime(sec=9223372036, nsec=854775807)
+    return [Qos(history=QosHistory.KEEP_LAST, depth=1, reliability=QosReliability.RELIABLE,
+                durability=QosDurability.TRANSIENT_LOCAL, deadline=infinite, lifespan=infinite,
+                liveliness=QosLiveliness.AUTOMATIC, liveliness_lease_duration=infinite,
+                avoid_ros_namespace_conventions=False)]
+
+
 def write_recording(path: Path, spec: RecordingSpec = RecordingSpec()) -> Path:
     """Render ``spec`` into a new rosbag2 folder at ``path``; return ``path``.
 
@@ -161,7 +179,8 @@ def write_recording(path: Path, spec: RecordingSpec = RecordingSpec()) -> Path:
     names = camera_names(spec, rig)
     plugin = StoragePlugin.MCAP if spec.storage == 'mcap' else StoragePlugin.SQLITE3
     with Writer(Path(path), version=9, storage_plugin=plugin) as writer:
-        conns = {topic: writer.add_connection(topic, msgtype, typestore=store)
+        conns = {topic: writer.add_connection(topic, msgtype, typestore=store,
+                                              offered_qos_profiles=offered_qos(topic))
                  for topic, msgtype in topic_types(spec, names).items()}
 
         def put(topic: str, time_ns: int, msg: Any) -> None:

@@ -127,7 +127,8 @@ def main() -> None:
     """Play the scenario file named on the command line.
 
     Keys: phases [{name, absent: [camera], restart, min_results, max_steps}], period_s,
-    faults {camera: encoding|size|nan|frame}, size_hw, distinct_images, settle_s.
+    faults {camera: encoding|size|nan|frame}, size_hw, distinct_images, settle_s, start_k (first
+    step index, so a second player can continue the stamps of the first).
     """
     scenario = json.loads(open(sys.argv[1]).read())
     rclpy.init()
@@ -138,7 +139,7 @@ def main() -> None:
         player.wait_for_node()
         time.sleep(scenario.get('settle_s', 1.0))
         print('READY', flush=True)
-        k = 0
+        k = scenario.get('start_k', 0)
         for phase in scenario['phases']:
             k = player.run_phase(phase, k)
         print('DONE', flush=True)

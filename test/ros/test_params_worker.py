@@ -143,3 +143,40 @@ def test_node_stats_reports():
     assert float(reports['n: camera a'].values['input_rate_hz']) == pytest.approx(10.0, 0.1)
     assert reports['n: camera b'].level == 'ERROR'
     assert reports['n: camera b'].values['missing_from_sets'] == '11'
+
+
+def _pipeline():
+    from da3_ros.config import EngineConfig, ModelConfig, OutputConfig, WindowConfig
+    from da3_ros.engine.engine import Engine
+    from da3_ros.ros.rig_output import OutputOptions
+    from da3_ros.ros.worker import RigPipeline
+    from da3_ros.synthetic.predictor import Distortion, SimulatedPredictor
+    from da3_ros.synthetic.sequence import SyntheticRig
+    config = EngineConfig(model=ModelConfig(device='cpu', weights='random', process_res=28),
+                          window=WindowConfig(length=2), output=OutputConfig(max_depth=80.0))
+    engine = Engine(config, SimulatedPredictor(SyntheticRig((28, 42)), Distortion()))
+    return RigPipeline(engine, types=None, sources=[], tf=None, options=OutputOptions(),
+                       stats=NodeStats([]), publish=lambda messages: None,
+                       use_odometry=False, log_error=lambda text: None)
+
+
+def test_run_time_update_keeps_or_restarts_the_engine():
+    import dataclasses
+    pipeline = _pipeline()
+    engine, config = pipeline.engine, pipeline.engine.config
+    options = dataclasses.replace(pipeline.options, tf_mode='cameras')
+    output = dataclasses.replace(config.output, max_depth=40.0)
+    pipeline.update(options, dataclasses.replace(config, output=output))
+    assert pipeline.options.tf_mode == 'none'  # applied by the worker, before its next set
+    pipeline._apply_pending()
+    assert pipeline.options.tf_mode == 'cameras'
+    assert pipeline.engine is engine  # output only: window and trajectory kept
+    assert engine.config.output.max_depth == 40.0 and engine.post.cfg.max_depth == 40.0
+    window = dataclasses.replace(config.window, length=3)
+    pipeline.update(options, dataclasses.replace(config, output=output, window=window))
+    pipeline._apply_pending()
+    assert pipeline.engine is not engine and pipeline.engine.predictor is engine.predictor
+    assert pipeline.engine.config.window.length == 3
+    assert pipeline.engine.config.output.max_depth == 40.0
+    with pytest.raises(ConfigError, match='max_depth'):
+        engine.set_output(dataclasses.replace(output, max_depth=-1.0))

@@ -321,3 +321,8 @@ def test_sample_recording_metadata_parses_as_jazzy(tmp_path):
         assert summary.statistics is not None
         assert {s.encoding for s in summary.schemas.values()} == {'ros2msg'}
         assert jazzy_problems(yaml.safe_load(records['rosbag2']['serialized_metadata'])) == []
+    topics = {t['topic_metadata']['name']: t['topic_metadata']
+              for t in info['topics_with_message_count']}
+    (static,) = topics['/tf_static']['offered_qos_profiles']  # played back latched
+    assert static['durability'] == 'transient_local' and static['reliability'] == 'reliable'
+    assert topics['/tf']['offered_qos_profiles'] == []
