@@ -1,7 +1,12 @@
 """Start one da3_node with a parameters file.
 
     ros2 launch da3_ros multi_cam.launch.py [config:=<yaml>] [namespace:=robot1]
-        [use_sim_time:=true] [weights:=<file|dir|hub id>] [variant:=da3-small] [log_level:=info]
+        [use_sim_time:=true] [weights:=<file|dir|hub id> variant:=<its variant>] [log_level:=info]
+
+``weights`` alone keeps the parameters file's ``model.variant`` (da3-large in multi_cam.yaml); a
+checkpoint of another variant then fails to load, so pass both, e.g.
+``weights:=depth-anything/DA3-SMALL variant:=da3-small``. ``use_sim_time`` always replaces the
+file's value.
 
 Without ``launch`` (pip-only runtime) start the same node directly:
 ``da3_node --ros-args --params-file config/multi_cam.yaml [-r __ns:=/robot1]``.
@@ -56,9 +61,11 @@ def generate_launch_description() -> LaunchDescription:
         DeclareLaunchArgument('use_sim_time', default_value='false',
                               description='use /clock (true for bag replay)'),
         DeclareLaunchArgument('weights', default_value='',
-                              description='checkpoint file, folder or hub id; empty: from config'),
+                              description='checkpoint file, folder or hub id; empty: from config. '
+                              'Set variant too unless the config names the same variant'),
         DeclareLaunchArgument('variant', default_value='',
-                              description='model variant, e.g. da3-small; empty: from config'),
+                              description='model variant of the weights, e.g. da3-small; '
+                              'empty: from config'),
         DeclareLaunchArgument('log_level', default_value='info',
                               description='debug, info, warn, error or fatal'),
         OpaqueFunction(function=_start_node),

@@ -1,7 +1,7 @@
 """Replay a bag with ``ros2 bag play --clock`` into da3_node running on sim time.
 
     ros2 launch da3_ros replay.launch.py bag:=<bag folder or .mcap> [rate:=0.5]
-        [start_delay:=5.0] [config:=<yaml>] [namespace:=...] [weights:=...] [variant:=...]
+        [start_delay:=5.0] [config:=<yaml>] [namespace:=...] [weights:=... variant:=...]
         [log_level:=info]
 
 Without a running graph, ``da3_bag`` processes a bag offline (bag in, bag out) instead.
@@ -43,10 +43,15 @@ def generate_launch_description() -> LaunchDescription:
         DeclareLaunchArgument('config',
                               default_value=os.path.join(share, 'config', 'multi_cam.yaml'),
                               description='ros__parameters file of the node'),
-        DeclareLaunchArgument('namespace', default_value=''),
-        DeclareLaunchArgument('weights', default_value=''),
-        DeclareLaunchArgument('variant', default_value=''),
-        DeclareLaunchArgument('log_level', default_value='info'),
+        DeclareLaunchArgument('namespace', default_value='',
+                              description='namespace of the node and its topics'),
+        DeclareLaunchArgument('weights', default_value='',
+                              description='checkpoint file, folder or hub id; empty: from config. '
+                              'Set variant too unless the config names the same variant'),
+        DeclareLaunchArgument('variant', default_value='',
+                              description='model variant of the weights; empty: from config'),
+        DeclareLaunchArgument('log_level', default_value='info',
+                              description='debug, info, warn, error or fatal'),
         multi_cam,
         TimerAction(period=LaunchConfiguration('start_delay'), actions=[play]),
     ])
