@@ -58,7 +58,6 @@ setup(
         'test': ['pytest', 'pytest-timeout'] + LINT,
         'bag': ['rosbags', 'mcap', 'mcap-ros2-support'],
     },
-    tests_require=['pytest'],
     zip_safe=False,
     entry_points={
         'console_scripts': [

@@ -15,6 +15,7 @@ import rclpy
 from rclpy.clock import Clock, ClockType, JumpThreshold
 from rclpy.duration import Duration
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.qos import DurabilityPolicy, qos_profile_sensor_data, QoSProfile, ReliabilityPolicy
 
@@ -152,6 +153,15 @@ class Da3Node(LifecycleNode):
         self._stop_inputs()
         return TransitionCallbackReturn.SUCCESS
 
+    def destroy_node(self) -> None:
+        """Join the inference thread and drop the jump callback before rclpy lets go.
+
+        A live worker thread at interpreter exit keeps the context alive, and Fast DDS then
+        tears the participant down inside the exit handlers (a segfault after Ctrl-C).
+        """
+        self._stop_inputs()
+        super().destroy_node()
+
     def _subscribe(self) -> None:
         qos = INPUT_QOS[self.options.qos]
         for cam in self.config.cameras:
@@ -241,6 +251,8 @@ def main(args: list[str] | None = None) -> int:
     node = None
     try:
         node = Da3Node()
+        if not rclpy.ok():  # Ctrl-C while the node was being built
+            return 0
         if node.options.autostart:
             if node.trigger_configure() != TransitionCallbackReturn.SUCCESS:
                 node.get_logger().fatal('configure failed; exiting')
@@ -253,6 +265,10 @@ def main(args: list[str] | None = None) -> int:
         executor.spin()
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
+    except _rclpy.RCLError:
+        if rclpy.ok():
+            raise
+        # Ctrl-C during start-up shuts the context down under the node being created.
     except Da3Error as err:
         print(f'da3_node: {type(err).__name__}: {err}', file=sys.stderr)
         return 1

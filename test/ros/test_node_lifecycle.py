@@ -150,6 +150,7 @@ def test_external_lifecycle_manager_and_run_time_tf_mode(ros_launcher, tmp_path)
     finally:
         collector.close()
     assert node.poll() is None, node.output()
+    assert node.stop() == 0, node.output()  # Ctrl-C: a clean exit, no crash in teardown
     log = node.output()
     assert 'applied at run time: tf_mode' in log, log
     assert '[ERROR]' not in log, log

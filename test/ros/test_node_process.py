@@ -67,6 +67,7 @@ def _run(ros_launcher, tmp_path: Path, scenario: dict, tf_mode: str = 'none'):
     finally:
         collector.close()
     assert node.poll() is None, node.output()  # still running after every fault
+    assert node.stop() == 0, node.output()  # Ctrl-C: a clean exit, no crash in teardown
     assert 'DONE' in player.output(), player.output() + node.output()
     phases = [line.split() for line in player.output().splitlines() if line.startswith('PHASE')]
     return collector, {p[1]: (int(p[2]), int(p[3])) for p in phases}, node.output()
