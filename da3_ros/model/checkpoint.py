@@ -50,19 +50,18 @@ def _hub_directory(repo_id: str) -> str:
 
 def resolve(source: str, variant: Optional[str] = None) -> Tuple[str, str]:
     """(weights file, variant) for a directory, a .safetensors/.bin file or a hub id."""
-    if os.path.isdir(source):
-        directory = source
-    elif os.path.isfile(source):
+    if os.path.isfile(source):
         name = variant or _read_config(os.path.dirname(os.path.abspath(source)))
         if name is None:
             raise WeightsError(f'{source}: no variant given and no config.json beside it')
         return source, check_variant(name)
-    elif (source.count('/') == 1 and not source.startswith(('.', '/'))
-          and not source.endswith(('.safetensors', '.bin', '.pt', '.pth'))):
-        directory = _hub_directory(source)
-    else:
-        raise WeightsError(f'{source}: no such checkpoint file or directory')
-    name = variant or _read_config(directory)
+    directory = resolve_directory(source)
+    stored = _read_config(directory)
+    if variant and stored and check_variant(stored) != check_variant(variant):
+        raise WeightsError(f'{source}: the checkpoint is {stored} ({CONFIG_NAME} model_name) but'
+                           f' the variant asked for is {variant}; set the variant to {stored}'
+                           f' (node: model.variant, launch: variant:={stored})')
+    name = variant or stored
     if name is None:
         raise WeightsError(f'{directory}: no {CONFIG_NAME} with "model_name" and no variant')
     for candidate in (SAFETENSORS_NAME, LEGACY_BIN_NAME):
@@ -70,6 +69,28 @@ def resolve(source: str, variant: Optional[str] = None) -> Tuple[str, str]:
         if os.path.isfile(path):
             return path, check_variant(name)
     raise WeightsError(f'{directory}: neither {SAFETENSORS_NAME} nor {LEGACY_BIN_NAME} found')
+
+
+def declared_variant(source: str) -> Optional[str]:
+    """The variant a checkpoint's ``config.json`` names (None when it names none).
+
+    Hub ids are resolved as for loading (local cache, else a download).
+    """
+    if os.path.isfile(source):
+        return _read_config(os.path.dirname(os.path.abspath(source)))
+    if not os.path.isdir(source):
+        source = resolve_directory(source)
+    return _read_config(source)
+
+
+def resolve_directory(source: str) -> str:
+    """The folder of a directory source or of a hub id's snapshot."""
+    if os.path.isdir(source):
+        return source
+    if (source.count('/') == 1 and not source.startswith(('.', '/'))
+            and not source.endswith(('.safetensors', '.bin', '.pt', '.pth'))):
+        return _hub_directory(source)
+    raise WeightsError(f'{source}: no such checkpoint file or directory')
 
 
 def read_tensors(path: str) -> Dict[str, torch.Tensor]:

@@ -236,6 +236,8 @@ def _parser() -> argparse.ArgumentParser:
     proc.add_argument('--sample-config', action='store_true',
                       help="use the sample recording's topics and CPU model settings")
     proc.add_argument('--weights', help="checkpoint, hub id or 'random' (overrides config)")
+    proc.add_argument('--variant', help='model variant of --weights, e.g. da3-small (overrides'
+                      ' config)')
     proc.add_argument('--eval', action='store_true', help='AbsRel, delta<1.25, ATE vs GT')
     proc.add_argument('--resume', action='store_true', help='continue an interrupted output')
     proc.add_argument('--overwrite', action='store_true', help='replace an existing output')
@@ -260,8 +262,9 @@ def main(argv: Optional[list] = None) -> int:
             record(args.output, steps=args.steps, raw=args.raw, storage=args.storage)
             return 0
         config = bag_config.sample_config() if args.sample_config else args.config
-        if args.weights:
-            config = bag_config.with_weights(_resolve_config(config), args.weights)
+        if args.weights or args.variant:
+            config = bag_config.with_weights(_resolve_config(config), args.weights,
+                                             args.variant)
         summary = process_bag(args.input, args.output, config, eval=args.eval,
                               resume=args.resume, progress=not args.no_progress,
                               passthrough=args.passthrough, overwrite=args.overwrite,

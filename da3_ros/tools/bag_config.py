@@ -138,7 +138,12 @@ def load_config(path: Path) -> BagConfig:
         gt_frames=(options.odom_frame, options.base_frame)).validate()
 
 
-def with_weights(config: BagConfig, weights: str) -> BagConfig:
-    """``config`` with ``model.weights`` replaced (``'random'``, a path or a hub id)."""
-    model = replace(config.engine.model, weights=weights)
-    return replace(config, engine=replace(config.engine, model=model))
+def with_weights(config: BagConfig, weights: Optional[str],
+                 variant: Optional[str] = None) -> BagConfig:
+    """``config`` with ``model.weights`` and ``model.variant`` replaced where not None.
+
+    ``weights`` is ``'random'``, a checkpoint path or a hub id.
+    """
+    model = replace(config.engine.model, weights=weights or config.engine.model.weights,
+                    variant=variant or config.engine.model.variant)
+    return replace(config, engine=replace(config.engine, model=model)).validate()

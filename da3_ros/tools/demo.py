@@ -20,7 +20,7 @@ import torch
 
 from da3_ros.config import ModelConfig, WindowConfig
 from da3_ros.errors import Da3Error, WeightsError
-from da3_ros.model.checkpoint import resolve
+from da3_ros.model.checkpoint import declared_variant, resolve
 from da3_ros.ros.cloud import cloud_to_arrays
 from da3_ros.ros.compressed import compressed_to_rgb
 from da3_ros.ros.convert import image_to_array, image_to_rgb
@@ -35,14 +35,18 @@ RANDOM_NOTICE = ('WEIGHTS=random: the network runs with deterministic placeholde
                  'the evaluation numbers below are MEANINGLESS; they only show the pipeline '
                  'works end to end.')
 DEFAULT_WEIGHTS = 'depth-anything/DA3-SMALL'
+DEFAULT_VARIANT = 'da3-small'  # of DEFAULT_WEIGHTS, and for a checkpoint without config.json
 
 
-def check_weights(weights: str) -> None:
-    """Fail early and clearly when no checkpoint can be had (offline hub, missing dir)."""
+def check_weights(weights: str) -> str:
+    """The variant to run; fails early and clearly when no checkpoint can be had.
+
+    The variant is the one the checkpoint's ``config.json`` names, da3-small without one.
+    """
     if weights == 'random':
-        return
+        return DEFAULT_VARIANT
     try:
-        resolve(weights, 'da3-small')
+        return resolve(weights, declared_variant(weights) or DEFAULT_VARIANT)[1]
     except WeightsError as exc:
         raise WeightsError(f'no DA3 checkpoint available: {exc}. Give WEIGHTS=<checkpoint dir '
                            'or model.safetensors>, or WEIGHTS=random for placeholder weights '
@@ -124,12 +128,12 @@ def write_cloud(path: Path, output: Path) -> int:
 def run_demo(weights: str, out: Path, *, steps: int = 8, process_res: int = 168,
              size_hw=(126, 224)) -> dict:
     """Render, process and visualise; returns the summary written to ``index.html``."""
-    check_weights(weights)
+    variant = check_weights(weights)
     out.mkdir(parents=True, exist_ok=True)
     spec = RecordingSpec(steps=steps, size_hw=tuple(size_hw))
     recording = write_recording(out / 'sample_recording', spec)
     device = 'cuda' if torch.cuda.is_available() else 'cpu'
-    model = ModelConfig(variant='da3-small', weights=weights, device=device,
+    model = ModelConfig(variant=variant, weights=weights, device=device,
                         dtype='bf16' if device == 'cuda' else 'fp32', process_res=process_res)
     config = sample_config(spec, model=model, window=WindowConfig(length=2))
     summary = process_bag(recording, out / 'output_bag', config, eval=True, overwrite=True)

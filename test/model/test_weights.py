@@ -10,7 +10,8 @@ import torch
 
 from da3_ros.errors import ConfigError, WeightsError
 from da3_ros.model import build_model
-from da3_ros.model.checkpoint import load_model, read_tensors, resolve, save_checkpoint
+from da3_ros.model.checkpoint import (declared_variant, load_model, read_tensors, resolve,
+                                      save_checkpoint)
 from da3_ros.model.weights import load_state_dict_strict, rename_keys
 from da3_ros.tools.weight_rule import rule_state_dict
 
@@ -75,6 +76,13 @@ def test_renamed_key_fails_naming_file_and_key(checkpoint_dir, tmp_path):
 def test_wrong_shape_and_wrong_variant_fail(checkpoint_dir):
     with pytest.raises(WeightsError, match='wrong shapes|missing keys'):
         load_model(str(checkpoint_dir / 'model.safetensors'), variant='da3-base')
+
+
+def test_variant_disagreeing_with_config_json_names_the_right_one(checkpoint_dir):
+    with pytest.raises(WeightsError, match='checkpoint is da3-small .*variant:=da3-small'):
+        load_model(str(checkpoint_dir), variant='da3-large')
+    assert declared_variant(str(checkpoint_dir)) == VARIANT
+    assert declared_variant(str(checkpoint_dir / 'model.safetensors')) == VARIANT
 
 
 def test_truncated_and_missing_files(checkpoint_dir, tmp_path):

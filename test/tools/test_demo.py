@@ -35,3 +35,11 @@ def test_demo_stops_clearly_without_a_checkpoint(tmp_path):
     assert result.returncode == 2
     assert 'no DA3 checkpoint available' in result.stderr and 'WEIGHTS=random' in result.stderr
     assert not (tmp_path / 'out').exists()
+
+
+def test_demo_runs_the_variant_the_checkpoint_names(tmp_path):
+    (tmp_path / 'model.safetensors').write_bytes(b'')  # resolve() only needs the file to exist
+    assert demo.check_weights(str(tmp_path / 'model.safetensors')) == 'da3-small'  # no config
+    (tmp_path / 'config.json').write_text('{"model_name": "da3-base"}')
+    assert demo.check_weights(str(tmp_path)) == 'da3-base'
+    assert demo.check_weights('random') == 'da3-small'
