@@ -19,6 +19,7 @@ from launch import LaunchContext
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument
 from launch.actions import OpaqueFunction
+from launch.actions import Shutdown
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
@@ -48,6 +49,9 @@ def _start_node(context: LaunchContext) -> list:
         ros_arguments=['--log-level', arg('log_level')],
         output='screen',
         emulate_tty=True,
+        # The node is the launch's only job: when it exits (a failed configure, a crash) the
+        # launch ends too, instead of idling with nothing running.
+        on_exit=Shutdown(reason='da3_node exited'),
     )]
 
 
