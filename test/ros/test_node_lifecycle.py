@@ -4,7 +4,8 @@ This process plays the manager the way ``ros2 lifecycle set`` and Nav2's lifecyc
 ``<node>/get_state`` and ``<node>/change_state`` (lifecycle_msgs), plus ``<node>/set_parameters``
 for a run-time update. Checked: the node waits unconfigured; configure loads the model but
 subscribes to nothing; activate subscribes and outputs flow; ``tf_mode`` set while active takes
-effect with the next sets; deactivate unsubscribes; cleanup and shutdown succeed.
+effect with the next sets; deactivate unsubscribes; cleanup, a second configure + activate (Nav2's
+reset and startup) and shutdown succeed; Ctrl-C then exits cleanly.
 """
 import json
 from pathlib import Path
@@ -145,6 +146,10 @@ def test_external_lifecycle_manager_and_run_time_tf_mode(ros_launcher, tmp_path)
         assert _subscribers(collector, IMAGE_TOPIC, want_zero=True) == 0
         assert manager.transition('cleanup')
         assert manager.state() == 'unconfigured'
+        assert manager.transition('configure')  # Nav2's reset + startup: configure again
+        assert manager.transition('activate')
+        assert _subscribers(collector, IMAGE_TOPIC, want_zero=False) > 0
+        assert manager.transition('deactivate') and manager.transition('cleanup')
         assert manager.transition('shutdown')
         assert manager.state() == 'finalized'
     finally:
