@@ -16,6 +16,24 @@ the bits of ``0x00RRGGBB``, the PCL/RViz convention) and ``confidence`` float32.
 - Unorganised clouds (``height = 1``): invalid points are left out and ``is_dense`` is True.
 
 Points are in the frame named by ``frame_id`` (an OpenCV optical frame for per-camera clouds).
+
+Cross-checked against ``sensor_msgs_py.point_cloud2`` of ROS 2 Jazzy (common_interfaces branch
+``jazzy``, sensor_msgs_py 5.3.5) with rclpy messages after a CDR round trip, outside this
+repository: ``read_points`` / ``read_points_numpy`` / ``read_points_list`` (``skip_nans`` on
+and off, field subsets) return exactly our values, dtypes, field names, offsets, datatypes,
+``point_step``, ``row_step``, height/width and flags, for H x W (non-square) and ``height = 1``
+clouds with and without ``rgb`` / ``confidence``; ``cloud_to_arrays`` reads what
+``create_cloud`` / ``create_cloud_xyz32`` write (mixed datatypes, ``count > 1``, padding, empty
+clouds) as ``buffer.reshape(height, width)``. Two sensor_msgs_py conventions to know: an
+``[A, B]`` array given to ``create_cloud`` becomes ``width = A, height = B`` over its row-major
+buffer, so an ``[H, W]`` image must be passed as ``image.reshape(W, H)`` (a reshape, not a
+transpose; that message is byte-identical to ``organized_cloud``'s), and
+``read_points(..., reshape_organized_cloud=True)`` returns ``buffer.reshape(width, height)``,
+so ``.reshape(H, W)`` recovers the image. Colours follow RViz's ``RGB8PCTransformer`` (the
+``rgb`` field's four bytes read as a uint32, ``r = v >> 16 & 255``, ``g = v >> 8 & 255``,
+``b = v & 255``; FLOAT32, UINT32 and INT32 accepted) and PCL's ``PCL_ADD_UNION_RGB`` (bytes
+b, g, r, a); the zero alpha byte keeps every packed colour a finite float32, so
+``skip_nans`` never drops a point for its colour.
 """
 from typing import Any
 
@@ -37,8 +55,18 @@ def pack_rgb(rgb: np.ndarray) -> np.ndarray:
 
 
 def unpack_rgb(packed: np.ndarray) -> np.ndarray:
-    """Inverse of ``pack_rgb``: ``[...]`` float32 to ``[..., 3]`` uint8 RGB."""
-    bits = np.ascontiguousarray(packed, dtype=np.float32).view(np.uint32)
+    """Inverse of ``pack_rgb``: ``[...]`` packed colours to ``[..., 3]`` uint8 RGB.
+
+    Float input (a FLOAT32 ``rgb`` field) is read for the bits of its float32 value; integer
+    input (the UINT32 / INT32 ``rgb`` or ``rgba`` fields that RViz also accepts, as
+    ``cloud_to_arrays`` returns them) *is* the bit pattern, not a value to convert. The alpha
+    byte is ignored.
+    """
+    packed = np.asarray(packed)
+    if packed.dtype.kind in 'iub':
+        bits = packed.astype(np.uint32)  # wraps modulo 2**32: int32 -1 -> 0xFFFFFFFF
+    else:
+        bits = np.asarray(packed, dtype=np.float32).view(np.uint32)
     return np.stack([(bits >> 16) & 255, (bits >> 8) & 255, bits & 255], -1).astype(np.uint8)
 
 
@@ -111,9 +139,12 @@ def cloud_to_arrays(msg: Any) -> dict[str, np.ndarray]:
         if field.offset + dtype.itemsize * count > point_step:
             raise ConversionError(f'field {field.name!r} at offset {field.offset} exceeds'
                                   f' point_step {point_step}')
-        view = np.ndarray((height, width, count), dtype, data, int(field.offset),
-                          (row_step, point_step, dtype.itemsize))
-        array = view.astype(dtype.newbyteorder('='))
+        if height * width == 0:  # e.g. an unorganised cloud with every point left out
+            array = np.empty((height, width, count), dtype.newbyteorder('='))
+        else:
+            view = np.ndarray((height, width, count), dtype, data, int(field.offset),
+                              (row_step, point_step, dtype.itemsize))
+            array = view.astype(dtype.newbyteorder('='))
         out[field.name] = array[..., 0] if count == 1 else array
     return out
 
@@ -144,4 +175,4 @@ def _build(types: MsgTypes, points: np.ndarray, stamp_ns: int, frame_id: str,
     return types.PointCloud2(
         header=make_header(types, stamp_ns, frame_id), height=height, width=width,
         fields=fields, is_bigendian=False, point_step=point_step, row_step=point_step * width,
-        data=types.blob(packed.reshape(height, -1).view(np.uint8)), is_dense=is_dense)
+        data=types.blob(packed.view(np.uint8)), is_dense=is_dense)

@@ -85,3 +85,37 @@ def test_shape_errors(types):
         organized_cloud(types, _grid(), 0, 'cam', confidence=np.zeros((W, H)))
     with pytest.raises(ConversionError, match=r'\[N, 3\]'):
         unorganized_cloud(types, _grid(), 0, 'cam')
+
+
+def test_empty_clouds_read_back(types, wire_round_trip):
+    """A frame with no valid point still gives a readable cloud (sensor_msgs_py reads it too)."""
+    msg = wire_round_trip(unorganized_cloud(types, np.full((4, 3), np.nan), 0, 'base',
+                                            rgb=np.zeros((4, 3), np.uint8),
+                                            confidence=np.ones(4)))
+    assert (msg.height, msg.width, msg.point_step, msg.row_step, len(bytes(msg.data))) == (
+        1, 0, 20, 0, 0)
+    arrays = cloud_to_arrays(msg)
+    assert list(arrays) == ['x', 'y', 'z', 'rgb', 'confidence']
+    assert all(a.shape == (1, 0) and a.dtype == np.float32 for a in arrays.values())
+    empty_rows = cloud_to_arrays(organized_cloud(types, np.zeros((0, W, 3)), 0, 'cam'))
+    assert empty_rows['z'].shape == (0, W)
+    # create_cloud_xyz32(header, []) of sensor_msgs_py: height 1, width 0, no data
+    xyz = [SimpleNamespace(name=n, offset=4 * i, datatype=7, count=1) for i, n in enumerate('xyz')]
+    msg = SimpleNamespace(height=1, width=0, point_step=12, row_step=0, is_bigendian=False,
+                          fields=xyz, data=b'')
+    assert cloud_to_arrays(msg)['y'].shape == (1, 0)
+
+
+@pytest.mark.parametrize('datatype, fmt', [(6, 'I'), (5, 'i')])
+def test_unpack_rgb_reads_integer_rgb_fields(datatype, fmt):
+    """UINT32 / INT32 ``rgb`` (RViz takes them too); PCL writes bytes b, g, r, a (alpha 255)."""
+    field = SimpleNamespace(name='rgb', offset=4, datatype=datatype, count=1)
+    words = [0xFFFF8001, 0x00010203]
+    words = [w - (1 << 32) if fmt == 'i' and w >= 1 << 31 else w for w in words]
+    msg = SimpleNamespace(height=1, width=2, point_step=8, row_step=16, is_bigendian=False,
+                          fields=[field], data=b''.join(struct.pack('<f' + fmt, 0.0, w)
+                                                        for w in words))
+    packed = cloud_to_arrays(msg)['rgb']
+    assert packed.dtype.kind in 'iu'
+    np.testing.assert_array_equal(unpack_rgb(packed), [[[255, 128, 1], [1, 2, 3]]])
+    assert unpack_rgb(np.float32(pack_rgb(np.array([9, 8, 7], np.uint8)))).tolist() == [9, 8, 7]
