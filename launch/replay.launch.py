@@ -19,15 +19,15 @@ from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch.substitutions import LaunchConfiguration
 
 PACKAGE = 'da3_ros'
-PASSED_ON = ('config', 'namespace', 'weights', 'variant', 'log_level')
 
 
 def generate_launch_description() -> LaunchDescription:
     share = get_package_share_directory(PACKAGE)
+    # multi_cam declares the node's arguments (config, namespace, weights, variant, log_level);
+    # the command line's values reach it through the launch context, so only sim time is forced.
     multi_cam = IncludeLaunchDescription(
         PythonLaunchDescriptionSource(os.path.join(share, 'launch', 'multi_cam.launch.py')),
-        launch_arguments=[('use_sim_time', 'true')]
-        + [(name, LaunchConfiguration(name)) for name in PASSED_ON],
+        launch_arguments=[('use_sim_time', 'true')],
     )
     # The bag path goes before --clock: --clock takes an optional frequency.
     play = ExecuteProcess(
@@ -40,18 +40,6 @@ def generate_launch_description() -> LaunchDescription:
         DeclareLaunchArgument('rate', default_value='1.0', description='playback rate'),
         DeclareLaunchArgument('start_delay', default_value='5.0',
                               description='seconds between node start and playback (model load)'),
-        DeclareLaunchArgument('config',
-                              default_value=os.path.join(share, 'config', 'multi_cam.yaml'),
-                              description='ros__parameters file of the node'),
-        DeclareLaunchArgument('namespace', default_value='',
-                              description='namespace of the node and its topics'),
-        DeclareLaunchArgument('weights', default_value='',
-                              description='checkpoint file, folder or hub id; empty: from config. '
-                              'Set variant too unless the config names the same variant'),
-        DeclareLaunchArgument('variant', default_value='',
-                              description='model variant of the weights; empty: from config'),
-        DeclareLaunchArgument('log_level', default_value='info',
-                              description='debug, info, warn, error or fatal'),
         multi_cam,
         TimerAction(period=LaunchConfiguration('start_delay'), actions=[play]),
     ])
