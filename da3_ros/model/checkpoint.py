@@ -48,10 +48,14 @@ def _hub_directory(repo_id: str) -> str:
                            f'cache ({type(exc).__name__}: {exc})') from exc
 
 
-def resolve(source: str, variant: Optional[str] = None) -> Tuple[str, str]:
-    """(weights file, variant) for a directory, a .safetensors/.bin file or a hub id."""
+def resolve(source: str, variant: Optional[str] = None, *,
+            default: Optional[str] = None) -> Tuple[str, str]:
+    """(weights file, variant) for a directory, a .safetensors/.bin file or a hub id.
+
+    The variant is ``variant``, else the one ``config.json`` names, else ``default``.
+    """
     if os.path.isfile(source):
-        name = variant or _read_config(os.path.dirname(os.path.abspath(source)))
+        name = variant or _read_config(os.path.dirname(os.path.abspath(source))) or default
         if name is None:
             raise WeightsError(f'{source}: no variant given and no config.json beside it')
         return source, check_variant(name)
@@ -61,7 +65,7 @@ def resolve(source: str, variant: Optional[str] = None) -> Tuple[str, str]:
         raise WeightsError(f'{source}: the checkpoint is {stored} ({CONFIG_NAME} model_name) but'
                            f' the variant asked for is {variant}; set the variant to {stored}'
                            f' (node: model.variant, launch: variant:={stored})')
-    name = variant or stored
+    name = variant or stored or default
     if name is None:
         raise WeightsError(f'{directory}: no {CONFIG_NAME} with "model_name" and no variant')
     for candidate in (SAFETENSORS_NAME, LEGACY_BIN_NAME):
@@ -69,18 +73,6 @@ def resolve(source: str, variant: Optional[str] = None) -> Tuple[str, str]:
         if os.path.isfile(path):
             return path, check_variant(name)
     raise WeightsError(f'{directory}: neither {SAFETENSORS_NAME} nor {LEGACY_BIN_NAME} found')
-
-
-def declared_variant(source: str) -> Optional[str]:
-    """The variant a checkpoint's ``config.json`` names (None when it names none).
-
-    Hub ids are resolved as for loading (local cache, else a download).
-    """
-    if os.path.isfile(source):
-        return _read_config(os.path.dirname(os.path.abspath(source)))
-    if not os.path.isdir(source):
-        source = resolve_directory(source)
-    return _read_config(source)
 
 
 def resolve_directory(source: str) -> str:

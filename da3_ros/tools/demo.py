@@ -20,7 +20,7 @@ import torch
 
 from da3_ros.config import ModelConfig, WindowConfig
 from da3_ros.errors import Da3Error, WeightsError
-from da3_ros.model.checkpoint import declared_variant, resolve
+from da3_ros.model.checkpoint import resolve
 from da3_ros.ros.cloud import cloud_to_arrays
 from da3_ros.ros.compressed import compressed_to_rgb
 from da3_ros.ros.convert import image_to_array, image_to_rgb
@@ -46,7 +46,7 @@ def check_weights(weights: str) -> str:
     if weights == 'random':
         return DEFAULT_VARIANT
     try:
-        return resolve(weights, declared_variant(weights) or DEFAULT_VARIANT)[1]
+        return resolve(weights, default=DEFAULT_VARIANT)[1]
     except WeightsError as exc:
         raise WeightsError(f'no DA3 checkpoint available: {exc}. Give WEIGHTS=<checkpoint dir '
                            'or model.safetensors>, or WEIGHTS=random for placeholder weights '

@@ -10,8 +10,7 @@ import torch
 
 from da3_ros.errors import ConfigError, WeightsError
 from da3_ros.model import build_model
-from da3_ros.model.checkpoint import (declared_variant, load_model, read_tensors, resolve,
-                                      save_checkpoint)
+from da3_ros.model.checkpoint import load_model, read_tensors, resolve, save_checkpoint
 from da3_ros.model.weights import load_state_dict_strict, rename_keys
 from da3_ros.tools.weight_rule import rule_state_dict
 
@@ -81,8 +80,9 @@ def test_wrong_shape_and_wrong_variant_fail(checkpoint_dir):
 def test_variant_disagreeing_with_config_json_names_the_right_one(checkpoint_dir):
     with pytest.raises(WeightsError, match='checkpoint is da3-small .*variant:=da3-small'):
         load_model(str(checkpoint_dir), variant='da3-large')
-    assert declared_variant(str(checkpoint_dir)) == VARIANT
-    assert declared_variant(str(checkpoint_dir / 'model.safetensors')) == VARIANT
+    path = str(checkpoint_dir / 'model.safetensors')
+    assert resolve(str(checkpoint_dir), default='da3-large') == (path, VARIANT)  # config wins
+    assert resolve(path, default='da3-large') == (path, VARIANT)
 
 
 def test_truncated_and_missing_files(checkpoint_dir, tmp_path):
