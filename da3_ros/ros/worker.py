@@ -6,7 +6,6 @@ the waiting one (counted as a ``busy`` drop), so there is never a backlog or an 
 Python (no rclpy) so tests can drive it directly.
 """
 import collections
-import dataclasses
 import logging
 import threading
 from typing import Any, Callable, Sequence
@@ -85,9 +84,7 @@ class RigPipeline:
         self.options = pending['options']
         config = pending['config']
         if config.window != self.engine.config.window:
-            self.engine = Engine(dataclasses.replace(self.engine.config, window=config.window,
-                                                     output=config.output),
-                                 self.engine.predictor)
+            self.engine = Engine(config, self.engine.predictor)
             self.inputs.clear()
         elif config.output != self.engine.config.output:
             self.engine.set_output(config.output)
