@@ -144,21 +144,28 @@ def step_messages(types: Any, spec: RecordingSpec, rig: SyntheticRig, names: Seq
 
 
 def offered_qos(topic: str) -> list:
-    """The offered QoS list (rosbags) of ``topic``: ``/tf_static`` latched, others the default.
+    """The output bags' offered QoS of ``topic`` (``bag_writer.offered_qos``) as rosbags ``Qos``.
 
     ``ros2 bag play`` offers what the bag recorded; ``/tf_static`` must be transient-local
     (as tf2's static broadcaster offers it) or latched subscribers such as da3_node's never
-    connect and get no extrinsics.
+    connect and get no extrinsics. One definition serves the recording and the output bags.
     """
     from rosbags.interfaces import (Qos, QosDurability, QosHistory, QosLiveliness,
                                     QosReliability, QosTime)
-    if topic != '/tf_static':
-        return []
-    infinite = QosTime(sec=9223372036, nsec=854775807)
-    return [Qos(history=QosHistory.KEEP_LAST, depth=1, reliability=QosReliability.RELIABLE,
-                durability=QosDurability.TRANSIENT_LOCAL, deadline=infinite, lifespan=infinite,
-                liveliness=QosLiveliness.AUTOMATIC, liveliness_lease_duration=infinite,
-                avoid_ros_namespace_conventions=False)]
+
+    from da3_ros.tools.bag_writer import offered_qos as profiles
+
+    def duration(value: dict) -> QosTime:
+        return QosTime(sec=value['sec'], nsec=value['nsec'])
+
+    return [Qos(history=QosHistory[p['history'].upper()], depth=p['depth'],
+                reliability=QosReliability[p['reliability'].upper()],
+                durability=QosDurability[p['durability'].upper()],
+                deadline=duration(p['deadline']), lifespan=duration(p['lifespan']),
+                liveliness=QosLiveliness[p['liveliness'].upper()],
+                liveliness_lease_duration=duration(p['liveliness_lease_duration']),
+                avoid_ros_namespace_conventions=p['avoid_ros_namespace_conventions'])
+            for p in profiles(topic)]
 
 
 def write_recording(path: Path, spec: RecordingSpec = RecordingSpec()) -> Path:
