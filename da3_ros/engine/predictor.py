@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from da3_ros.config import ModelConfig
+from da3_ros.engine.graph_capture import GraphedForward
 from da3_ros.engine.types import ModelInput
 from da3_ros.errors import ConfigError
 from da3_ros.model import build_model
@@ -33,8 +34,10 @@ class Predictor(Protocol):
 class TorchPredictor:
     """Runs a DA3 ``nn.Module`` under inference mode and backbone autocast.
 
-    The caller-side autocast covers the backbone only: the model keeps its heads in fp32, as
-    upstream does. ``torch.compile`` is applied once when requested.
+    The caller-side autocast covers the backbone; the dense heads run in fp32 as upstream does
+    unless ``head_dtype`` names the backbone's half dtype (the fast path; camera decoding, sky
+    and alignment stay fp32 either way). ``torch.compile`` is applied once when requested;
+    ``cuda_graph`` replays the forward as one CUDA graph per input shape (CUDA only).
 
     Args:
         model: the network (weights loaded), on any device; moved to ``device``.
@@ -43,31 +46,69 @@ class TorchPredictor:
         use_ray_pose: decode poses from the ray head.
         ref_view_strategy: reference-view choice.
         compile_model: wrap in ``torch.compile``.
+        head_dtype: ``'fp32'`` or the same value as ``dtype``.
+        cuda_graph: capture and replay the forward (ignored off CUDA).
     """
 
     def __init__(self, model: nn.Module, *, device: str = 'cpu', dtype: str = 'fp32',
                  use_ray_pose: bool = False, ref_view_strategy: str = 'saddle_balanced',
-                 compile_model: bool = False) -> None:
+                 compile_model: bool = False, head_dtype: str = 'fp32',
+                 cuda_graph: bool = False) -> None:
         if dtype not in AUTOCAST_DTYPES:
             raise ConfigError(f'model.dtype: {dtype!r} is not one of {tuple(AUTOCAST_DTYPES)!r}')
+        if head_dtype not in ('fp32', dtype):
+            raise ConfigError(f"model.head_dtype: {head_dtype!r} must be 'fp32' or the "
+                              f'model.dtype {dtype!r}')
         self.device = torch.device(device)
         self.model = model.to(self.device).eval()
+        _set_head_dtype(self.model, AUTOCAST_DTYPES[head_dtype])
         self.network = torch.compile(self.model) if compile_model else self.model
         self.autocast_dtype = AUTOCAST_DTYPES[dtype]
         self.use_ray_pose = use_ray_pose
         self.ref_view_strategy = ref_view_strategy
+        graph = cuda_graph and self.device.type == 'cuda' and _graph_safe(self.model,
+                                                                          use_ray_pose)
+        if cuda_graph and not graph:
+            LOG.warning('model.cuda_graph: needs CUDA, an any-view variant and '
+                        'use_ray_pose false; running eagerly')
+        self.graphed = GraphedForward(self._forward) if graph else None
 
     def predict(self, inputs: ModelInput) -> Prediction:
         """One forward of the window's views (batch 1)."""
         extr = None if inputs.extrinsics is None else inputs.extrinsics[None].float()
         intr = None if inputs.intrinsics is None else inputs.intrinsics[None].float()
+        images = inputs.images[None]
+        with torch.inference_mode():
+            if self.graphed is not None:
+                return self.graphed(images, extr, intr)
+            return self._forward(images, extr, intr)
+
+    def _forward(self, images: torch.Tensor, extr: Optional[torch.Tensor],
+                 intr: Optional[torch.Tensor]) -> Prediction:
         enabled = self.autocast_dtype is not None
-        with torch.inference_mode(), torch.autocast(self.device.type,
-                                                    dtype=self.autocast_dtype or torch.float32,
-                                                    enabled=enabled):
-            return self.network(inputs.images[None], extr, intr,
-                                use_ray_pose=self.use_ray_pose,
+        # No autocast weight cache: it cannot live inside a CUDA graph, and the network casts
+        # each weight once per forward anyway.
+        with torch.autocast(self.device.type, dtype=self.autocast_dtype or torch.float32,
+                            enabled=enabled, cache_enabled=False):
+            return self.network(images, extr, intr, use_ray_pose=self.use_ray_pose,
                                 ref_view_strategy=self.ref_view_strategy)
+
+
+def _set_head_dtype(model: nn.Module, head_dtype: Optional[torch.dtype]) -> None:
+    """Tell every DepthAnything3Net inside ``model`` which dtype its dense heads run in."""
+    for module in model.modules():
+        if hasattr(module, 'head_dtype'):
+            module.head_dtype = head_dtype
+
+
+def _graph_safe(model: nn.Module, use_ray_pose: bool) -> bool:
+    """Whether the forward has no host synchronisation: any-view nets with the camera decoder.
+
+    The ray-pose decoder (RANSAC) and the sky fill / nested alignment of the mono, metric and
+    nested variants read data-dependent sizes on the host.
+    """
+    spec = getattr(model, 'spec', None)
+    return not use_ray_pose and spec is not None and spec.head.kind == 'dualdpt'
 
 
 def load_network(cfg: ModelConfig, state_dict: Optional[dict] = None) -> nn.Module:
@@ -98,4 +139,5 @@ def build_predictor(cfg: ModelConfig, state_dict: Optional[dict] = None) -> Torc
     """A TorchPredictor for ``cfg`` (see :func:`load_network`)."""
     return TorchPredictor(load_network(cfg, state_dict), device=cfg.device, dtype=cfg.dtype,
                           use_ray_pose=cfg.use_ray_pose,
-                          ref_view_strategy=cfg.ref_view_strategy, compile_model=cfg.compile)
+                          ref_view_strategy=cfg.ref_view_strategy, compile_model=cfg.compile,
+                          head_dtype=cfg.head_dtype, cuda_graph=cfg.cuda_graph)

@@ -24,12 +24,25 @@ def _fp32_region(device: torch.device):
     return torch.autocast(device_type=device.type, enabled=False)
 
 
+def _head_region(device: torch.device, head_dtype: Optional[torch.dtype]):
+    """fp32 (upstream's recipe) when head_dtype is None, else autocast to head_dtype.
+
+    Under autocast the convolutions run in head_dtype while exp, LayerNorm and the reductions
+    stay fp32 (autocast's fp32 op list), so only the conv stacks lose precision.
+    """
+    if head_dtype is None:
+        return _fp32_region(device)
+    return torch.autocast(device_type=device.type, dtype=head_dtype, cache_enabled=False)
+
+
 class DepthAnything3Net(nn.Module):
     """Backbone + (DualDPT | DPT) head + camera encoder/decoder of one DA3 variant."""
 
     def __init__(self, spec: VariantSpec) -> None:
         super().__init__()
         self.spec = spec
+        # None: the dense heads run in fp32 as upstream; a half dtype is the fast path.
+        self.head_dtype: Optional[torch.dtype] = None
         dim = spec.backbone.embed_dim
         dim_in = 2 * dim if spec.backbone.cat_token else dim
         self.backbone = Backbone(spec.backbone)
@@ -60,18 +73,25 @@ class DepthAnything3Net(nn.Module):
                 camera_tokens = self.cam_enc(extrinsics, intrinsics, image_hw)
         feats = self.backbone(images, camera_tokens, ref_view_strategy=ref_view_strategy,
                               export_feat_layers=export_feat_layers)
-        with _fp32_region(images.device):
-            prediction = self._heads(feats, image_hw, use_ray_pose)
+        prediction = self._heads(feats, image_hw, use_ray_pose)
         prediction.aux = {f'feat_layer_{i}': f.unflatten(2, (image_hw[0] // 14, -1)).float()
                           for i, f in feats.aux.items()}
         return prediction
 
     def _heads(self, feats, image_hw, use_ray_pose: bool) -> Prediction:
+        device = feats.features[0].device
         levels = [f.float() for f in feats.features]
+        with _head_region(device, self.head_dtype):
+            outputs = [o.float() for o in self.head(levels, image_hw)]
+        with _fp32_region(device):
+            return self._decode(feats, outputs, image_hw, use_ray_pose)
+
+    def _decode(self, feats, outputs, image_hw, use_ray_pose: bool) -> Prediction:
+        """Sky fill (mono/metric) or cameras (any-view) from the dense head outputs, in fp32."""
         if self.spec.head.kind == 'dpt':
-            depth, sky = self.head(levels, image_hw)
+            depth, sky = outputs
             return Prediction(depth=fill_sky_depth(depth, sky), sky=sky)
-        depth, conf, ray, ray_conf = self.head(levels, image_hw)
+        depth, conf, ray, ray_conf = outputs
         if use_ray_pose:
             extrinsics, intrinsics = ray_to_pose(ray, ray_conf, image_hw)
         else:

@@ -26,6 +26,7 @@ from da3_ros.engine.engine import Engine
 from da3_ros.engine.predictor import build_predictor, TorchPredictor
 from da3_ros.engine.types import CameraFrame, ModelInput, RigFrame
 from da3_ros.geometry import camera as cam_lib
+from da3_ros.tools import bench_side_by_side
 from da3_ros.tools.weight_rule import rule_state_dict
 
 STAGES = ('preprocess', 'forward', 'align', 'postprocess', 'transfer', 'total')
@@ -46,6 +47,16 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--compile', action='store_true', help='torch.compile the model')
     parser.add_argument('--no-flops', action='store_true', help='skip the FLOP count')
     parser.add_argument('--json', default='bench.json', help='output file ("" to skip)')
+    parser.add_argument('--upstream', action='store_true',
+                        help='side-by-side run against upstream depth_anything_3 (CUDA only): '
+                             'every case of bench_side_by_side.CASES; --precision, --iters, '
+                             '--warmup apply')
+    parser.add_argument('--head-dtype', default='same', choices=('same', 'fp32'),
+                        help="dense heads in the backbone's dtype ('same') or fp32")
+    parser.add_argument('--no-cuda-graph', action='store_true', help='eager forward')
+    parser.add_argument('--cases', default='', help='comma-separated case names (--upstream)')
+    parser.add_argument('--soak', type=int, default=0,
+                        help='extra steps of the small step case to check flat memory')
     return parser.parse_args(argv)
 
 
@@ -141,6 +152,16 @@ def table(report: Dict[str, object]) -> str:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
+    if args.upstream:
+        head = args.precision if args.head_dtype == 'same' else 'fp32'
+        report = bench_side_by_side.run(args.precision, head, not args.no_cuda_graph,
+                                        args.iters, args.warmup,
+                                        [c for c in args.cases.split(',') if c], args.soak,
+                                        log=lambda line: print(line, flush=True))
+        if args.json:
+            with open(args.json, 'w') as handle:
+                json.dump(report, handle, indent=2)
+        return 0
     report = run(args)
     sys.stdout.write(table(report) + '\n')
     if args.json:
