@@ -25,13 +25,14 @@ class BackboneOutput:
     camera_tokens: per out layer, raw token 0 [B, S, C'].
     aux: block index -> final-normed patch tokens [B, S, N, C] in the (possibly reordered)
         order the blocks saw (an upstream quirk kept for parity).
-    ref_view: index of the chosen reference view, or None when no selection ran.
+    ref_view: 0-dim int64 index of the chosen reference view (on the device), or None when
+        no selection ran.
     """
 
     features: List[torch.Tensor]
     camera_tokens: List[torch.Tensor]
     aux: Dict[int, torch.Tensor] = field(default_factory=dict)
-    ref_view: Optional[int] = None
+    ref_view: Optional[torch.Tensor] = None
 
 
 class VisionTransformer(nn.Module):
@@ -91,7 +92,7 @@ class Backbone(nn.Module):
         x = vit.embed(images)
         ropes = self._rope_tables(grid, views, images.device)
         local_x = x
-        order: Optional[List[int]] = None
+        order: Optional[torch.Tensor] = None
         collected: List[Tuple[torch.Tensor, torch.Tensor]] = []
         aux: Dict[int, torch.Tensor] = {}
         select = (spec.alt_start != -1 and views >= MIN_VIEWS_FOR_SELECTION
@@ -117,7 +118,7 @@ class Backbone(nn.Module):
         glob = rope_tables(global_positions(grid[0] * grid[1], views, device), head_dim)
         return {'local': local, 'global': glob}
 
-    def _choose_order(self, x: torch.Tensor, strategy: str) -> List[int]:
+    def _choose_order(self, x: torch.Tensor, strategy: str) -> torch.Tensor:
         # Upstream's API runs one scene per call (B = 1); batch element 0 decides.
         ref = select_reference_view(x[0, :, 0], strategy)
         return reference_order(x.shape[1], ref)
@@ -155,7 +156,8 @@ class Backbone(nn.Module):
             camera = x[:, :, 0]
         return features[:, :, 1:], camera
 
-    def _finish(self, collected: list, aux: dict, order: Optional[List[int]]) -> BackboneOutput:
+    def _finish(self, collected: list, aux: dict,
+                order: Optional[torch.Tensor]) -> BackboneOutput:
         features = [f for f, _ in collected]
         cameras = [c for _, c in collected]
         ref = None

@@ -1,0 +1,35 @@
+"""Profile one DA3 forward on CUDA: top kernels by device time (benchmark notes, not a test).
+
+Usage: python3 scripts/gpu_profile.py [variant] [views] [height] [width] [head_dtype]
+Prints the 20 most expensive CUDA ops of one eager bf16 forward (random weights: speed does not
+depend on the values) and the time split between backbone and heads.
+"""
+import sys
+
+import torch
+from torch.profiler import profile, ProfilerActivity
+
+from da3_ros.engine.predictor import TorchPredictor
+from da3_ros.engine.types import ModelInput
+from da3_ros.model import build_model
+
+
+def main() -> None:
+    variant = sys.argv[1] if len(sys.argv) > 1 else 'da3-large'
+    views, height, width = (int(v) for v in (sys.argv[2:5] or (12, 280, 504)))
+    head = sys.argv[5] if len(sys.argv) > 5 else 'bf16'
+    predictor = TorchPredictor(build_model(variant), device='cuda', dtype='bf16',
+                               head_dtype=head)
+    images = torch.randn(views, 3, height, width, device='cuda')
+    for _ in range(3):
+        predictor.predict(ModelInput(images=images))
+    torch.cuda.synchronize()
+    with profile(activities=[ProfilerActivity.CUDA, ProfilerActivity.CPU]) as prof:
+        predictor.predict(ModelInput(images=images))
+        torch.cuda.synchronize()
+    print(f'== {variant} {views}v {height}x{width} heads {head}')
+    print(prof.key_averages().table(sort_by='cuda_time_total', row_limit=20, max_name_column_width=60))
+
+
+if __name__ == '__main__':
+    main()
