@@ -28,7 +28,8 @@ def main() -> None:
         predictor.predict(ModelInput(images=images))
         torch.cuda.synchronize()
     print(f'== {variant} {views}v {height}x{width} heads {head}')
-    print(prof.key_averages().table(sort_by='cuda_time_total', row_limit=20, max_name_column_width=60))
+    print(prof.key_averages().table(sort_by='cuda_time_total', row_limit=20,
+                                    max_name_column_width=60))
 
 
 if __name__ == '__main__':
