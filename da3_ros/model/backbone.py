@@ -52,6 +52,7 @@ class VisionTransformer(nn.Module):
                   qk_norm=spec.qknorm_start != -1 and i >= spec.qknorm_start)
             for i in range(spec.depth))
         self.norm = nn.LayerNorm(dim, eps=1e-5)
+        self._position_cache: Dict[tuple, torch.Tensor] = {}
 
     def embed(self, images: torch.Tensor) -> torch.Tensor:
         """Embed images [B, S, 3, H, W] into tokens [B, S, 1 + N, C] (cls + position added)."""
@@ -59,10 +60,28 @@ class VisionTransformer(nn.Module):
         patches = self.patch_embed(images.flatten(0, 1))
         cls = self.cls_token.expand(patches.shape[0], -1, -1)
         tokens = torch.cat([cls, patches], dim=1)
-        pos = interpolate_pos_embed(self.pos_embed, height // PATCH_SIZE, width // PATCH_SIZE,
-                                    height == width)
-        tokens = tokens + pos
+        tokens = tokens + self.position_table(height // PATCH_SIZE, width // PATCH_SIZE,
+                                              height == width)
         return tokens.reshape(batch, views, tokens.shape[1], -1)
+
+    def position_table(self, h: int, w: int, square: bool) -> torch.Tensor:
+        """The position embedding resized to an h x w grid: [1, 1 + h*w, C].
+
+        The bicubic resize costs about 1 ms on a GPU and depends only on the shape and the
+        weights, so inference reuses it (keyed by the parameter's storage and version, so a new
+        checkpoint invalidates it). Traced or training forwards compute it every time.
+        """
+        if torch.compiler.is_compiling() or not torch.is_inference_mode_enabled():
+            return interpolate_pos_embed(self.pos_embed, h, w, square)
+        key = (h, w, square, self.pos_embed.device, self.pos_embed.data_ptr(),
+               self.pos_embed._version)
+        table = self._position_cache.get(key)
+        if table is None:
+            if len(self._position_cache) >= 8:
+                self._position_cache.clear()
+            table = interpolate_pos_embed(self.pos_embed, h, w, square)
+            self._position_cache[key] = table
+        return table
 
     def is_global(self, index: int) -> bool:
         """Whether block ``index`` attends across views."""

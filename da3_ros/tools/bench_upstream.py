@@ -109,7 +109,7 @@ class Upstream:
 
     def forward(self, images: torch.Tensor) -> dict:
         """Upstream's own bf16/fp16-autocast pass on images [1, S, 3, H, W] (normalised)."""
-        return self.api.forward(images)
+        return self.api.forward(images, None, None, [])
 
     def forward_fp32(self, images: torch.Tensor) -> dict:
         """The same network without autocast: upstream's fp32 reference."""

@@ -1,0 +1,26 @@
+"""Tests of the backbone's inference-time position-table reuse."""
+import torch
+
+from da3_ros.model import build_model
+
+
+def test_position_table_is_reused_in_inference_and_follows_new_weights():
+    model = build_model('da3-small').eval()
+    vit = model.backbone.pretrained
+    images = torch.randn(1, 2, 3, 70, 98, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        reference = model(images).depth
+    assert not vit._position_cache  # outside inference mode nothing is kept
+    with torch.inference_mode():
+        first = model(images).depth
+        again = model(images).depth
+    assert torch.equal(reference, first) and torch.equal(first, again)
+    assert len(vit._position_cache) == 1
+    with torch.no_grad():
+        vit.pos_embed.add_(0.5)  # a new checkpoint: the cached table must not be used
+    with torch.inference_mode():
+        changed = model(images).depth
+    with torch.no_grad():
+        recomputed = model(images).depth
+    assert not torch.equal(changed, first)
+    assert torch.equal(changed, recomputed)
