@@ -30,6 +30,9 @@ def main() -> None:
     print(f'== {variant} {views}v {height}x{width} heads {head}')
     print(prof.key_averages().table(sort_by='cuda_time_total', row_limit=20,
                                     max_name_column_width=60))
+    print(prof.key_averages(group_by_input_shape=True).table(
+        sort_by='self_cuda_time_total', row_limit=25, max_name_column_width=40,
+        max_shapes_column_width=90))
 
 
 if __name__ == '__main__':

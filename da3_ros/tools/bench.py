@@ -157,7 +157,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         report = bench_side_by_side.run(args.precision, head, not args.no_cuda_graph,
                                         args.iters, args.warmup,
                                         [c for c in args.cases.split(',') if c], args.soak,
-                                        log=lambda line: print(line, flush=True))
+                                        log=lambda line: print(line, flush=True),
+                                        compile_model=args.compile)
         if args.json:
             with open(args.json, 'w') as handle:
                 json.dump(report, handle, indent=2)
