@@ -86,9 +86,19 @@ def median_wall_ms(fn: Callable[[], object], iters: int, warmup: int) -> float:
     return statistics.median(times)
 
 
+def relative_rotations(extrinsics: torch.Tensor) -> torch.Tensor:
+    """World-to-camera rotations [S, 3, 3] relative to view 0: R_i R_0^T (gauge-free).
+
+    Two runs whose reference-view choice differs (near-tied scores under other rounding) give
+    the same cameras in another world frame; relative rotations do not depend on it.
+    """
+    rot = extrinsics[:, :3, :3].double()
+    return rot @ rot[0].transpose(0, 1)
+
+
 def rotation_error_deg(a: torch.Tensor, b: torch.Tensor) -> float:
-    """Largest angle between the rotations of extrinsics a, b [S, 3, 4] in degrees."""
-    rel = a[:, :3, :3].double().transpose(1, 2) @ b[:, :3, :3].double()
+    """Largest angle between the relative camera rotations of extrinsics a, b [S, 3, 4] (deg)."""
+    rel = relative_rotations(a).transpose(1, 2) @ relative_rotations(b)
     cos = (rel.diagonal(dim1=1, dim2=2).sum(-1) - 1) / 2
     skew = rel - rel.transpose(1, 2)
     sin = torch.stack([skew[:, 2, 1], skew[:, 0, 2], skew[:, 1, 0]], dim=-1).norm(dim=-1) / 2
@@ -217,11 +227,13 @@ def step_case(bench: VariantBench, case: Case, iters: int, warmup: int,
         state['i'] += 1
         return engine.step(RigFrame(stamp=0.1 * state['i'], cameras=frame.cameras))
 
-    for _ in range(window):
+    t0 = time.perf_counter()
+    for _ in range(window + 1):  # fill the window; the first full step compiles or captures
         one_step()
+    first_steps_s = time.perf_counter() - t0
     ours = median_wall_ms(one_step, iters, warmup)
     upstream = median_wall_ms(lambda: bench.upstream.inference(images), max(iters // 2, 5), 2)
-    out = {'ours_ms': ours, 'upstream_ms': upstream}
+    out = {'ours_ms': ours, 'upstream_ms': upstream, 'first_call_s': first_steps_s}
     result = one_step()
     out['stages_ms'] = None if result is None else dict(result.timings)
     if soak:
@@ -294,7 +306,7 @@ def run(precision: str, head_dtype: str, cuda_graph: bool, iters: int, warmup: i
                         else step_case(bench, case, iters, warmup, soak_steps))
             entry = {'case': case.name, 'variant': variant, 'views': case.views,
                      'height': case.height, 'width': case.width, 'stage': case.stage,
-                     **measured}
+                     'weights_and_build_s': bench.load_s, **measured}
             entry['ratio'] = entry['upstream_ms'] / entry['ours_ms']
             entry['target_ratio'], entry['target_ms'] = case.target_ratio, case.target_ms
             entry['met'] = (entry['ratio'] >= case.target_ratio

@@ -4,7 +4,7 @@ import dataclasses
 import pytest
 import torch
 
-from da3_ros.config import ModelConfig
+from da3_ros.config import ModelConfig, validate_model
 from da3_ros.engine import graph_capture
 from da3_ros.engine.predictor import build_predictor, TorchPredictor
 from da3_ros.engine.types import ModelInput
@@ -24,11 +24,23 @@ def _config(**changes) -> ModelConfig:
                                            dtype='fp32'), **changes)
 
 
-def test_head_dtype_must_be_fp32_or_the_backbone_dtype():
-    with pytest.raises(ConfigError, match='head_dtype'):
-        TorchPredictor(build_model('da3-small'), dtype='bf16', head_dtype='fp16')
-    with pytest.raises(ConfigError, match="'fp16'"):
-        TorchPredictor(build_model('da3-small'), dtype='fp32', head_dtype='fp16')
+def test_head_dtype_is_checked():
+    with pytest.raises(ConfigError, match="head_dtype: 'int8'"):
+        TorchPredictor(build_model('da3-small'), dtype='bf16', head_dtype='int8')
+    with pytest.raises(ConfigError, match='model.head_dtype'):
+        validate_model(_config(head_dtype='fp8'))
+
+
+def test_fp16_heads_add_less_error_than_bf16_heads(small_state):
+    images = torch.randn(2, 3, 70, 98, generator=torch.Generator().manual_seed(5))
+    ref = build_predictor(_config(), small_state).predict(ModelInput(images=images)).depth
+    errors = {}
+    for head in ('fp32', 'fp16', 'bf16'):
+        depth = build_predictor(_config(dtype='bf16', head_dtype=head),
+                                small_state).predict(ModelInput(images=images)).depth
+        errors[head] = float(((depth - ref).abs() / ref).median())
+    assert errors['fp32'] < errors['fp16'] < errors['bf16']
+    assert errors['fp16'] - errors['fp32'] < 0.5 * (errors['bf16'] - errors['fp32'])
 
 
 def test_fp32_heads_are_the_default_and_half_heads_change_only_the_dense_outputs(small_state):

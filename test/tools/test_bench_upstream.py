@@ -36,6 +36,10 @@ def test_rotation_error_of_a_known_rotation():
     b[1, :, :3] = rot
     assert sbs.rotation_error_deg(a, b) == pytest.approx(0.3, abs=1e-6)
     assert sbs.rotation_error_deg(a, a) == pytest.approx(0.0, abs=1e-6)
+    # Another world frame (a different reference view) changes nothing.
+    gauge = b.clone()
+    gauge[:, :, :3] = b[:, :, :3] @ rot.T @ rot.T
+    assert sbs.rotation_error_deg(a, gauge) == pytest.approx(0.3, abs=1e-5)
 
 
 def test_depth_error_is_the_median_relative_error():
