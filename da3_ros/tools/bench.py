@@ -51,8 +51,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help='side-by-side run against upstream depth_anything_3 (CUDA only): '
                              'every case of bench_side_by_side.CASES; --precision, --iters, '
                              '--warmup apply')
-    parser.add_argument('--head-dtype', default='same', choices=('same', 'fp32'),
-                        help="dense heads in the backbone's dtype ('same') or fp32")
+    parser.add_argument('--head-dtype', default='fp16', choices=('fp16', 'bf16', 'fp32'),
+                        help='dtype of the dense heads in the --upstream run')
     parser.add_argument('--no-cuda-graph', action='store_true', help='eager forward')
     parser.add_argument('--cases', default='', help='comma-separated case names (--upstream)')
     parser.add_argument('--soak', type=int, default=0,
@@ -153,8 +153,7 @@ def table(report: Dict[str, object]) -> str:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     if args.upstream:
-        head = args.precision if args.head_dtype == 'same' else 'fp32'
-        report = bench_side_by_side.run(args.precision, head, not args.no_cuda_graph,
+        report = bench_side_by_side.run(args.precision, args.head_dtype, not args.no_cuda_graph,
                                         args.iters, args.warmup,
                                         [c for c in args.cases.split(',') if c], args.soak,
                                         log=lambda line: print(line, flush=True),
