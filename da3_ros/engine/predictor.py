@@ -52,12 +52,15 @@ class TorchPredictor:
         compile_model: wrap in ``torch.compile``.
         head_dtype: ``'fp32'``, ``'fp16'`` or ``'bf16'`` (dense heads).
         cuda_graph: capture and replay the forward (ignored off CUDA).
+        ray_outputs: also return the ray map; the engine never reads it (poses come from the
+            camera decoder unless ``use_ray_pose``), so by default the head's ray branch is
+            skipped and ``Prediction.ray`` is None.
     """
 
     def __init__(self, model: nn.Module, *, device: str = 'cpu', dtype: str = 'fp32',
                  use_ray_pose: bool = False, ref_view_strategy: str = 'saddle_balanced',
                  compile_model: bool = False, head_dtype: str = 'fp32',
-                 cuda_graph: bool = False) -> None:
+                 cuda_graph: bool = False, ray_outputs: bool = False) -> None:
         if dtype not in AUTOCAST_DTYPES:
             raise ConfigError(f'model.dtype: {dtype!r} is not one of {tuple(AUTOCAST_DTYPES)!r}')
         if head_dtype not in AUTOCAST_DTYPES:
@@ -73,6 +76,7 @@ class TorchPredictor:
         self.autocast_dtype = AUTOCAST_DTYPES[dtype]
         self.use_ray_pose = use_ray_pose
         self.ref_view_strategy = ref_view_strategy
+        self.with_ray = ray_outputs or use_ray_pose
         graph = cuda_graph and self.device.type == 'cuda' and _graph_safe(self.model,
                                                                           use_ray_pose)
         if cuda_graph and not graph:
@@ -98,7 +102,8 @@ class TorchPredictor:
         with torch.autocast(self.device.type, dtype=self.autocast_dtype or torch.float32,
                             enabled=enabled, cache_enabled=False):
             return self.network(images, extr, intr, use_ray_pose=self.use_ray_pose,
-                                ref_view_strategy=self.ref_view_strategy)
+                                ref_view_strategy=self.ref_view_strategy,
+                                with_ray=self.with_ray)
 
 
 def _set_head_dtype(model: nn.Module, head_dtype: Optional[torch.dtype]) -> None:

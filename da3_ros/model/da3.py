@@ -55,7 +55,7 @@ class DepthAnything3Net(nn.Module):
     def forward(self, images: torch.Tensor, extrinsics: Optional[torch.Tensor] = None,
                 intrinsics: Optional[torch.Tensor] = None, *,
                 export_feat_layers: Sequence[int] = (), use_ray_pose: bool = False,
-                ref_view_strategy: str = 'saddle_balanced') -> Prediction:
+                ref_view_strategy: str = 'saddle_balanced', with_ray: bool = True) -> Prediction:
         """Predict depth (and cameras) for images [B, S, 3, H, W].
 
         Args:
@@ -65,6 +65,8 @@ class DepthAnything3Net(nn.Module):
             export_feat_layers: backbone block indices whose features go to ``aux``.
             use_ray_pose: recover cameras from the ray map instead of the camera decoder.
             ref_view_strategy: reference-view choice for S >= 3 without conditioning.
+            with_ray: compute the ray map (always done with ``use_ray_pose``); without it
+                ``ray`` and ``ray_conf`` are None and the head's ray branch is skipped.
         """
         image_hw = (images.shape[-2], images.shape[-1])
         camera_tokens = None
@@ -73,16 +75,18 @@ class DepthAnything3Net(nn.Module):
                 camera_tokens = self.cam_enc(extrinsics, intrinsics, image_hw)
         feats = self.backbone(images, camera_tokens, ref_view_strategy=ref_view_strategy,
                               export_feat_layers=export_feat_layers)
-        prediction = self._heads(feats, image_hw, use_ray_pose)
+        prediction = self._heads(feats, image_hw, use_ray_pose, with_ray or use_ray_pose)
         prediction.aux = {f'feat_layer_{i}': f.unflatten(2, (image_hw[0] // 14, -1)).float()
                           for i, f in feats.aux.items()}
         return prediction
 
-    def _heads(self, feats, image_hw, use_ray_pose: bool) -> Prediction:
+    def _heads(self, feats, image_hw, use_ray_pose: bool, with_ray: bool) -> Prediction:
         device = feats.features[0].device
         levels = [f.float() for f in feats.features]
         with _head_region(device, self.head_dtype):
-            outputs = [o.float() for o in self.head(levels, image_hw)]
+            raw = (self.head(levels, image_hw) if self.spec.head.kind == 'dpt'
+                   else self.head(levels, image_hw, with_ray))
+            outputs = [None if o is None else o.float() for o in raw]
         with _fp32_region(device):
             return self._decode(feats, outputs, image_hw, use_ray_pose)
 
@@ -112,10 +116,11 @@ class NestedDepthAnything3Net(nn.Module):
     def forward(self, images: torch.Tensor, extrinsics: Optional[torch.Tensor] = None,
                 intrinsics: Optional[torch.Tensor] = None, *,
                 export_feat_layers: Sequence[int] = (), use_ray_pose: bool = False,
-                ref_view_strategy: str = 'saddle_balanced') -> Prediction:
+                ref_view_strategy: str = 'saddle_balanced', with_ray: bool = True) -> Prediction:
         """Same contract as DepthAnything3Net; depth and translations come out in metres."""
         out = self.da3(images, extrinsics, intrinsics, export_feat_layers=export_feat_layers,
-                       use_ray_pose=use_ray_pose, ref_view_strategy=ref_view_strategy)
+                       use_ray_pose=use_ray_pose, ref_view_strategy=ref_view_strategy,
+                       with_ray=with_ray)
         metric = self.da3_metric(images)
         with _fp32_region(images.device):
             metric_depth = metric_scale_depth(metric.depth, out.intrinsics)

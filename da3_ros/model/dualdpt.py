@@ -1,5 +1,5 @@
 """DualDPT head of the any-view models: depth + confidence and the ray map (spec 4.1)."""
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 from torch import nn
@@ -45,19 +45,24 @@ class DualDPT(nn.Module):
         self.scratch.output_conv2_aux = nn.ModuleList(
             _aux_output_conv2(features, shared_norm) for _ in range(4))
 
-    def forward(self, features: List[torch.Tensor], image_hw: Tuple[int, int]
-                ) -> Tuple[torch.Tensor, ...]:
-        """features: 4 x [B, S, N, dim_in]; returns depth, depth_conf, ray, ray_conf."""
+    def forward(self, features: List[torch.Tensor], image_hw: Tuple[int, int],
+                with_ray: bool = True) -> Tuple[Optional[torch.Tensor], ...]:
+        """features: 4 x [B, S, N, dim_in]; returns depth, depth_conf, ray, ray_conf.
+
+        ``with_ray=False`` skips the ray branch (its refinenets and output convs, about half of
+        the head) and returns None for ray and ray_conf: the engine needs them only to recover
+        poses from rays.
+        """
         batch, views = features[0].shape[:2]
         flat = [f.flatten(0, 1) for f in features]
-        outputs = [self._frames([f[i:i + FRAMES_PER_CHUNK] for f in flat], image_hw)
+        outputs = [self._frames([f[i:i + FRAMES_PER_CHUNK] for f in flat], image_hw, with_ray)
                    for i in range(0, flat[0].shape[0], FRAMES_PER_CHUNK)]
-        depth, conf, ray, ray_conf = (torch.cat(parts, dim=0) for parts in zip(*outputs))
         unflat = (batch, views)
-        return (depth.unflatten(0, unflat), conf.unflatten(0, unflat),
-                ray.unflatten(0, unflat), ray_conf.unflatten(0, unflat))
+        return tuple(None if parts[0] is None else torch.cat(parts, dim=0).unflatten(0, unflat)
+                     for parts in zip(*outputs))
 
-    def _frames(self, tokens: List[torch.Tensor], image_hw: Tuple[int, int]):
+    def _frames(self, tokens: List[torch.Tensor], image_hw: Tuple[int, int],
+                with_ray: bool = True):
         grid = (image_hw[0] // 14, image_hw[1] // 14)
         levels = []
         for k, level_tokens in enumerate(tokens):
@@ -69,6 +74,8 @@ class DualDPT(nn.Module):
         logits = self.scratch.output_conv2(main)
         depth = torch.exp(logits[:, 0])
         conf = torch.exp(logits[:, 1]) + 1.0
+        if not with_ray:
+            return depth, conf, None, None
         aux = self.scratch.output_conv1_aux[3](fuse(self.scratch, levels, '_aux'))
         aux = self.scratch.output_conv2_aux[3](add_uv_embedding(aux, image_hw))
         ray = aux[:, :6].permute(0, 2, 3, 1)

@@ -54,6 +54,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--head-dtype', default='fp16', choices=('fp16', 'bf16', 'fp32'),
                         help='dtype of the dense heads in the --upstream run')
     parser.add_argument('--no-cuda-graph', action='store_true', help='eager forward')
+    parser.add_argument('--with-ray', action='store_true',
+                        help="--upstream: compute the ray map as upstream does (the engine's "
+                             'forward skips it unless use_ray_pose)')
     parser.add_argument('--cases', default='', help='comma-separated case names (--upstream)')
     parser.add_argument('--soak', type=int, default=0,
                         help='extra steps of the small step case to check flat memory')
@@ -157,7 +160,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                                         args.iters, args.warmup,
                                         [c for c in args.cases.split(',') if c], args.soak,
                                         log=lambda line: print(line, flush=True),
-                                        compile_model=args.compile)
+                                        compile_model=args.compile, with_ray=args.with_ray)
         if args.json:
             with open(args.json, 'w') as handle:
                 json.dump(report, handle, indent=2)

@@ -122,7 +122,8 @@ class VariantBench:
     """Our network and upstream's for one variant, with the same rule weights, on CUDA."""
 
     def __init__(self, variant: str, precision: str, head_dtype: str, cuda_graph: bool,
-                 compile_model: bool = False) -> None:
+                 compile_model: bool = False, with_ray: bool = False) -> None:
+        self.with_ray = with_ray
         t0 = time.perf_counter()
         state = rule_state_dict(variant)
         self.cfg = ModelConfig(variant=variant, weights='random', device='cuda', dtype=precision,
@@ -138,7 +139,7 @@ class VariantBench:
         cfg = self.cfg
         return TorchPredictor(self.model, device='cuda', dtype=cfg.dtype,
                               head_dtype=cfg.head_dtype, cuda_graph=cfg.cuda_graph,
-                              compile_model=cfg.compile)
+                              compile_model=cfg.compile, ray_outputs=self.with_ray)
 
     def accuracy(self, images: torch.Tensor) -> Dict[str, object]:
         """Fast-path deviation from our fp32 vs upstream bf16 deviation from upstream fp32."""
@@ -283,7 +284,7 @@ def versions() -> Dict[str, Optional[str]]:
 
 def run(precision: str, head_dtype: str, cuda_graph: bool, iters: int, warmup: int,
         only: Optional[List[str]] = None, soak: int = 0, log=print,
-        compile_model: bool = False) -> Dict[str, object]:
+        compile_model: bool = False, with_ray: bool = False) -> Dict[str, object]:
     """Run every case (or those named in ``only``); return the side-by-side report."""
     if not bench_upstream.available():
         raise SystemExit('bench --upstream: the depth_anything_3 package is not importable '
@@ -293,12 +294,16 @@ def run(precision: str, head_dtype: str, cuda_graph: bool, iters: int, warmup: i
                                                    'head_dtype': head_dtype,
                                                    'cuda_graph': cuda_graph, 'iters': iters,
                                                    'compile': compile_model,
+                                                   # upstream always computes the ray map;
+                                                   # our engine skips it unless it is read
+                                                   'ray_branch': with_ray,
                                                    'warmup': warmup},
               'entries': []}
     log(f"ceilings {report['ceilings']}")
     cases = [c for c in CASES if not only or c.name in only]
     for variant in dict.fromkeys(c.variant for c in cases):
-        bench = VariantBench(variant, precision, head_dtype, cuda_graph, compile_model)
+        bench = VariantBench(variant, precision, head_dtype, cuda_graph, compile_model,
+                             with_ray)
         log(f'{variant}: weights and both networks ready in {bench.load_s:.1f} s')
         for case in (c for c in cases if c.variant == variant):
             soak_steps = soak if case.stage == 'step' and case.variant == 'da3-small' else 0

@@ -85,3 +85,24 @@ def test_clone_prediction_copies_every_tensor():
     pred.aux['feat_layer_1'].fill_(5)
     assert float(copy.depth.max()) == 1 and float(copy.aux['feat_layer_1'].max()) == 1
     assert copy.is_metric and copy.extrinsics is None
+
+
+def test_ray_branch_runs_only_when_someone_reads_it(small_state):
+    images = torch.randn(2, 3, 70, 98, generator=torch.Generator().manual_seed(7))
+    plain = build_predictor(_config(), small_state)
+    model = plain.model
+    calls = []
+    hook = model.head.scratch.refinenet1_aux.register_forward_hook(
+        lambda *args: calls.append(1))
+    try:
+        lean = plain.predict(ModelInput(images=images))
+        assert lean.ray is None and lean.ray_conf is None and not calls
+        full = TorchPredictor(model, ray_outputs=True).predict(ModelInput(images=images))
+        assert full.ray is not None and full.ray_conf is not None and calls
+        torch.testing.assert_close(lean.depth, full.depth, rtol=0, atol=0)
+        torch.testing.assert_close(lean.extrinsics, full.extrinsics, rtol=0, atol=0)
+        calls.clear()
+        TorchPredictor(model, use_ray_pose=True).predict(ModelInput(images=images))
+        assert calls  # ray-based poses need the ray map
+    finally:
+        hook.remove()
