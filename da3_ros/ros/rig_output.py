@@ -20,10 +20,11 @@ code. Topics are relative (resolved in the node's namespace) except ``/tf``:
 :func:`diagnostic_array` builds ``diagnostic_msgs/DiagnosticArray`` from plain status reports.
 """
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Container, Mapping, Sequence
 
 import numpy as np
 
+from da3_ros.engine.decode import decode_cpu, EncodedImage
 from da3_ros.engine.types import CameraResult, RigResult
 from da3_ros.errors import ConfigError, ConversionError
 from da3_ros.ros.cloud import organized_cloud, unorganized_cloud
@@ -38,6 +39,16 @@ DEPTH_ENCODINGS = ('32FC1', '16UC1')
 TF_TOPIC = '/tf'
 DIAGNOSTICS_TOPIC = '/diagnostics'
 LEVELS = ('OK', 'WARN', 'ERROR', 'STALE')
+
+
+class _Everything:
+    """A container that holds every topic (``topics=None``)."""
+
+    def __contains__(self, topic: object) -> bool:
+        return True
+
+
+EVERYTHING: Container[str] = _Everything()
 
 
 @dataclass(frozen=True)
@@ -105,7 +116,8 @@ def world_frame(result: RigResult, options: OutputOptions) -> str:
 
 def result_messages(types: MsgTypes, result: RigResult, rig_input: RigInput,
                     options: OutputOptions, *, camera_names: Sequence[str] = (),
-                    sequence: int = 0) -> list[tuple[str, Any]]:
+                    sequence: int = 0,
+                    topics: Container[str] | None = None) -> list[tuple[str, Any]]:
     """All messages of one engine result, in a stable order.
 
     Args:
@@ -113,42 +125,52 @@ def result_messages(types: MsgTypes, result: RigResult, rig_input: RigInput,
         rig_input: the input set that produced ``result.stamp`` (stamps, frames, errors).
         camera_names: the rig's cameras in order (for ``RigStep``); default: result order.
         sequence: ``RigStep.sequence``.
+        topics: build only these topics (those with subscribers); None: every enabled one.
+            ``demand.output_request`` asks the engine for what they need.
 
     Raises:
         ConversionError: a message class needed by ``options`` is missing from ``types``.
     """
+    topics = EVERYTHING if topics is None else topics
     out: list[tuple[str, Any]] = []
     for name, cam in result.cameras.items():
         stamp_ns = rig_input.stamps_ns.get(name, rig_input.stamp_ns)
         frame_id = rig_input.frame_ids.get(name, cam.frame_id)
-        out.extend(camera_messages(types, cam, stamp_ns, frame_id, options,
-                                   rgb=_input_rgb(rig_input, name)))
-    if options.fused_cloud:
+        rgb = _input_rgb(rig_input, name) if options.cloud_rgb and options.camera_clouds \
+            and f'{name}/points' in topics else None
+        out.extend(camera_messages(types, cam, stamp_ns, frame_id, options, rgb=rgb,
+                                   topics=topics))
+    if options.fused_cloud and 'points' in topics:
         out.append(('points', unorganized_cloud(types, result.fused_points, rig_input.stamp_ns,
                                                 options.base_frame)))
-    if options.rig_step:
+    if options.rig_step and 'rig_step' in topics:
         names = list(camera_names) or list(result.cameras)
         out.append(('rig_step', rig_step(types, result, rig_input, options, names, sequence)))
-    transforms = tf_transforms(types, result, rig_input, options)
+    transforms = tf_transforms(types, result, rig_input, options) if TF_TOPIC in topics else []
     if transforms:
         out.append((TF_TOPIC, tf_message(types, transforms)))
     return out
 
 
 def camera_messages(types: MsgTypes, cam: CameraResult, stamp_ns: int, frame_id: str,
-                    options: OutputOptions, *, rgb: np.ndarray | None = None
-                    ) -> list[tuple[str, Any]]:
-    """Depth, its CameraInfo, confidence and the organised cloud of one camera."""
+                    options: OutputOptions, *, rgb: np.ndarray | None = None,
+                    topics: Container[str] | None = None) -> list[tuple[str, Any]]:
+    """Depth, its CameraInfo, confidence and the organised cloud of one camera.
+
+    ``topics`` as in :func:`result_messages`.
+    """
+    topics = EVERYTHING if topics is None else topics
     out = []
-    if options.depth:
+    if options.depth and f'{cam.name}/depth' in topics:
         out.append((f'{cam.name}/depth', depth_to_image(types, cam.depth, stamp_ns, frame_id,
                                                         encoding=options.depth_encoding)))
+    if options.depth and f'{cam.name}/depth/camera_info' in topics:
         out.append((f'{cam.name}/depth/camera_info',
                     camera_info(types, cam.k, cam.depth.shape, stamp_ns, frame_id)))
-    if options.confidence:
+    if options.confidence and f'{cam.name}/confidence' in topics:
         out.append((f'{cam.name}/confidence', array_to_image(
             types, cam.confidence.astype(np.float32), '32FC1', stamp_ns, frame_id)))
-    if options.camera_clouds and cam.cloud is not None:
+    if options.camera_clouds and cam.cloud is not None and f'{cam.name}/points' in topics:
         use_rgb = options.cloud_rgb and rgb is not None and rgb.shape[:2] == cam.cloud.shape[:2]
         out.append((f'{cam.name}/points', organized_cloud(
             types, cam.cloud, stamp_ns, frame_id, rgb=rgb if use_rgb else None,
@@ -248,9 +270,11 @@ def _empty_image(types: MsgTypes, stamp_ns: int, frame_id: str) -> Any:
 
 
 def _input_rgb(rig_input: RigInput, name: str) -> np.ndarray | None:
+    """The camera's input image as a host RGB array (encoded bytes are decoded here)."""
     if rig_input.frame is None:
         return None
-    return next((c.image for c in rig_input.frame.cameras if c.name == name), None)
+    image = next((c.image for c in rig_input.frame.cameras if c.name == name), None)
+    return decode_cpu(image) if isinstance(image, EncodedImage) else image
 
 
 def _need(types: MsgTypes, *names: str) -> None:
