@@ -178,7 +178,8 @@ def _build(types: MsgTypes, points: np.ndarray, stamp_ns: int, frame_id: str,
         confidence = _check_shape('confidence', np.asarray(confidence), (height, width))
         columns.append(confidence.astype(np.float32)[..., None])
         names.append('confidence')
-    packed = np.concatenate(columns, axis=2).astype('<f4', copy=False)
+    packed = np.concatenate(columns, axis=2).astype('<f4', copy=False) if len(columns) > 1 \
+        else np.ascontiguousarray(points, '<f4')
     point_step = 4 * len(names)
     fields = [types.PointField(name=n, offset=4 * i, datatype=FLOAT32, count=1)
               for i, n in enumerate(names)]

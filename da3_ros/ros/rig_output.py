@@ -145,7 +145,9 @@ def result_messages(types: MsgTypes, result: RigResult, rig_input: RigInput,
                                                 options.base_frame)))
     if options.rig_step and 'rig_step' in topics:
         names = list(camera_names) or list(result.cameras)
-        out.append(('rig_step', rig_step(types, result, rig_input, options, names, sequence)))
+        built = dict(out)  # depth/confidence images already built are shared, not rebuilt
+        out.append(('rig_step', rig_step(types, result, rig_input, options, names, sequence,
+                                         images=built)))
     transforms = tf_transforms(types, result, rig_input, options) if TF_TOPIC in topics else []
     if transforms:
         out.append((TF_TOPIC, tf_message(types, transforms)))
@@ -209,10 +211,18 @@ def tf_transforms(types: MsgTypes, result: RigResult, rig_input: RigInput,
 
 
 def rig_step(types: MsgTypes, result: RigResult, rig_input: RigInput, options: OutputOptions,
-             camera_names: Sequence[str], sequence: int) -> Any:
-    """The package's ``da3_ros_msgs/RigStep`` for one result."""
+             camera_names: Sequence[str], sequence: int, *,
+             images: Mapping[str, Any] | None = None) -> Any:
+    """The package's ``da3_ros_msgs/RigStep`` for one result.
+
+    ``images``: messages already built for the ``<cam>/depth`` (when 32FC1) and
+    ``<cam>/confidence`` topics; the same message objects are used inside the RigStep.
+    """
     _need(types, 'RigStep', 'CameraDepth', 'Pose', 'Point')
-    cameras = [_camera_depth(types, name, result, rig_input) for name in camera_names]
+    images = dict(images or {})
+    if options.depth_encoding != '32FC1':  # RigStep depth is always 32FC1 metres
+        images = {t: m for t, m in images.items() if not t.endswith('/depth')}
+    cameras = [_camera_depth(types, name, result, rig_input, images) for name in camera_names]
     stamps = list(result.window_stamps)
     index = stamps.index(result.stamp) if result.stamp in stamps else len(stamps) - 1
     return types.RigStep(
@@ -235,7 +245,8 @@ def diagnostic_array(types: MsgTypes, stamp_ns: int, reports: Sequence[StatusRep
     return types.DiagnosticArray(header=make_header(types, stamp_ns, ''), status=statuses)
 
 
-def _camera_depth(types: MsgTypes, name: str, result: RigResult, rig_input: RigInput) -> Any:
+def _camera_depth(types: MsgTypes, name: str, result: RigResult, rig_input: RigInput,
+                  images: Mapping[str, Any]) -> Any:
     cam = result.cameras.get(name)
     if cam is None:
         reason = rig_input.errors.get(name) or (
@@ -247,10 +258,15 @@ def _camera_depth(types: MsgTypes, name: str, result: RigResult, rig_input: RigI
             pose=_pose(types, np.eye(4)), valid=False, error=reason)
     stamp_ns = rig_input.stamps_ns.get(name, rig_input.stamp_ns)
     frame_id = rig_input.frame_ids.get(name, cam.frame_id)
+    depth = images.get(f'{name}/depth')
+    if depth is None:
+        depth = depth_to_image(types, cam.depth, stamp_ns, frame_id)
+    confidence = images.get(f'{name}/confidence')
+    if confidence is None:
+        confidence = array_to_image(types, cam.confidence.astype(np.float32), '32FC1', stamp_ns,
+                                    frame_id)
     return types.CameraDepth(
-        camera_name=name, depth=depth_to_image(types, cam.depth, stamp_ns, frame_id),
-        confidence=array_to_image(types, cam.confidence.astype(np.float32), '32FC1', stamp_ns,
-                                  frame_id),
+        camera_name=name, depth=depth, confidence=confidence,
         camera_info=camera_info(types, cam.k, cam.depth.shape, stamp_ns, frame_id),
         pose=_pose(types, cam.t_world_cam), valid=True, error='')
 
