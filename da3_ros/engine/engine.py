@@ -3,23 +3,33 @@
 ``Engine.step`` admits a synchronized timestep, runs ONE DA3 forward over the window's
 T x N views, chains the window's gauge into the world frame (``stitch``) and returns depth,
 clouds and poses of the output timestep. Tensors stay on the device until one copy back.
+
+Images may arrive encoded (``decode.EncodedImage``, decoded in the preprocess stage, on the GPU
+when it can); only the outputs of the step's ``OutputRequest`` are computed and copied back
+(``outputs``), asynchronously into pinned host buffers on CUDA (``transfer``).
+``Engine.submit`` returns before that copy finishes, so a caller can overlap it with its own
+work; ``step`` waits at once.
 """
 import dataclasses
 import logging
-from typing import Iterable, List, Optional
+from typing import Dict, Iterable, List, Optional
 
 import numpy as np
 import torch
 
 from da3_ros.config import EngineConfig, OutputConfig
 from da3_ros.engine import geometry_io
-from da3_ros.engine.postprocess import Postprocessor, to_host
+from da3_ros.engine.decode import EncodedImage, ImageDecoder
+from da3_ros.engine.outputs import ALL, OutputRequest
+from da3_ros.engine.postprocess import Postprocessor
 from da3_ros.engine.predictor import build_predictor, Predictor
 from da3_ros.engine.preprocess import Preprocessor, window_size
 from da3_ros.engine.stitch import Alignment, Stitcher
 from da3_ros.engine.timing import StageTimer
+from da3_ros.engine.transfer import HostTransfer, PendingCopy
 from da3_ros.engine.types import RigFrame, RigResult
 from da3_ros.engine.window import ViewMeta, WindowBuffer
+from da3_ros.errors import ConversionError
 from da3_ros.geometry.align import Sim3
 
 LOG = logging.getLogger(__name__)
@@ -48,6 +58,17 @@ class Engine:
         self.last_key_odom: Optional[np.ndarray] = None
         self.since_key = 0
         self.pending_reset = True
+        self.decoder = ImageDecoder(self.device)
+        self.transfer = HostTransfer(self.device)
+        self.decode_errors: Dict[str, str] = {}
+
+    @property
+    def decodes_on_device(self) -> bool:
+        """True when JPEG bytes handed to the engine are decoded on the GPU.
+
+        Callers then pass ``EncodedImage`` instead of decoding on the CPU.
+        """
+        return self.decoder.gpu is not None
 
     def set_output(self, output: OutputConfig) -> None:
         """Use ``output`` from the next step on (the window and the trajectory are kept).
@@ -69,8 +90,28 @@ class Engine:
         """Batch form for offline use: step every frame, keep the results that exist."""
         return [r for r in (self.step(f) for f in frames) if r is not None]
 
-    def step(self, frame: RigFrame) -> Optional[RigResult]:
-        """Process one timestep; None when it is not a keyframe or the delay is not filled."""
+    def step(self, frame: RigFrame, outputs: OutputRequest = ALL) -> Optional[RigResult]:
+        """Process one timestep; None when it is not a keyframe or the delay is not filled.
+
+        Args:
+            frame: the synchronized timestep (images decoded or ``EncodedImage``).
+            outputs: what to compute and copy back (default: everything the config enables).
+
+        Raises:
+            ConversionError: no camera image of an admitted frame could be decoded (single
+                cameras that fail are left out and named in ``decode_errors``).
+        """
+        pending = self.submit(frame, outputs)
+        return None if pending is None else pending.result()
+
+    def submit(self, frame: RigFrame,
+               outputs: OutputRequest = ALL) -> Optional['PendingStep']:
+        """:meth:`step` up to the copy back: the device-to-host copies may still be running.
+
+        The engine is ready for the next ``submit`` when this returns; the pending step holds
+        no engine state, so ``result()`` may be called from another thread.
+        """
+        self.decode_errors = {}
         if not frame.cameras:
             return None
         self._check_time(frame.stamp)
@@ -97,14 +138,11 @@ class Engine:
         out_stamp = stamps[-1 - delay]
         with timer.stage('postprocess'):
             parts = geometry_io.output_tensors(self.post, self.window, views, pred, geo, k_proc,
-                                               alignment, out_stamp, self.config)
-        with timer.stage('transfer'):
-            host = to_host(parts.tensors)
-        result = parts.build(host, alignment, out_stamp, tuple(stamps))
-        result.reset = result.reset or self.pending_reset
-        self.pending_reset = False
-        result.timings = dict(timer.ms, total=sum(timer.ms.values()))
-        return result
+                                               alignment, out_stamp, self.config, outputs)
+        with timer.stage('transfer'):  # accumulates with the wait in PendingStep.result
+            copy = self.transfer.start(parts.tensors)
+        reset, self.pending_reset = self.pending_reset, False
+        return PendingStep(parts, copy, alignment, out_stamp, tuple(stamps), reset, timer)
 
     def _align(self, geo, pred, inputs) -> Alignment:
         """Window gauge to world; models without poses (mono/metric) keep known or rig poses."""
@@ -145,6 +183,7 @@ class Engine:
             names = [c.name for c in self.config.cameras] or [c.name for c in frame.cameras]
             self.window = WindowBuffer(self.config.window.length, self.config.window.max_views,
                                        names, self.device)
+        frame = self._decoded(frame)
         shapes = [c.image.shape[:2] for c in frame.cameras]
         if self.window.images is None or self.window.count == 0:
             self.out_hw = window_size(shapes, self.config.model.process_res,
@@ -154,3 +193,46 @@ class Engine:
             image, tf, k_proc = self.pre(cam, self.out_hw, self.undistort.get(cam.name, True))
             entries[cam.name] = (image, ViewMeta(cam.frame_id, tf, k_proc, cam.t_base_cam))
         self.window.push(frame.stamp, entries, frame.t_odom_base)
+
+    def _decoded(self, frame: RigFrame) -> RigFrame:
+        """The frame with its ``EncodedImage`` cameras decoded (failed ones left out)."""
+        index = [i for i, c in enumerate(frame.cameras) if isinstance(c.image, EncodedImage)]
+        if not index:
+            return frame
+        decoded = self.decoder.decode([frame.cameras[i].image for i in index])
+        cameras = list(frame.cameras)
+        for i, image in zip(index, decoded):
+            if isinstance(image, ConversionError):
+                self.decode_errors[cameras[i].name] = f'ConversionError: {image}'
+                cameras[i] = None
+            else:
+                cameras[i] = dataclasses.replace(cameras[i], image=image)
+        kept = tuple(c for c in cameras if c is not None)
+        if not kept:
+            raise ConversionError('no camera image could be decoded: ' + '; '.join(
+                f'{k}: {v}' for k, v in self.decode_errors.items()))
+        return dataclasses.replace(frame, cameras=kept)
+
+
+class PendingStep:
+    """A submitted step whose outputs are on their way to the host."""
+
+    def __init__(self, parts: geometry_io.OutputParts, copy: PendingCopy, alignment,
+                 stamp: float, window_stamps: tuple, reset: bool, timer: StageTimer) -> None:
+        self._parts, self._copy, self._alignment = parts, copy, alignment
+        self._stamp, self._window_stamps, self._reset = stamp, window_stamps, reset
+        self._timer = timer
+
+    @property
+    def stamp(self) -> float:
+        """Stamp of the output timestep."""
+        return self._stamp
+
+    def result(self) -> RigResult:
+        """Wait for the copies (the step's one synchronisation point) and build the result."""
+        with self._timer.stage('transfer'):
+            host = self._copy.wait()
+        result = self._parts.build(host, self._alignment, self._stamp, self._window_stamps)
+        result.reset = result.reset or self._reset
+        result.timings = dict(self._timer.ms, total=sum(self._timer.ms.values()))
+        return result

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from da3_ros.config import EngineConfig
+from da3_ros.engine.outputs import ALL, CLOUD, CONFIDENCE, DEPTH, OutputRequest, SKY
 from da3_ros.engine.postprocess import Postprocessor, sample_pixels, to_host, view_points
 from da3_ros.engine.stitch import Alignment, WindowGeometry
 from da3_ros.engine.types import CameraResult, ModelInput, RigResult
@@ -131,22 +132,29 @@ def _conf(pred: Prediction) -> torch.Tensor:
 
 @dataclass
 class OutputParts:
-    """Device tensors of the output timestep plus the host data to assemble a RigResult."""
+    """Device tensors of the output timestep plus the host data to assemble a RigResult.
+
+    ``cameras`` holds per camera (name, frame id, K, pose, names of its tensors in ``tensors``);
+    the fused cloud, when built, is the last tensor.
+    """
 
     tensors: List[torch.Tensor] = field(default_factory=list)
-    cameras: List[Tuple[str, str, np.ndarray, np.ndarray]] = field(default_factory=list)
+    cameras: List[Tuple[str, str, np.ndarray, np.ndarray, Tuple[str, ...]]] = field(
+        default_factory=list)
     t_world_base: Optional[np.ndarray] = None
     world_is_odom: bool = False
+    fused: bool = False
 
     def build(self, host: List[np.ndarray], alignment: Alignment, stamp: float,
               window_stamps: Tuple[float, ...]) -> RigResult:
         """Assemble the RigResult from the host copies (same order as ``tensors``)."""
-        results = {}
-        for i, (name, frame_id, k_out, pose) in enumerate(self.cameras):
-            depth, conf, sky, cloud = host[4 * i:4 * i + 4]
-            results[name] = CameraResult(name, frame_id, depth, conf, sky, k_out, pose,
-                                         cloud if cloud.size else None)
-        fused = host[4 * len(self.cameras)] if len(host) > 4 * len(self.cameras) else None
+        results, start = {}, 0
+        for name, frame_id, k_out, pose, names in self.cameras:
+            maps = dict(zip(names, host[start:start + len(names)]))
+            start += len(names)
+            results[name] = CameraResult(name, frame_id, maps.get(DEPTH), maps.get(CONFIDENCE),
+                                         maps.get(SKY), k_out, pose, maps.get(CLOUD))
+        fused = host[start] if self.fused else None
         return RigResult(
             stamp=stamp, cameras=results,
             fused_points=fused if fused is not None else np.zeros((0, 3), np.float32),
@@ -157,8 +165,12 @@ class OutputParts:
 
 def output_tensors(post: Postprocessor, window: WindowBuffer, views: Sequence[View],
                    pred: Prediction, geo: WindowGeometry, k_proc: np.ndarray,
-                   alignment: Alignment, stamp: float, config: EngineConfig) -> OutputParts:
-    """Per-camera maps and the fused cloud of the views at ``stamp`` (device tensors)."""
+                   alignment: Alignment, stamp: float, config: EngineConfig,
+                   request: OutputRequest = ALL) -> OutputParts:
+    """Per-camera maps and the fused cloud of the views at ``stamp`` (device tensors).
+
+    Only the outputs of ``request`` are built (``engine.outputs``).
+    """
     sel = [i for i, v in enumerate(views) if v.stamp == stamp]
     scale = alignment.sim.scale
     poses = [geo.t_world_cam_known[i] if geo.t_world_cam_known[i] is not None
@@ -171,15 +183,18 @@ def output_tensors(post: Postprocessor, window: WindowBuffer, views: Sequence[Vi
     for j, i in enumerate(sel):
         meta = window.view_meta(views[i])
         k_out = post.output_k(k_proc[i], meta.transform)
-        parts.tensors.extend(post.camera_maps(depth[j], conf[j], sky[j], meta.transform, k_out))
-        parts.cameras.append((views[i].name, meta.frame_id, k_out, poses[j]))
+        maps = post.camera_outputs(depth[j], conf[j], sky[j], meta.transform, k_out,
+                                   request.for_camera(views[i].name))
+        parts.tensors.extend(maps.values())
+        parts.cameras.append((views[i].name, meta.frame_id, k_out, poses[j], tuple(maps)))
     parts.t_world_base = _base_pose(window, views, sel, poses)
-    if config.output.fused_cloud:
+    if config.output.fused_cloud and request.fused_cloud:
         base = parts.t_world_base if parts.t_world_base is not None else poses[0]
         t_base_cam = np.stack([pose_lib.inverse(base) @ p for p in poses])
         k_sel = torch.tensor(k_proc[sel], dtype=torch.float32, device=depth.device)
         parts.tensors.append(post.fused_cloud(depth, conf, sky, k_sel,
                                               torch.tensor(t_base_cam, device=depth.device)))
+        parts.fused = True
     return parts
 
 

@@ -5,13 +5,14 @@ pre-processing transform (cached sampling grids); invalid pixels (outside the pr
 non-finite, out of range, low confidence, sky) are NaN in the organized clouds and absent from
 the fused cloud. The fused cloud is built at processed resolution in the base frame.
 """
-from typing import Dict, List, Sequence, Tuple
+from typing import AbstractSet, Dict, List, Sequence, Tuple
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from da3_ros.config import OutputConfig
+from da3_ros.engine.outputs import CAMERA_OUTPUTS, CLOUD, CONFIDENCE, DEPTH, MAP_ORDER, SKY
 from da3_ros.engine.preprocess import ImageTransform
 from da3_ros.geometry import camera as cam_lib
 
@@ -111,14 +112,33 @@ class Postprocessor:
             tf: pre-processing transform of the camera.
             k_out: output intrinsics [3, 3].
         """
-        maps = self.to_output(torch.stack([depth, conf, sky.float()]), tf)
-        d_out, c_out, s_out = maps[0], maps[1], maps[2] > 0.5
-        if not self.cfg.organized_clouds:
-            return d_out, c_out, s_out, d_out.new_zeros(0)
-        valid = self.valid_mask(d_out, c_out, s_out)
-        k = torch.as_tensor(k_out, dtype=torch.float32, device=self.device)
-        cloud = cam_lib.unproject_depth(torch.where(valid, d_out, float('nan')), k)
-        return d_out, c_out, s_out, cloud
+        out = self.camera_outputs(depth, conf, sky, tf, k_out, CAMERA_OUTPUTS)
+        return (out[DEPTH], out[CONFIDENCE], out[SKY],
+                out[CLOUD] if CLOUD in out else depth.new_zeros(0))
+
+    def camera_outputs(self, depth: torch.Tensor, conf: torch.Tensor, sky: torch.Tensor,
+                       tf: ImageTransform, k_out: np.ndarray,
+                       wanted: AbstractSet[str]) -> Dict[str, torch.Tensor]:
+        """The ``wanted`` outputs (``engine.outputs`` names) of one camera, nothing else.
+
+        Only the maps that are wanted, or that a wanted organised cloud needs, are resampled
+        (channels are resampled independently, so a subset gives the same values). The cloud
+        is absent when ``OutputConfig.organized_clouds`` is off. Arguments as
+        :meth:`camera_maps`; returns name -> tensor at output resolution ([H, W] maps,
+        [H, W, 3] cloud), in ``MAP_ORDER`` then the cloud.
+        """
+        cloud = CLOUD in wanted and self.cfg.organized_clouds
+        names = [n for n in MAP_ORDER if n in wanted or cloud]
+        if not names:
+            return {}
+        source = {DEPTH: depth, CONFIDENCE: conf, SKY: sky.float()}
+        maps = self.to_output(torch.stack([source[n] for n in names]), tf)
+        out = {n: (maps[i] > 0.5 if n == SKY else maps[i]) for i, n in enumerate(names)}
+        if cloud:
+            valid = self.valid_mask(out[DEPTH], out[CONFIDENCE], out[SKY])
+            k = torch.as_tensor(k_out, dtype=torch.float32, device=self.device)
+            out[CLOUD] = cam_lib.unproject_depth(torch.where(valid, out[DEPTH], float('nan')), k)
+        return {n: t for n, t in out.items() if n in wanted}
 
     def fused_cloud(self, depth: torch.Tensor, conf: torch.Tensor, sky: torch.Tensor,
                     k_proc: torch.Tensor, t_base_cam: torch.Tensor) -> torch.Tensor:

@@ -6,7 +6,7 @@ pixel ``u`` (per axis), i.e. resampling with ``align_corners=False``; ``ImageTra
 camera is resampled onto the ideal pinhole camera with the same K through a cached remap grid.
 """
 from dataclasses import dataclass
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple, Union
 import warnings
 
 import numpy as np
@@ -103,8 +103,13 @@ class Preprocessor:
         tf = processed_size(src_hw, self.process_res, self.method)
         return tf if tf.out_hw == tuple(out_hw) else common_transform(src_hw, out_hw)
 
-    def upload(self, image: np.ndarray) -> torch.Tensor:
-        """uint8 [H, W, 3] host image to float [1, 3, H, W] on the device (one copy)."""
+    def upload(self, image: Union[np.ndarray, torch.Tensor]) -> torch.Tensor:
+        """uint8 [H, W, 3] image to float [1, 3, H, W] on the device (at most one copy).
+
+        The image is a host array or a tensor (e.g. already decoded on the device).
+        """
+        if isinstance(image, torch.Tensor):
+            return image.to(self.device).permute(2, 0, 1)[None].float()
         array = np.ascontiguousarray(image)
         with warnings.catch_warnings():
             # Read-only message buffers are fine: .to() or .float() copies before any write.

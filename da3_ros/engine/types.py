@@ -5,7 +5,7 @@ frame (ROS, x forward); ``world`` is the engine's running frame, equal to the od
 when ``RigResult.world_is_odom``. ``T_a_b`` takes points from frame b to frame a.
 """
 from dataclasses import dataclass, field
-from typing import Dict, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
 import torch
@@ -19,7 +19,8 @@ class CameraFrame:
 
     Attributes:
         name: camera name (rig order is the order of ``RigFrame.cameras``).
-        image: uint8 RGB image [H, W, 3], any size.
+        image: uint8 RGB image [H, W, 3], any size: a numpy array, a tensor on any device, or
+            a ``decode.EncodedImage`` (JPEG/PNG bytes, decoded inside the engine step).
         frame_id: optical frame id, passed through to the result.
         k: intrinsics [3, 3] at image resolution, or None (the model estimates them).
         distortion_model: ``'none'``, ``'plumb_bob'``, ``'rational_polynomial'`` or
@@ -29,7 +30,7 @@ class CameraFrame:
     """
 
     name: str
-    image: np.ndarray
+    image: Any
     frame_id: str = ''
     k: Optional[np.ndarray] = None
     distortion_model: str = 'none'
@@ -73,6 +74,9 @@ class ModelInput:
 class CameraResult:
     """Per-camera output of the output timestep, at output resolution (H, W).
 
+    Maps and the cloud are None when the step's ``OutputRequest`` did not ask for them
+    (``engine.outputs``); by default every one is computed.
+
     Attributes:
         name: camera name.
         frame_id: optical frame id from the input.
@@ -82,14 +86,14 @@ class CameraResult:
         k: [3, 3] intrinsics at output resolution (undistorted pinhole).
         t_world_cam: [4, 4] camera-to-world pose.
         cloud: [H, W, 3] float32 organised cloud in the camera frame, NaN where invalid,
-            or None when disabled.
+            or None when disabled or not requested.
     """
 
     name: str
     frame_id: str
-    depth: np.ndarray
-    confidence: np.ndarray
-    sky: np.ndarray
+    depth: Optional[np.ndarray]
+    confidence: Optional[np.ndarray]
+    sky: Optional[np.ndarray]
     k: np.ndarray
     t_world_cam: np.ndarray
     cloud: Optional[np.ndarray] = None
@@ -102,7 +106,8 @@ class RigResult:
     Attributes:
         stamp: stamp of the output timestep (newest unless ``output_delay`` > 0).
         cameras: per-camera results in rig order, keyed by name.
-        fused_points: [M, 3] float32 filtered points in the base frame (empty when disabled).
+        fused_points: [M, 3] float32 filtered points in the base frame (empty when disabled
+            or not requested).
         t_world_base: [4, 4] base pose estimate in the world frame, or None without rig
             extrinsics.
         world_is_odom: True when the world frame is the odometry frame.

@@ -86,7 +86,7 @@ def organized_cloud(types: MsgTypes, points: np.ndarray, stamp_ns: int, frame_id
     points = np.asarray(points, dtype=np.float32)
     if points.ndim != 3 or points.shape[2] != 3:
         raise ConversionError(f'organized cloud needs [H, W, 3] points, got {points.shape}')
-    valid_mask = np.all(np.isfinite(points), axis=2)
+    valid_mask = _finite_points(points)
     if valid is not None:
         valid_mask &= _check_shape('valid', np.asarray(valid, bool), points.shape[:2])
     points = np.where(valid_mask[..., None], points, np.float32(np.nan))
@@ -103,7 +103,7 @@ def unorganized_cloud(types: MsgTypes, points: np.ndarray, stamp_ns: int, frame_
     points = np.asarray(points, dtype=np.float32)
     if points.ndim != 2 or points.shape[1] != 3:
         raise ConversionError(f'unorganized cloud needs [N, 3] points, got {points.shape}')
-    keep = np.all(np.isfinite(points), axis=1)
+    keep = _finite_points(points)
     if valid is not None:
         keep &= _check_shape('valid', np.asarray(valid, bool), points.shape[:1])
     rgb = None if rgb is None else _check_shape('rgb', np.asarray(rgb), points.shape[:1])[keep]
@@ -149,6 +149,16 @@ def cloud_to_arrays(msg: Any) -> dict[str, np.ndarray]:
     return out
 
 
+def _finite_points(points: np.ndarray) -> np.ndarray:
+    """``[...]`` True where all three coordinates of ``[..., 3]`` points are finite.
+
+    Per coordinate, not ``np.isfinite(points).all(-1)``: a reduction over a last axis of 3 is
+    about ten times slower on full-resolution clouds (the node's largest CPU cost).
+    """
+    return np.isfinite(points[..., 0]) & np.isfinite(points[..., 1]) & np.isfinite(
+        points[..., 2])
+
+
 def _check_shape(name: str, array: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     if array.shape[:len(shape)] != tuple(shape):
         raise ConversionError(f'{name} has shape {array.shape}, points need {tuple(shape)}')
@@ -168,7 +178,8 @@ def _build(types: MsgTypes, points: np.ndarray, stamp_ns: int, frame_id: str,
         confidence = _check_shape('confidence', np.asarray(confidence), (height, width))
         columns.append(confidence.astype(np.float32)[..., None])
         names.append('confidence')
-    packed = np.concatenate(columns, axis=2).astype('<f4')
+    packed = np.concatenate(columns, axis=2).astype('<f4', copy=False) if len(columns) > 1 \
+        else np.ascontiguousarray(points, '<f4')
     point_step = 4 * len(names)
     fields = [types.PointField(name=n, offset=4 * i, datatype=FLOAT32, count=1)
               for i, n in enumerate(names)]

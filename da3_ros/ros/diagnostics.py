@@ -1,8 +1,9 @@
 """Run-time statistics of the node and their ``/diagnostics`` reports (no rclpy; thread-safe).
 
 Counts input rates per camera, synced-set and result rates, dropped sets by reason, inference
-latency percentiles (p50, p90 over the last ``latency_window`` results), GPU memory, metric or
-relative output, and the last error per camera and overall. Times are wall-clock seconds from an
+latency percentiles (p50, p90 over the last ``latency_window`` results), end-to-end latency
+percentiles (image stamp to publish, in the node's clock), GPU memory, metric or relative output,
+and the last error per camera and overall. Times are wall-clock seconds from an
 injectable monotonic clock, so rates stay meaningful under sim time.
 """
 import collections
@@ -58,6 +59,7 @@ class NodeStats:
         self._inputs = {c: RateMeter(clock=clock) for c in self.cameras}
         self._sets, self._results = RateMeter(clock=clock), RateMeter(clock=clock)
         self._latency: collections.deque = collections.deque(maxlen=latency_window)
+        self._end_to_end: collections.deque = collections.deque(maxlen=latency_window)
         self.drops: collections.Counter = collections.Counter()
         self.camera_errors: dict[str, str] = {}
         self._kinds: dict[str, str] = {}
@@ -109,17 +111,27 @@ class NodeStats:
         with self._lock:
             self.resets += 1
 
+    def end_to_end(self, latency_ms: float) -> None:
+        """Record the time from a result's image stamp to its publication."""
+        with self._lock:
+            self._end_to_end.append(latency_ms)
+
     def latency_ms(self) -> tuple[float, float]:
         """(p50, p90) of the recent inference latencies; NaN before the first result."""
         with self._lock:
             samples = list(self._latency)
-        if not samples:
-            return float('nan'), float('nan')
-        return float(np.percentile(samples, 50)), float(np.percentile(samples, 90))
+        return _percentiles(samples)
+
+    def end_to_end_ms(self) -> tuple[float, float]:
+        """(p50, p90) of the recent stamp-to-publish latencies; NaN before the first result."""
+        with self._lock:
+            samples = list(self._end_to_end)
+        return _percentiles(samples)
 
     def reports(self, sync_drops: Mapping = ()) -> list[StatusReport]:
         """One status for the pipeline and one per camera."""
         p50, p90 = self.latency_ms()
+        e2e50, e2e90 = self.end_to_end_ms()
         with self._lock:
             drops = collections.Counter(self.drops)
             for (camera, reason), count in dict(sync_drops).items():
@@ -130,6 +142,8 @@ class NodeStats:
                 'results': str(self._results.count),
                 'inference_latency_p50_ms': f'{p50:.1f}',
                 'inference_latency_p90_ms': f'{p90:.1f}',
+                'end_to_end_latency_p50_ms': f'{e2e50:.1f}',
+                'end_to_end_latency_p90_ms': f'{e2e90:.1f}',
                 'gpu_memory_mb': 'n/a' if self.gpu_memory_mb is None
                 else f'{self.gpu_memory_mb:.0f}',
                 'depth': {None: 'unknown', True: 'metric', False: 'relative'}[self.is_metric],
@@ -151,3 +165,9 @@ class NodeStats:
         return StatusReport(f'{self.name}: camera {camera}', level, message, {
             'input_rate_hz': f'{rate:.2f}', 'images': str(self._inputs[camera].count),
             'missing_from_sets': str(self.missing[camera]), 'last_error': error})
+
+
+def _percentiles(samples: list) -> tuple[float, float]:
+    if not samples:
+        return float('nan'), float('nan')
+    return float(np.percentile(samples, 50)), float(np.percentile(samples, 90))

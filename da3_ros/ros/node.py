@@ -70,7 +70,9 @@ class Da3Node(LifecycleNode):
         self.pipeline = RigPipeline(
             self.engine, types=self.types, sources=sources, tf=self.tf, options=out,
             stats=self.stats, publish=self.outputs.publish, gpu_memory=gpu_memory_mb,
-            use_odometry=self.options.use_odometry, log_error=self.get_logger().error)
+            use_odometry=self.options.use_odometry, log_error=self.get_logger().error,
+            demand=self.outputs.subscribed, clock_ns=lambda: self.get_clock().now().nanoseconds,
+            overlap=self.engine.device.type == 'cuda')
         self.config = config
         self.get_logger().info(f'configured {len(sources)} cameras, {config.model.variant} on'
                                f' {config.model.device}, tf_mode {self.options.tf_mode}')
@@ -190,6 +192,8 @@ class Da3Node(LifecycleNode):
         if self.worker is not None:
             self.worker.stop()
             self.worker = None
+        if self.pipeline is not None:
+            self.pipeline.close()
 
     def _image(self, camera: str, msg) -> None:
         self.stats.image(camera)

@@ -64,6 +64,12 @@ class OutputPublishers:
                     TF_QOS if topic == TF_TOPIC else OUTPUT_QOS)
         self._pubs = pubs  # one assignment: the worker thread sees the old or the new dict
 
+    def subscribed(self) -> frozenset[str]:
+        """Topics with at least one subscriber now (``/tf`` always counts: it feeds TF)."""
+        pubs = self._pubs
+        return frozenset(topic for topic, pub in pubs.items()
+                         if topic == TF_TOPIC or pub.get_subscription_count() > 0)
+
     def publish(self, messages: list[tuple[str, Any]]) -> None:
         """Publish each ``(topic, message)``; topics without a publisher are skipped."""
         for topic, msg in messages:

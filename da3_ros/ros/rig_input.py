@@ -5,9 +5,11 @@ Used by the live node and by the offline bag tool alike: both feed ``MultiCamera
 rclpy; messages are read by field name, so rclpy messages and rosbags dataclasses both work.
 
 Per camera: the image is decoded by transport (``raw`` sensor_msgs/Image or ``compressed``
-sensor_msgs/CompressedImage) to RGB, the CameraInfo is validated (``camera_from_info``) and must
-match the image size, and ``T_base_cam`` comes from the parameters or from TF
-(``lookup(base, optical frame, image stamp)``, static links valid at any time). A camera that
+sensor_msgs/CompressedImage) to RGB (for an engine that decodes on the GPU, a CompressedImage is
+only inspected and its bytes go to the engine as ``EncodedImage``), the CameraInfo is validated
+(``camera_from_info``) and must match the image size (from the header when not decoded), and
+``T_base_cam`` comes from the parameters or from TF (``lookup(base, optical frame, image
+stamp)``, static links valid at any time). A camera that
 fails any of these is left out of the frame with its reason in ``RigInput.errors``; the other
 cameras are never lost because of it.
 
@@ -22,10 +24,11 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from da3_ros.engine.decode import EncodedImage
 from da3_ros.engine.types import CameraFrame, RigFrame
 from da3_ros.errors import ConfigError, Da3Error
 from da3_ros.ros.camera_info import camera_from_info
-from da3_ros.ros.compressed import compressed_to_rgb
+from da3_ros.ros.compressed import compressed_to_rgb, parse_format
 from da3_ros.ros.convert import image_to_rgb
 from da3_ros.ros.sync import SyncedSet
 from da3_ros.ros.tf_buffer import TfBuffer
@@ -79,12 +82,18 @@ class RigInput:
     odom_error: str = ''
 
 
-def decode_image(msg: Any, transport: str) -> np.ndarray:
+def decode_image(msg: Any, transport: str, encoded: bool = False) -> np.ndarray | EncodedImage:
     """Decode an Image (``raw``) or CompressedImage (``compressed``) to ``[H, W, 3]`` uint8 RGB.
+
+    With ``encoded`` a CompressedImage is only inspected (format string and header: codec,
+    size, mode) and its bytes go to the engine, which decodes them on the GPU.
 
     Raises:
         ConversionError: unsupported encoding/format or undecodable data.
     """
+    if transport == 'compressed' and encoded:
+        parse_format(msg.format)
+        return EncodedImage.inspect(msg.data)
     return compressed_to_rgb(msg) if transport == 'compressed' else image_to_rgb(msg)
 
 
@@ -94,14 +103,14 @@ def stamp_seconds(stamp_ns: int) -> float:
 
 
 def camera_frame(source: CameraSource, image_msg: Any, info_msg: Any, stamp_ns: int,
-                 tf: TfBuffer | None, base_frame: str) -> CameraFrame:
-    """One camera's engine input.
+                 tf: TfBuffer | None, base_frame: str, encoded: bool = False) -> CameraFrame:
+    """One camera's engine input (``encoded``: see :func:`decode_image`).
 
     Raises:
         ConversionError: undecodable image, invalid CameraInfo or a size mismatch.
         SyncError: ``T_base_cam`` cannot be looked up (unknown frame, unconnected trees).
     """
-    rgb = decode_image(image_msg, source.transport)
+    rgb = decode_image(image_msg, source.transport, encoded)
     model = camera_from_info(info_msg)
     model.check_image_size(rgb.shape[1], rgb.shape[0])
     frame_id = source.frame_id or image_msg.header.frame_id or model.frame_id
@@ -115,7 +124,7 @@ def camera_frame(source: CameraSource, image_msg: Any, info_msg: Any, stamp_ns: 
 
 
 def build_rig_input(synced: SyncedSet, sources: Sequence[CameraSource], tf: TfBuffer | None, *,
-                    base_frame: str, odom_frame: str = '') -> RigInput:
+                    base_frame: str, odom_frame: str = '', encoded: bool = False) -> RigInput:
     """Turn a ``SyncedSet`` of ``camera_sync.CameraFrame`` messages into a ``RigInput``.
 
     Never raises for one bad camera: its reason goes to ``errors``.
@@ -126,6 +135,8 @@ def build_rig_input(synced: SyncedSet, sources: Sequence[CameraSource], tf: TfBu
         tf: TF buffer for extrinsics and odometry, or None.
         base_frame: rig body frame; empty: no extrinsics from TF.
         odom_frame: odometry frame; empty: no odometry.
+        encoded: hand CompressedImage bytes to the engine (``Engine.decodes_on_device``)
+            after checking their header against CameraInfo, instead of decoding them here.
     """
     present = {name: msg for name, msg in zip(synced.inputs, synced.messages) if msg is not None}
     frames, stamps, frame_ids, errors = [], {}, {}, {}
@@ -134,7 +145,8 @@ def build_rig_input(synced: SyncedSet, sources: Sequence[CameraSource], tf: TfBu
         if msg is None:
             continue
         try:
-            cam = camera_frame(source, msg.image, msg.info, msg.stamp_ns, tf, base_frame)
+            cam = camera_frame(source, msg.image, msg.info, msg.stamp_ns, tf, base_frame,
+                               encoded)
         except Da3Error as err:
             errors[source.name] = f'{type(err).__name__}: {err}'
             continue

@@ -20,10 +20,11 @@ code. Topics are relative (resolved in the node's namespace) except ``/tf``:
 :func:`diagnostic_array` builds ``diagnostic_msgs/DiagnosticArray`` from plain status reports.
 """
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Container, Mapping, Sequence
 
 import numpy as np
 
+from da3_ros.engine.decode import decode_cpu, EncodedImage
 from da3_ros.engine.types import CameraResult, RigResult
 from da3_ros.errors import ConfigError, ConversionError
 from da3_ros.ros.cloud import organized_cloud, unorganized_cloud
@@ -38,6 +39,16 @@ DEPTH_ENCODINGS = ('32FC1', '16UC1')
 TF_TOPIC = '/tf'
 DIAGNOSTICS_TOPIC = '/diagnostics'
 LEVELS = ('OK', 'WARN', 'ERROR', 'STALE')
+
+
+class _Everything:
+    """A container that holds every topic (``topics=None``)."""
+
+    def __contains__(self, topic: object) -> bool:
+        return True
+
+
+EVERYTHING: Container[str] = _Everything()
 
 
 @dataclass(frozen=True)
@@ -105,7 +116,8 @@ def world_frame(result: RigResult, options: OutputOptions) -> str:
 
 def result_messages(types: MsgTypes, result: RigResult, rig_input: RigInput,
                     options: OutputOptions, *, camera_names: Sequence[str] = (),
-                    sequence: int = 0) -> list[tuple[str, Any]]:
+                    sequence: int = 0,
+                    topics: Container[str] | None = None) -> list[tuple[str, Any]]:
     """All messages of one engine result, in a stable order.
 
     Args:
@@ -113,42 +125,54 @@ def result_messages(types: MsgTypes, result: RigResult, rig_input: RigInput,
         rig_input: the input set that produced ``result.stamp`` (stamps, frames, errors).
         camera_names: the rig's cameras in order (for ``RigStep``); default: result order.
         sequence: ``RigStep.sequence``.
+        topics: build only these topics (those with subscribers); None: every enabled one.
+            ``demand.output_request`` asks the engine for what they need.
 
     Raises:
         ConversionError: a message class needed by ``options`` is missing from ``types``.
     """
+    topics = EVERYTHING if topics is None else topics
     out: list[tuple[str, Any]] = []
     for name, cam in result.cameras.items():
         stamp_ns = rig_input.stamps_ns.get(name, rig_input.stamp_ns)
         frame_id = rig_input.frame_ids.get(name, cam.frame_id)
-        out.extend(camera_messages(types, cam, stamp_ns, frame_id, options,
-                                   rgb=_input_rgb(rig_input, name)))
-    if options.fused_cloud:
+        rgb = _input_rgb(rig_input, name) if options.cloud_rgb and options.camera_clouds \
+            and f'{name}/points' in topics else None
+        out.extend(camera_messages(types, cam, stamp_ns, frame_id, options, rgb=rgb,
+                                   topics=topics))
+    if options.fused_cloud and 'points' in topics:
         out.append(('points', unorganized_cloud(types, result.fused_points, rig_input.stamp_ns,
                                                 options.base_frame)))
-    if options.rig_step:
+    if options.rig_step and 'rig_step' in topics:
         names = list(camera_names) or list(result.cameras)
-        out.append(('rig_step', rig_step(types, result, rig_input, options, names, sequence)))
-    transforms = tf_transforms(types, result, rig_input, options)
+        built = dict(out)  # depth/confidence images already built are shared, not rebuilt
+        out.append(('rig_step', rig_step(types, result, rig_input, options, names, sequence,
+                                         images=built)))
+    transforms = tf_transforms(types, result, rig_input, options) if TF_TOPIC in topics else []
     if transforms:
         out.append((TF_TOPIC, tf_message(types, transforms)))
     return out
 
 
 def camera_messages(types: MsgTypes, cam: CameraResult, stamp_ns: int, frame_id: str,
-                    options: OutputOptions, *, rgb: np.ndarray | None = None
-                    ) -> list[tuple[str, Any]]:
-    """Depth, its CameraInfo, confidence and the organised cloud of one camera."""
+                    options: OutputOptions, *, rgb: np.ndarray | None = None,
+                    topics: Container[str] | None = None) -> list[tuple[str, Any]]:
+    """Depth, its CameraInfo, confidence and the organised cloud of one camera.
+
+    ``topics`` as in :func:`result_messages`.
+    """
+    topics = EVERYTHING if topics is None else topics
     out = []
-    if options.depth:
+    if options.depth and f'{cam.name}/depth' in topics:
         out.append((f'{cam.name}/depth', depth_to_image(types, cam.depth, stamp_ns, frame_id,
                                                         encoding=options.depth_encoding)))
+    if options.depth and f'{cam.name}/depth/camera_info' in topics:
         out.append((f'{cam.name}/depth/camera_info',
                     camera_info(types, cam.k, cam.depth.shape, stamp_ns, frame_id)))
-    if options.confidence:
+    if options.confidence and f'{cam.name}/confidence' in topics:
         out.append((f'{cam.name}/confidence', array_to_image(
             types, cam.confidence.astype(np.float32), '32FC1', stamp_ns, frame_id)))
-    if options.camera_clouds and cam.cloud is not None:
+    if options.camera_clouds and cam.cloud is not None and f'{cam.name}/points' in topics:
         use_rgb = options.cloud_rgb and rgb is not None and rgb.shape[:2] == cam.cloud.shape[:2]
         out.append((f'{cam.name}/points', organized_cloud(
             types, cam.cloud, stamp_ns, frame_id, rgb=rgb if use_rgb else None,
@@ -187,10 +211,18 @@ def tf_transforms(types: MsgTypes, result: RigResult, rig_input: RigInput,
 
 
 def rig_step(types: MsgTypes, result: RigResult, rig_input: RigInput, options: OutputOptions,
-             camera_names: Sequence[str], sequence: int) -> Any:
-    """The package's ``da3_ros_msgs/RigStep`` for one result."""
+             camera_names: Sequence[str], sequence: int, *,
+             images: Mapping[str, Any] | None = None) -> Any:
+    """The package's ``da3_ros_msgs/RigStep`` for one result.
+
+    ``images``: messages already built for the ``<cam>/depth`` (when 32FC1) and
+    ``<cam>/confidence`` topics; the same message objects are used inside the RigStep.
+    """
     _need(types, 'RigStep', 'CameraDepth', 'Pose', 'Point')
-    cameras = [_camera_depth(types, name, result, rig_input) for name in camera_names]
+    images = dict(images or {})
+    if options.depth_encoding != '32FC1':  # RigStep depth is always 32FC1 metres
+        images = {t: m for t, m in images.items() if not t.endswith('/depth')}
+    cameras = [_camera_depth(types, name, result, rig_input, images) for name in camera_names]
     stamps = list(result.window_stamps)
     index = stamps.index(result.stamp) if result.stamp in stamps else len(stamps) - 1
     return types.RigStep(
@@ -213,7 +245,8 @@ def diagnostic_array(types: MsgTypes, stamp_ns: int, reports: Sequence[StatusRep
     return types.DiagnosticArray(header=make_header(types, stamp_ns, ''), status=statuses)
 
 
-def _camera_depth(types: MsgTypes, name: str, result: RigResult, rig_input: RigInput) -> Any:
+def _camera_depth(types: MsgTypes, name: str, result: RigResult, rig_input: RigInput,
+                  images: Mapping[str, Any]) -> Any:
     cam = result.cameras.get(name)
     if cam is None:
         reason = rig_input.errors.get(name) or (
@@ -225,10 +258,15 @@ def _camera_depth(types: MsgTypes, name: str, result: RigResult, rig_input: RigI
             pose=_pose(types, np.eye(4)), valid=False, error=reason)
     stamp_ns = rig_input.stamps_ns.get(name, rig_input.stamp_ns)
     frame_id = rig_input.frame_ids.get(name, cam.frame_id)
+    depth = images.get(f'{name}/depth')
+    if depth is None:
+        depth = depth_to_image(types, cam.depth, stamp_ns, frame_id)
+    confidence = images.get(f'{name}/confidence')
+    if confidence is None:
+        confidence = array_to_image(types, cam.confidence.astype(np.float32), '32FC1', stamp_ns,
+                                    frame_id)
     return types.CameraDepth(
-        camera_name=name, depth=depth_to_image(types, cam.depth, stamp_ns, frame_id),
-        confidence=array_to_image(types, cam.confidence.astype(np.float32), '32FC1', stamp_ns,
-                                  frame_id),
+        camera_name=name, depth=depth, confidence=confidence,
         camera_info=camera_info(types, cam.k, cam.depth.shape, stamp_ns, frame_id),
         pose=_pose(types, cam.t_world_cam), valid=True, error='')
 
@@ -248,9 +286,11 @@ def _empty_image(types: MsgTypes, stamp_ns: int, frame_id: str) -> Any:
 
 
 def _input_rgb(rig_input: RigInput, name: str) -> np.ndarray | None:
+    """The camera's input image as a host RGB array (encoded bytes are decoded here)."""
     if rig_input.frame is None:
         return None
-    return next((c.image for c in rig_input.frame.cameras if c.name == name), None)
+    image = next((c.image for c in rig_input.frame.cameras if c.name == name), None)
+    return decode_cpu(image) if isinstance(image, EncodedImage) else image
 
 
 def _need(types: MsgTypes, *names: str) -> None:

@@ -3,18 +3,25 @@
 While the engine is busy only the newest synchronised set waits: submitting a new set replaces
 the waiting one (counted as a ``busy`` drop), so there is never a backlog or an unbounded queue.
 ``RigPipeline`` is what the worker runs per set: rig_input -> engine -> rig_output; it is plain
-Python (no rclpy) so tests can drive it directly.
+Python (no rclpy) so tests can drive it directly. Per set it asks the engine only for what the
+consumed topics need (``demand``), hands CompressedImage bytes to an engine that decodes on the
+GPU, and records the end-to-end latency (image stamp to publish). With ``overlap`` the messages
+of one result are built and published on a second thread while the engine runs the next set
+(one result in flight at most, published in order).
 """
 import collections
+from concurrent.futures import Future, ThreadPoolExecutor
 import logging
 import threading
-from typing import Any, Callable, Sequence
+import time
+from typing import Any, Callable, Container, Optional, Sequence
 
 from da3_ros.config import EngineConfig
-from da3_ros.engine.engine import Engine
+from da3_ros.engine.engine import Engine, PendingStep
 from da3_ros.engine.predictor import build_predictor
 from da3_ros.engine.types import RigResult
 from da3_ros.errors import Da3Error
+from da3_ros.ros.demand import output_request
 from da3_ros.ros.diagnostics import NodeStats
 from da3_ros.ros.msgtypes import MsgTypes
 from da3_ros.ros.rig_input import build_rig_input, CameraSource, RigInput
@@ -54,7 +61,17 @@ class RigPipeline:
     def __init__(self, engine: Engine, *, types: MsgTypes, sources: Sequence[CameraSource],
                  tf: LockedTf | None, options: OutputOptions, stats: NodeStats,
                  publish: Publish, use_odometry: bool, log_error: Callable[[str], None],
-                 gpu_memory: Callable[[], Any] | None = None):
+                 gpu_memory: Callable[[], Any] | None = None,
+                 demand: Callable[[], Optional[Container[str]]] | None = None,
+                 clock_ns: Callable[[], int] = time.time_ns, overlap: bool = False):
+        """Build the pipeline.
+
+        ``demand`` returns the consumed topics (None: all); ``clock_ns`` is the clock that
+        image stamps are compared with for the end-to-end latency (the node's clock).
+        """
+        self.demand, self.clock_ns, self.overlap = demand or (lambda: None), clock_ns, overlap
+        self._out: ThreadPoolExecutor | None = None
+        self._last: Future | None = None
         self.engine, self.types, self.sources, self.tf = engine, types, list(sources), tf
         self.options, self.stats, self.publish = options, stats, publish
         self.use_odometry, self.gpu_memory = use_odometry, gpu_memory or (lambda: None)
@@ -98,7 +115,8 @@ class RigPipeline:
         odom = self.options.odom_frame if self.use_odometry and self.options.tf_mode != 'odom' \
             else ''
         rig_input = build_rig_input(synced, self.sources, self.tf,
-                                    base_frame=self.options.base_frame, odom_frame=odom)
+                                    base_frame=self.options.base_frame, odom_frame=odom,
+                                    encoded=self.engine.decodes_on_device)
         self._report_input(rig_input)
         if rig_input.frame is None:
             self.stats.drop('no_usable_camera')
@@ -106,15 +124,53 @@ class RigPipeline:
         self.inputs[rig_input.frame.stamp] = rig_input
         while len(self.inputs) > self.engine.config.window.length + 2:
             self.inputs.popitem(last=False)
+        topics, options = self.demand(), self.options
         try:
-            result = self.engine.step(rig_input.frame)
+            pending = self.engine.submit(rig_input.frame,
+                                         output_request(options, self.names, topics))
         except (Da3Error, RuntimeError, ValueError) as err:
-            self._error(f'engine: {type(err).__name__}: {err}')
-            self.stats.drop('engine_error')
-            _LOG.debug('engine failed', exc_info=True)
+            self._engine_error(err)
             return
-        if result is not None:
-            self._publish(result)
+        finally:
+            for camera, text in self.engine.decode_errors.items():
+                self._error(text, camera)
+        if pending is None:
+            return
+        job = (pending, self.inputs.get(pending.stamp), options, topics)
+        if not self.overlap:
+            self._finish(*job)
+            return
+        self.wait_published()
+        if self._out is None:
+            self._out = ThreadPoolExecutor(1, thread_name_prefix='da3_publish')
+        self._last = self._out.submit(self._finish, *job)
+
+    def wait_published(self) -> None:
+        """Wait until the result in flight (``overlap``) is published."""
+        last, self._last = self._last, None
+        if last is not None:
+            last.result()
+
+    def close(self) -> None:
+        """Publish the result in flight and stop the publishing thread (restarts on demand)."""
+        self.wait_published()
+        if self._out is not None:
+            self._out.shutdown(wait=True)
+            self._out = None
+
+    def _finish(self, pending: PendingStep, rig_input: RigInput | None, options: OutputOptions,
+                topics: Optional[Container[str]]) -> None:
+        try:
+            result = pending.result()
+        except (Da3Error, RuntimeError, ValueError) as err:
+            self._engine_error(err)
+            return
+        self._publish(result, rig_input, options, topics)
+
+    def _engine_error(self, err: BaseException) -> None:
+        self._error(f'engine: {type(err).__name__}: {err}')
+        self.stats.drop('engine_error')
+        _LOG.debug('engine failed', exc_info=True)
 
     def _report_input(self, rig_input: RigInput) -> None:
         for camera, text in rig_input.errors.items():
@@ -128,8 +184,8 @@ class RigPipeline:
         if self.stats.error(text, camera):
             self.log_error(f'camera {camera}: {text}' if camera else text)
 
-    def _publish(self, result: RigResult) -> None:
-        rig_input = self.inputs.get(result.stamp)
+    def _publish(self, result: RigResult, rig_input: RigInput | None, options: OutputOptions,
+                 topics: Optional[Container[str]]) -> None:
         if rig_input is None:
             self.stats.drop('result_without_input')
             return
@@ -137,13 +193,15 @@ class RigPipeline:
             self.stats.reset()
         self.sequence += 1
         try:
-            messages = result_messages(self.types, result, rig_input, self.options,
-                                       camera_names=self.names, sequence=self.sequence)
+            messages = result_messages(self.types, result, rig_input, options,
+                                       camera_names=self.names, sequence=self.sequence,
+                                       topics=topics)
         except Da3Error as err:
             self._error(f'output: {err}')
             return
         self.publish(messages)
         self.stats.result(result.timings.get('total', 0.0), result.is_metric, self.gpu_memory())
+        self.stats.end_to_end((self.clock_ns() - rig_input.stamp_ns) / 1e6)
 
 
 class LatestWorker:

@@ -15,6 +15,7 @@ import numpy as np
 from da3_ros.errors import Da3Error
 from da3_ros.ros.camera_sync import MultiCameraSync
 from da3_ros.ros.convert import image_to_depth
+from da3_ros.ros.demand import output_request
 from da3_ros.ros.rig_input import build_rig_input, RigInput
 from da3_ros.ros.rig_output import diagnostic_array, result_messages, StatusReport
 from da3_ros.ros.sync import SyncedSet
@@ -62,6 +63,9 @@ class Pipeline:
         self.resume_set_ns, self.resume_index = -1, -1
         self.recent: Dict[float, RigInput] = {}
         self.pending_set_ns = -1
+        # Only what is written (or evaluated) is computed and copied back.
+        self.request = output_request(config.output, self.names,
+                                      extra=('depth',) if evaluate else ())
         self._engine_blob = self._engine_state()
 
     def _routes(self) -> Dict[str, tuple]:
@@ -149,7 +153,8 @@ class Pipeline:
         started = time.perf_counter()
         rig_input = build_rig_input(synced, self.sources, self.tf,
                                     base_frame=self.config.base_frame,
-                                    odom_frame=self.config.odom_frame)
+                                    odom_frame=self.config.odom_frame,
+                                    encoded=self.engine.decodes_on_device)
         self.summary.add_timings({'decode': (time.perf_counter() - started) * 1e3})
         for name, reason in rig_input.errors.items():
             key = f'{name}: {reason}'
@@ -159,9 +164,13 @@ class Pipeline:
                 f'{k}: {v}' for k, v in rig_input.errors.items()) or 'all missing')
             return self._skipped(rig_input, reason)
         try:
-            result = self.engine.step(rig_input.frame)
+            result = self.engine.step(rig_input.frame, self.request)
         except Da3Error as err:
             return self._skipped(rig_input, f'engine: {type(err).__name__}: {err}')
+        finally:  # cameras whose bytes the engine could not decode (GPU decoding)
+            for name, reason in self.engine.decode_errors.items():
+                key = f'{name}: {reason}'
+                self.summary.camera_errors[key] = self.summary.camera_errors.get(key, 0) + 1
         self.summary.sets_processed += 1
         self._remember(rig_input)
         self._engine_blob = self._engine_state()

@@ -102,6 +102,18 @@ def test_fused_cloud_rig_step_and_16uc1(types, step_result):
     assert 'missing' in step.cameras[2].error and step.header.frame_id == rm.ODOM
     assert step.window_size == 2 and step.window_index == 1
     assert step.cameras[0].depth.encoding == '32FC1'
+    assert step.cameras[0].confidence is out['front/confidence']  # built once, shared
+
+
+def test_rig_step_shares_32fc1_images_and_topics_filter(types, step_result):
+    rig_input, result = step_result
+    out = _by_topic(result_messages(types, result, rig_input, OutputOptions(), camera_names=NAMES))
+    assert out['rig_step'].cameras[1].depth is out['front_left/depth']
+    alone = result_messages(types, result, rig_input, OutputOptions(), camera_names=NAMES,
+                            topics={'rig_step', 'front/points'})
+    assert [t for t, _ in alone] == ['front/points', 'rig_step']
+    np.testing.assert_array_equal(image_to_depth(dict(alone)['rig_step'].cameras[0].depth),
+                                  image_to_depth(out['front/depth']))
 
 
 @pytest.mark.parametrize('mode', ['none', 'odom', 'cameras'])

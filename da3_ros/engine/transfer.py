@@ -1,0 +1,110 @@
+"""Device outputs to host numpy: asynchronous copies into pinned buffers, one wait.
+
+On CUDA every output tensor is copied with ``non_blocking=True`` into a page-locked host tensor
+of its own shape, on a side stream that first waits for the compute stream; one CUDA event marks
+the end of all copies and :meth:`PendingCopy.wait` is the only synchronisation. Pinned tensors
+come from PyTorch's caching host allocator (``torch.empty(..., pin_memory=True)``), the
+well-kept allocator that PyTorch's own loaders use: a block goes back to its cache when the
+arrays that view it are dropped and is reused, without a new ``cudaHostAlloc``, by the next
+tensor of that size. So a node that publishes and drops each result reuses the same few blocks,
+while a caller that keeps results keeps valid arrays (a fixed ring would overwrite them).
+
+Host arrays follow :func:`postprocess.to_host`'s rule on every device: bool stays bool, the rest
+is float64 if any tensor is float64, else float32. On the CPU the copy is ``to_host`` itself,
+so the CPU path is unchanged.
+"""
+from typing import Callable, List, Optional, Sequence
+
+import numpy as np
+import torch
+
+from da3_ros.engine.postprocess import to_host
+
+Allocate = Callable[[torch.Size, torch.dtype], torch.Tensor]
+
+
+def _host_dtype(tensor: torch.Tensor, wide: bool) -> torch.dtype:
+    if tensor.dtype == torch.bool:
+        return torch.bool
+    return torch.float64 if wide else torch.float32
+
+
+class PendingCopy:
+    """Copies in flight; :meth:`wait` returns the host arrays (same order as the tensors)."""
+
+    def __init__(self, sources: Sequence[torch.Tensor], hosts: Sequence[torch.Tensor],
+                 event: Optional[object]) -> None:
+        self._sources = list(sources)  # device tensors stay alive until the copies finish
+        self._hosts, self._event = list(hosts), event
+        self._arrays: Optional[List[np.ndarray]] = None
+
+    @classmethod
+    def done(cls, arrays: List[np.ndarray]) -> 'PendingCopy':
+        """A copy that already happened (the synchronous CPU path)."""
+        pending = cls([], [], None)
+        pending._arrays = arrays
+        return pending
+
+    def wait(self) -> List[np.ndarray]:
+        """Block until the copies are done (the one synchronisation point); idempotent."""
+        if self._arrays is None:
+            if self._event is not None:
+                self._event.synchronize()
+            self._arrays = [h.numpy() for h in self._hosts]
+            self._sources = []
+        return self._arrays
+
+
+class HostTransfer:
+    """Starts the copies of one step's outputs to the host.
+
+    Args:
+        device: device of the tensors; ``'cpu'`` copies with ``to_host`` (synchronous).
+        staged: use the staged path (per-tensor host buffers, non-blocking copies) on any
+            device; default: on CUDA only. Tests run it on the CPU with ``pin=False``.
+        pin: allocate page-locked host buffers (CUDA only); default: on CUDA.
+    """
+
+    def __init__(self, device: torch.device, *, staged: Optional[bool] = None,
+                 pin: Optional[bool] = None) -> None:
+        self.device = torch.device(device)
+        cuda = self.device.type == 'cuda'
+        self.staged = cuda if staged is None else staged
+        self.pin = cuda if pin is None else pin
+        self._stream = None
+
+    def __getstate__(self) -> dict:
+        """Picklable (the bag tool saves engine state): the CUDA stream is rebuilt lazily."""
+        return {**self.__dict__, '_stream': None}
+
+    def allocate(self, shape: torch.Size, dtype: torch.dtype) -> torch.Tensor:
+        """A host buffer (pinned when ``pin``) from PyTorch's caching allocators."""
+        return torch.empty(shape, dtype=dtype, pin_memory=self.pin)
+
+    def start(self, tensors: Sequence[torch.Tensor]) -> PendingCopy:
+        """Enqueue the copies of ``tensors``; nothing waits here."""
+        if not self.staged:
+            return PendingCopy.done(to_host(tensors))
+        wide = any(t.dtype == torch.float64 for t in tensors)
+        hosts = [self.allocate(t.shape, _host_dtype(t, wide)) for t in tensors]
+        if self.device.type != 'cuda':
+            for host, src in zip(hosts, tensors):
+                host.copy_(src)
+            return PendingCopy([], hosts, None)
+        stream = self._side_stream()
+        stream.wait_stream(torch.cuda.current_stream(self.device))
+        with torch.cuda.stream(stream):
+            for host, src in zip(hosts, tensors):
+                host.copy_(src, non_blocking=True)
+            event = torch.cuda.Event()
+            event.record(stream)
+        return PendingCopy(tensors, hosts, event)
+
+    def __call__(self, tensors: Sequence[torch.Tensor]) -> List[np.ndarray]:
+        """Copy and wait: the host arrays of ``tensors``."""
+        return self.start(tensors).wait()
+
+    def _side_stream(self):
+        if self._stream is None:
+            self._stream = torch.cuda.Stream(self.device)
+        return self._stream

@@ -1,0 +1,124 @@
+"""Requested outputs: what a step was not asked for is neither computed nor copied back."""
+import numpy as np
+import pytest
+
+from da3_ros.config import EngineConfig, ModelConfig, OutputConfig, WindowConfig
+from da3_ros.engine import postprocess
+from da3_ros.engine.engine import Engine
+from da3_ros.engine.outputs import ALL, CAMERA_OUTPUTS, OutputRequest
+from da3_ros.errors import ConfigError
+from da3_ros.synthetic.predictor import SimulatedPredictor
+from da3_ros.synthetic.sequence import SyntheticRig
+
+NAMES = ('front', 'front_left', 'back')
+
+
+@pytest.fixture(scope='module')
+def rig():
+    return SyntheticRig((14, 28))
+
+
+def _engine(rig, **output):
+    cfg = EngineConfig(model=ModelConfig(device='cpu', weights='random', process_res=28),
+                       window=WindowConfig(length=2),
+                       output=OutputConfig(min_depth=0.0, max_depth=1e9, **output))
+    return Engine(cfg, SimulatedPredictor(rig, seed=3))
+
+
+def _run(rig, request, steps=2, **output):
+    engine = _engine(rig, **output)
+    return [engine.step(rig.frame(s, names=NAMES), request) for s in range(steps)][-1]
+
+
+class Spy:
+    """Counts the device work of the post-processing: resampled channels, clouds, copies."""
+
+    def __init__(self, monkeypatch):
+        self.channels, self.clouds, self.fused, self.copied = [], 0, 0, []
+        to_output, fused = postprocess.Postprocessor.to_output, \
+            postprocess.Postprocessor.fused_cloud
+        unproject = postprocess.cam_lib.unproject_depth
+        to_host = postprocess.to_host
+
+        def spy_to_output(post, maps, tf):
+            self.channels.append(maps.shape[0])
+            return to_output(post, maps, tf)
+
+        def spy_unproject(depth, k):
+            self.clouds += 1
+            return unproject(depth, k)
+
+        def spy_fused(post, *args):
+            self.fused += 1
+            return fused(post, *args)
+
+        def spy_to_host(tensors):
+            self.copied.append([tuple(t.shape) for t in tensors])
+            return to_host(tensors)
+
+        monkeypatch.setattr(postprocess.Postprocessor, 'to_output', spy_to_output)
+        monkeypatch.setattr(postprocess.Postprocessor, 'fused_cloud', spy_fused)
+        monkeypatch.setattr(postprocess.cam_lib, 'unproject_depth', spy_unproject)
+        monkeypatch.setattr('da3_ros.engine.transfer.to_host', spy_to_host)
+
+
+def test_request_names():
+    assert ALL.for_camera('any') == CAMERA_OUTPUTS and ALL.fused_cloud
+    req = OutputRequest.of(['depth', 'fused_cloud'])
+    assert req.for_camera('front') == {'depth'} and req.fused_cloud
+    per = OutputRequest.per_camera({'front': ['cloud']}, fused_cloud=False)
+    assert per.for_camera('front') == {'cloud'} and per.for_camera('back') == frozenset()
+    assert not per.fused_cloud
+    with pytest.raises(ConfigError, match='normals'):
+        OutputRequest.of(['depth', 'normals'])
+    with pytest.raises(ConfigError, match="camera 'front'"):
+        OutputRequest.per_camera({'front': ['rgb']}, fused_cloud=True)
+
+
+def test_subset_equals_the_full_step(rig):
+    full = _run(rig, ALL)
+    part = _run(rig, OutputRequest.per_camera({'front': ['depth', 'cloud'], 'back': ['sky']},
+                                              fused_cloud=False))
+    assert list(part.cameras) == list(NAMES)
+    front, back, left = part.cameras['front'], part.cameras['back'], part.cameras['front_left']
+    np.testing.assert_array_equal(front.depth, full.cameras['front'].depth)
+    np.testing.assert_array_equal(front.cloud, full.cameras['front'].cloud)
+    np.testing.assert_array_equal(back.sky, full.cameras['back'].sky)
+    assert front.confidence is None and front.sky is None and back.depth is None
+    assert back.cloud is None and left.depth is None and left.cloud is None
+    for name in NAMES:  # poses and intrinsics always come back
+        np.testing.assert_array_equal(part.cameras[name].t_world_cam,
+                                      full.cameras[name].t_world_cam)
+        np.testing.assert_array_equal(part.cameras[name].k, full.cameras[name].k)
+    np.testing.assert_array_equal(part.t_world_base, full.t_world_base)
+    assert full.fused_points.shape[0] > 0 and part.fused_points.shape == (0, 3)
+
+
+def test_unrequested_outputs_are_not_computed(rig, monkeypatch):
+    spy = Spy(monkeypatch)
+    _run(rig, OutputRequest.per_camera({'front': ['depth']}, fused_cloud=False), steps=1)
+    assert spy.channels == [1] and spy.clouds == 0 and spy.fused == 0
+    assert spy.copied == [[(14, 28)]]
+
+
+def test_nothing_requested_copies_nothing(rig, monkeypatch):
+    spy = Spy(monkeypatch)
+    result = _run(rig, OutputRequest.of([]), steps=1)
+    assert spy.channels == [] and spy.clouds == 0 and spy.fused == 0 and spy.copied == [[]]
+    assert all(c.depth is None and c.cloud is None for c in result.cameras.values())
+    assert result.t_world_base is not None
+
+
+def test_full_request_computes_everything_once(rig, monkeypatch):
+    spy = Spy(monkeypatch)
+    _run(rig, ALL, steps=1)
+    assert spy.channels == [3] * 3 and spy.fused == 1
+    assert spy.clouds == 3 + 1  # three organised clouds and the fused cloud's unprojection
+    assert len(spy.copied[0]) == 3 * 4 + 1
+
+
+def test_config_still_gates_a_requested_cloud(rig, monkeypatch):
+    spy = Spy(monkeypatch)
+    result = _run(rig, ALL, steps=1, organized_clouds=False, fused_cloud=False)
+    assert spy.clouds == 0 and spy.fused == 0 and spy.channels == [3] * 3
+    assert result.cameras['front'].cloud is None and result.cameras['front'].depth is not None
