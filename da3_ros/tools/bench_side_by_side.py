@@ -11,15 +11,17 @@ set_sync_debug_mode('error')`` around one eager fast forward shows it has no hos
 synchronisation. Writes the JSON of ``docs/benchmarks/side_by_side.json``.
 """
 from dataclasses import dataclass
+import io
 import statistics
 import time
-from typing import Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 import numpy as np
 from PIL import Image
 import torch
 
 from da3_ros.config import EngineConfig, ModelConfig, OutputConfig, WindowConfig
+from da3_ros.engine.decode import EncodedImage
 from da3_ros.engine.engine import Engine
 from da3_ros.engine.predictor import load_network, TorchPredictor
 from da3_ros.engine.types import CameraFrame, ModelInput, RigFrame
@@ -41,6 +43,7 @@ class Case:
     cameras: int = 0
     target_ratio: float = 0.0  # ours must be this many times faster (0: no ratio target)
     target_ms: float = 0.0  # absolute ceiling for ours (0: none)
+    jpeg: bool = False  # step input as JPEG bytes (decoded inside the step)
 
 
 CASES = (
@@ -51,6 +54,8 @@ CASES = (
     Case('giant_24v_280x504', 'da3-giant', 24, 280, 504, 'forward', target_ratio=1.5),
     Case('large_step_6cam_T2_900x1600', 'da3-large', 12, 900, 1600, 'step', cameras=6,
          target_ratio=5.0),
+    Case('large_step_jpeg_6cam_T2_900x1600', 'da3-large', 12, 900, 1600, 'step', cameras=6,
+         target_ratio=5.0, jpeg=True),
     Case('small_step_6cam_T1_900x1600', 'da3-small', 6, 900, 1600, 'step', cameras=6,
          target_ms=10.0),
 )
@@ -72,16 +77,21 @@ def median_cuda_ms(fn: Callable[[], object], iters: int, warmup: int) -> float:
     return statistics.median(times)
 
 
+def _sync() -> None:
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
 def median_wall_ms(fn: Callable[[], object], iters: int, warmup: int) -> float:
     """Median wall time of ``fn`` in ms, synchronised after each call."""
     for _ in range(warmup):
         fn()
     times = []
     for _ in range(iters):
-        torch.cuda.synchronize()
+        _sync()
         start = time.perf_counter()
         fn()
-        torch.cuda.synchronize()
+        _sync()
         times.append((time.perf_counter() - start) * 1e3)
     return statistics.median(times)
 
@@ -188,8 +198,15 @@ class VariantBench:
         return Engine(cfg, self.fast)
 
 
-def rig_frames(images: List[np.ndarray], cameras: int, window: int) -> List[RigFrame]:
-    """``window`` timesteps of ``cameras`` images each, with pinhole intrinsics."""
+def jpeg_bytes(image: np.ndarray, quality: int = 90) -> bytes:
+    """JPEG encoding of a uint8 RGB image (what a CompressedImage carries)."""
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format='JPEG', quality=quality)
+    return buffer.getvalue()
+
+
+def rig_frames(images: List[Any], cameras: int, window: int) -> List[RigFrame]:
+    """``window`` timesteps of ``cameras`` images (arrays or EncodedImage), pinhole intrinsics."""
     h, w = images[0].shape[:2]
     k = cam_lib.intrinsics_matrix(0.8 * w, 0.8 * w, w / 2 - 0.5, h / 2 - 0.5)
     return [RigFrame(stamp=0.1 * t, cameras=tuple(
@@ -220,7 +237,11 @@ def step_case(bench: VariantBench, case: Case, iters: int, warmup: int,
     window = case.views // case.cameras
     images = smooth_images(case.views, (case.height, case.width), seed=case.views)
     engine = bench.engine(case.cameras, window)
-    frames = rig_frames(images, case.cameras, window)
+    if case.jpeg:
+        blobs = [jpeg_bytes(image) for image in images]
+        frames = rig_frames([EncodedImage.inspect(b) for b in blobs], case.cameras, window)
+    else:
+        frames = rig_frames(images, case.cameras, window)
     state = {'i': 0}
 
     def one_step():
@@ -233,7 +254,14 @@ def step_case(bench: VariantBench, case: Case, iters: int, warmup: int,
         one_step()
     first_steps_s = time.perf_counter() - t0
     ours = median_wall_ms(one_step, iters, warmup)
-    upstream = median_wall_ms(lambda: bench.upstream.inference(images), max(iters // 2, 5), 2)
+    if case.jpeg:  # upstream takes decoded images: its CPU decode belongs to its time
+        def upstream_call():
+            return bench.upstream.inference([np.asarray(Image.open(io.BytesIO(b)).convert('RGB'))
+                                             for b in blobs])
+    else:
+        def upstream_call():
+            return bench.upstream.inference(images)
+    upstream = median_wall_ms(upstream_call, max(iters // 2, 5), 2)
     out = {'ours_ms': ours, 'upstream_ms': upstream, 'first_call_s': first_steps_s}
     result = one_step()
     out['stages_ms'] = None if result is None else dict(result.timings)

@@ -7,6 +7,9 @@ import numpy as np
 import pytest
 import torch
 
+from da3_ros.config import EngineConfig, ModelConfig, OutputConfig, WindowConfig
+from da3_ros.engine.decode import EncodedImage
+from da3_ros.engine.engine import Engine
 from da3_ros.tools import bench_side_by_side as sbs
 from da3_ros.tools import bench_upstream
 
@@ -76,3 +79,53 @@ def test_every_issue_case_has_a_target():
     assert all(c.target_ratio or c.target_ms for c in sbs.CASES)
     assert all(c.height % 14 == 0 and c.width % 14 == 0 for c in sbs.CASES
                if c.stage == 'forward')
+
+
+def test_jpeg_frames_carry_encoded_images_of_the_right_size():
+    images = sbs.smooth_images(2, (56, 84), seed=3)
+    frames = sbs.rig_frames([EncodedImage.inspect(sbs.jpeg_bytes(i)) for i in images], 2, 1)
+    first = frames[0].cameras[0]
+    assert first.image.codec == 'jpeg' and first.image.shape == (56, 84, 3)
+    assert first.k[0, 2] == pytest.approx(84 / 2 - 0.5)
+
+
+class _FakeUpstream:
+    def __init__(self):
+        self.calls = []
+
+    def inference(self, images):
+        self.calls.append([i.shape for i in images])
+
+
+class _CpuBench:
+    """VariantBench's step-case surface on the CPU: our engine, a recording upstream."""
+
+    def __init__(self):
+        self.upstream = _FakeUpstream()
+
+    def engine(self, cameras, window):
+        cfg = EngineConfig(
+            model=ModelConfig(variant='da3-small', weights='random', device='cpu',
+                              dtype='fp32', process_res=56),
+            window=WindowConfig(length=window, max_views=cameras * window),
+            output=OutputConfig(resolution='full'))
+        return Engine(cfg)
+
+
+@pytest.fixture
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_step_case_times_our_engine_and_upstream_on_the_same_images(one_thread):
+    bench = _CpuBench()
+    case = sbs.Case('tiny_jpeg', 'da3-small', 4, 56, 84, 'step', cameras=2, target_ratio=5.0,
+                    jpeg=True)
+    out = sbs.step_case(bench, case, iters=2, warmup=1)
+    assert out['ours_ms'] > 0 and out['upstream_ms'] >= 0
+    assert set(out['stages_ms']) >= {'forward', 'total'}
+    # upstream saw the same four decoded images every time
+    assert bench.upstream.calls and all(c == [(56, 84, 3)] * 4 for c in bench.upstream.calls)
