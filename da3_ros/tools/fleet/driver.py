@@ -10,6 +10,7 @@ a time per output folder (an ``flock`` on ``DIR/.fleet.lock``).
 """
 from dataclasses import dataclass, field
 import fcntl
+import logging
 import os
 from pathlib import Path
 import sys
@@ -23,6 +24,7 @@ from da3_ros.tools.fleet.join import join_shards
 from da3_ros.tools.fleet.manifest import FAILED, Manifest
 from da3_ros.tools.fleet.work import PredictorSpec, record, run_task, TaskOptions
 
+LOG = logging.getLogger(__name__)
 LOCK_FILE = '.fleet.lock'
 PACKAGE_ROOT = Path(__file__).resolve().parents[3]  # the folder that holds da3_ros/
 
@@ -136,6 +138,8 @@ def run_fleet(inputs: Sequence[Path], out_dir: Path, config: BagConfig,
     found = plan_lib.discover(inputs)
     if not found.bags and found.errors:
         raise FleetError('; '.join(f'{k}: {v}' for k, v in found.errors.items()))
+    for path, reason in found.errors.items():
+        LOG.warning('%s: %s', path, reason)
     lock = _Lock(out_dir)
     try:
         plans = plan_lib.plan(found.bags, out_dir, config, options.shard_s)
@@ -170,9 +174,7 @@ class _Run:
             if self.manifest.done(bag.key):
                 continue
             self.total += 1
-            if bag.error:
-                self._finish(record(bag.whole(), FAILED, bag.error, None, 0.0))
-            elif not bag.shards:
+            if not bag.shards:
                 tasks.append(bag.whole())
             else:
                 todo = [t for t in bag.shards if not self.manifest.done(t.name)]

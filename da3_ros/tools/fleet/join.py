@@ -247,8 +247,9 @@ def _record(bag: BagPlan, shards: List[Dict[str, Any]], alignments: list, steps:
     drops: Dict[str, Dict[str, int]] = {}
     for rec in shards:
         for kind, counts in (rec.get('drops') or {}).items():
+            merged = drops.setdefault(kind, {})
             for reason, count in counts.items():
-                drops.setdefault(kind, {})[reason] = drops.get(kind, {}).get(reason, 0) + count
+                merged[reason] = merged.get(reason, 0) + count
     return {'name': bag.key, 'bag': bag.bag, 'shard': None, 'status': DONE, 'error': '',
             'output': bag.output, 'shards': len(bag.shards),
             'frames_in': sum(r.get('frames_in', 0) for r in shards), 'frames_out': steps,

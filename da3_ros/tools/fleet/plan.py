@@ -5,7 +5,8 @@ A *task* is one call of the single-bag tool: a whole bag, or one time shard of a
 consecutive camera triggers, so no synchronised set straddles a cut and every output message
 belongs to exactly one shard (by its stamp). A shard's input starts ``before_ns`` ahead of its
 cut (to fill the window and to give the join an overlap to align on) and ends ``after_ns`` past
-the next cut (``output_delay``).
+the next cut (``output_delay``); with ``scale_gain`` < 1 the overlap also covers the windows
+over which the chained depth scale forgets where it started (:func:`scale_memory`).
 """
 from dataclasses import dataclass, field
 import hashlib
@@ -17,6 +18,7 @@ from da3_ros.tools.bag_config import BagConfig
 
 BAG_SUFFIXES = ('.mcap', '.db3')
 ALIGN_SETS = 4  # sets of overlap beyond the window, for the join's alignment
+SCALE_TOL = 1e-3  # relative depth-scale difference left at a cut when the scale carries history
 
 
 class PlanError(Da3Error):
@@ -62,7 +64,6 @@ class BagPlan:
     output: str
     size: int
     shards: Tuple[Task, ...] = ()
-    error: str = ''
 
     def whole(self) -> Task:
         """The task that processes the bag in one piece."""
@@ -131,11 +132,10 @@ def plan(bags: Sequence[Path], out_dir: Path, config: BagConfig,
         if shard_s:
             try:
                 shards = shard_tasks(bag, Path(out_dir), config, shard_s)
-            except Da3Error as err:
-                bag = BagPlan(bag.bag, key, output, bag.size, error=str(err))
-            else:  # a bag shorter than two shards runs whole
-                bag = BagPlan(bag.bag, key, output, bag.size,
-                              shards=shards if len(shards) > 1 else ())
+            except Da3Error:
+                shards = ()  # runs whole: its task reports the error (and is retried)
+            if len(shards) > 1:  # a bag shorter than two shards runs whole
+                bag = BagPlan(bag.bag, key, output, bag.size, shards=shards)
         plans.append(bag)
     return plans
 
@@ -161,7 +161,8 @@ def shard_tasks(bag: BagPlan, out_dir: Path, config: BagConfig,
         cuts = [start] + [_snap(reader, topics, start + int(k * shard_s * 1e9), period)
                           for k in range(1, count)] + [end]
     window = config.engine.window
-    before = int(((window.length - 1) * window.stride + ALIGN_SETS + 1) * period)
+    sets = (window.length - 1) * window.stride + 1 + ALIGN_SETS + scale_memory(config)
+    before = int(sets * period)
     after = int((window.output_delay * window.stride + 1) * period)
     share = bag.size // count
     cuts[0], cuts[-1] = 0, 2 ** 63 - 1  # the first and last shards own everything outside
@@ -169,6 +170,21 @@ def shard_tasks(bag: BagPlan, out_dir: Path, config: BagConfig,
                       share, k, None if k == 0 else cuts[k] - before,
                       None if k == count - 1 else cuts[k + 1] + after, (cuts[k], cuts[k + 1]))
                  for k in range(count))
+
+
+def scale_memory(config: BagConfig) -> int:
+    """Windows after which a shard's chained depth scale is within ``SCALE_TOL`` of the run's.
+
+    With ``scale_gain`` g < 1 each window's scale is the geometric blend
+    ``abs^g * chained^(1-g)``, so a different starting scale fades as ``(1 - g)^n``; with g = 1
+    (re-anchored at every window) or no absolute source, nothing is carried over the cut (a
+    relative chain's scale is fitted by the join instead).
+    """
+    import math
+    window = config.engine.window
+    if window.scale_source == 'none' or window.scale_gain >= 1.0:
+        return 0
+    return math.ceil(math.log(SCALE_TOL) / math.log(1.0 - window.scale_gain)) * window.stride
 
 
 def _snap(reader, topics: Sequence[str], nominal: int, period: float) -> int:
