@@ -6,7 +6,12 @@ within the bounds of docs/fleet.md (depth identical, trajectory ATE below ``ATE_
 """
 import dataclasses
 import json
+import os
 from pathlib import Path
+import signal
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -17,8 +22,10 @@ from da3_ros.ros.quaternion import transform_matrix
 from da3_ros.synthetic import metrics
 from da3_ros.synthetic.recording import RecordingSpec
 from da3_ros.tools.bag import process_bag
+from da3_ros.tools.bag_config import load_config
 from da3_ros.tools.fleet.driver import FleetOptions, run_fleet
 from da3_ros.tools.fleet.manifest import MANIFEST_FILE
+from da3_ros.tools.fleet.standin import StandInPredictor
 
 pytest.importorskip('ray')
 
@@ -148,3 +155,94 @@ def test_sharded_bag_within_bounds(fleet, sequential):
         for ta, tb in zip(a.transforms, b.transforms):
             va, vb = ta.transform.translation, tb.transform.translation
             assert np.linalg.norm([va.x - vb.x, va.y - vb.y, va.z - vb.z]) < ATE_BOUND_M
+
+
+PARAMS = """/**/da3_node:
+  ros__parameters:
+    model: {variant: da3-small, weights: parity, device: cpu, dtype: fp32, process_res: 42}
+    window: {length: 2, scale_gain: 1.0}
+    use_odometry: false
+    tf_mode: cameras
+    sync: {slop_s: 0.05, timeout_s: 0.3}
+    cameras: [front, back]
+    camera:
+"""
+CAMERA = """      %s: {image_topic: /cam_%s/image_raw/compressed, info_topic: /cam_%s/camera_info,
+               transport: compressed}
+"""
+
+
+def _descendants(pid: int) -> list:
+    """Process ids below ``pid`` (from /proc)."""
+    children: dict = {}
+    for stat in Path('/proc').glob('[0-9]*/stat'):
+        try:
+            fields = stat.read_text().rsplit(')', 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def _cli(out: Path, params: Path, inputs: Path) -> list:
+    return [sys.executable, '-m', 'da3_ros.tools.bag', 'fleet', '--out', str(out), '--config',
+            str(params), '--num-cpus', '2', '--shard-s', str(SHARD_S), '--stand-in-ms', '150',
+            '--split-sets', '1', '--no-progress', str(inputs)]
+
+
+def _kill_mid_run(command: list, out: Path) -> None:
+    """Start the driver, SIGKILL it once a task committed a segment, end what it left."""
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    below: set = set()
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and child.poll() is None:
+        below.update(_descendants(child.pid))
+        if any(out.glob('bags/*/metadata.yaml')) or any(out.glob('shards/*/*/metadata.yaml')):
+            break
+        time.sleep(0.05)
+    assert child.poll() is None, 'the driver ended before any task committed a segment'
+    below.update(_descendants(child.pid))
+    child.kill()
+    child.wait(timeout=60)
+    time.sleep(2)  # Ray's workers die with their raylet; its agents may linger
+    for pid in below:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def test_killed_driver_rerun_completes(inputs, tmp_path):
+    """CLI: kill the driver mid-run; the same command completes with nothing lost or doubled."""
+    params = tmp_path / 'params.yaml'
+    params.write_text(PARAMS + ''.join(CAMERA % (c, c, c) for c in CAMS))
+    out = tmp_path / 'fleet'
+    command = _cli(out, params, inputs)
+    _kill_mid_run(command, out)
+    assert not all((out / 'bags' / name).is_dir() for name in STEPS), 'killed too late'
+    rerun = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 1, rerun.stderr[-2000:]  # the corrupt bag failed
+    assert f"FAILED {inputs / 'corrupt'}:" in rerun.stderr
+    records = _records(out)
+    assert {n: r['status'] for n, r in records.items() if '#' not in n} == {
+        'short': 'done', 'mid': 'done', 'long': 'done', 'corrupt': 'failed'}
+    config = load_config(params)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for name in STEPS:
+            seq_out = tmp_path / 'sequential' / name
+            process_bag(inputs / name, seq_out, config, progress=False,
+                        predictor=StandInPredictor(0.0))
+            seq = bf.comparable(bf.messages(seq_out))
+            got = bf.comparable(bf.messages(out / 'bags' / name))
+            assert {t: len(m) for t, m in seq.items()} == {t: len(m) for t, m in got.items()}
+            exact = [t for t in seq if name != 'long' or t not in POSE_TOPICS]
+            assert bf.same_topics({t: seq[t] for t in exact}, {t: got[t] for t in exact}) == []
+    finally:
+        torch.set_num_threads(threads)

@@ -147,6 +147,7 @@ def record(task: Task, status: str, error: str, summary: Any, wall_s: float) -> 
         'finished': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}
     if summary is not None:
         rec.update(frames_in=summary.sets_total, frames_out=summary.sets_output,
+                   wall_s=round(summary.wall_s, 3),  # all runs of a resumed output
                    messages_written=summary.messages_written,
                    gpu_s=round(summary.timings_ms.get('forward', 0.0) / 1e3, 3),
                    eval=summary.evaluation,
