@@ -246,3 +246,27 @@ def test_killed_driver_rerun_completes(inputs, tmp_path):
             assert bf.same_topics({t: seq[t] for t in exact}, {t: got[t] for t in exact}) == []
     finally:
         torch.set_num_threads(threads)
+
+
+NO_RAY = """
+import sys
+from pathlib import Path
+from da3_ros.synthetic.recording import RecordingSpec, write_recording
+from da3_ros.tools import bag
+from da3_ros.tools.bag_config import sample_config
+from da3_ros.tools.fleet import cli, join, manifest, plan, standin, work
+spec = RecordingSpec(steps=2, cameras=('front', 'back'), size_hw=(48, 64))
+rec = write_recording(Path(sys.argv[1]) / 'rec', spec)
+summary = bag.process_bag(rec, Path(sys.argv[1]) / 'out', sample_config(spec), progress=False,
+                          predictor=standin.StandInPredictor(0.0))
+assert summary.sets_output == 2, summary.text()
+print(sorted(m for m in sys.modules if m == 'ray' or m.startswith('ray.')))
+"""
+
+
+def test_single_bag_path_never_imports_ray(tmp_path):
+    """``da3_bag process`` and the fleet's planning, work and join modules run without ray."""
+    done = subprocess.run([sys.executable, '-c', NO_RAY, str(tmp_path)], capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == '[]', done.stdout
