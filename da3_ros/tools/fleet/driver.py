@@ -75,6 +75,7 @@ class FleetResult:
     interrupted: bool = False
     wall_s: float = 0.0
     workers: int = 0
+    busy_s: float = 0.0
 
     @property
     def failed(self) -> List[Dict[str, Any]]:
@@ -94,6 +95,10 @@ class Worker:
         torch.set_num_threads(max(int(threads), 1))
         self.config = config
         self.predictor = predictor.build(config)
+
+    def ready(self) -> bool:
+        """Answers once the predictor is built."""
+        return True
 
     def run(self, task: plan_lib.Task, options: TaskOptions) -> Dict[str, Any]:
         """Process one bag or shard."""
@@ -146,12 +151,13 @@ def run_fleet(inputs: Sequence[Path], out_dir: Path, config: BagConfig,
         manifest = Manifest(out_dir)
         run = _Run(plans, manifest, config, options)
         interrupted, workers = run.execute()
+        busy_s = run.busy_s
         names = [n for p in plans for n in [t.name for t in p.shards] + [p.key]]
         manifest.compact(names)
         records = manifest.current(names)
     finally:
         lock.release()
-    return FleetResult(records, interrupted, time.monotonic() - started, workers)
+    return FleetResult(records, interrupted, time.monotonic() - started, workers, busy_s)
 
 
 class _Run:
@@ -165,6 +171,7 @@ class _Run:
         self.shards_left: Dict[str, int] = {}
         self.total = self.finished = self.frames = 0
         self.started = time.monotonic()
+        self.busy_s = 0.0  # from every worker ready to the last result
         self.stream: Optional[TextIO] = sys.stderr if options.progress else None
         self._fill()
 
@@ -195,7 +202,13 @@ class _Run:
             make = (lambda: actor_cls.remote(self.config, self.options.predictor,  # noqa: E731
                                              self.options.threads_per_worker))
             idle = [make() for _ in range(count)]
+            try:
+                ray.get([actor.ready.remote() for actor in idle])
+            except ray.exceptions.RayError as err:
+                raise FleetError(f'the workers could not start: {err}') from err
+            busy = time.monotonic()
             self._loop(ray, idle, make)
+            self.busy_s = time.monotonic() - busy
             return False, count
         except KeyboardInterrupt:
             return True, 0
@@ -284,10 +297,10 @@ def _start_ray(options: FleetOptions) -> Any:
         path = os.environ.get('PYTHONPATH', '')
         if str(PACKAGE_ROOT) not in path.split(os.pathsep):
             os.environ['PYTHONPATH'] = os.pathsep.join(p for p in (str(PACKAGE_ROOT), path) if p)
+    local = {} if options.address else {'num_cpus': options.num_cpus, 'include_dashboard': False}
     try:
-        ray.init(address=options.address or 'local', num_cpus=None if options.address
-                 else options.num_cpus, include_dashboard=False, log_to_driver=True,
-                 logging_level='WARNING', runtime_env=runtime_env)
+        ray.init(address=options.address or 'local', logging_level='WARNING',
+                 runtime_env=runtime_env, **local)
     except (ConnectionError, RuntimeError, ValueError) as err:
         raise FleetError(f'cannot start or join Ray at {options.address or "local"}: {err}'
                          ) from err

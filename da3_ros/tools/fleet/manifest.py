@@ -8,7 +8,9 @@ Record fields: ``name`` (bag key, ``<key>#<shard>`` for shards), ``bag`` (input 
 (index or null), ``status`` (``done`` or ``failed``), ``error``, ``attempts``, ``output``,
 ``frames_in`` / ``frames_out`` (synchronised sets read / written), ``drops`` (reason -> count,
 by kind), ``messages_written``, ``wall_s``, ``gpu_s`` (model forward time), ``eval`` (the
-``--eval`` report or null), ``worker`` and ``finished`` (UTC time).
+``--eval`` report or null), ``timings_s`` (seconds per pipeline stage), ``worker`` and
+``finished`` (UTC time). A joined bag adds ``shards`` and ``alignment`` (per shard: poses shared
+with the chain, fitted scale, RMS of the fit).
 """
 import json
 import os

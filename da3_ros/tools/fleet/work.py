@@ -150,6 +150,7 @@ def record(task: Task, status: str, error: str, summary: Any, wall_s: float) -> 
                    wall_s=round(summary.wall_s, 3),  # all runs of a resumed output
                    messages_written=summary.messages_written,
                    gpu_s=round(summary.timings_ms.get('forward', 0.0) / 1e3, 3),
+                   timings_s={k: round(v / 1e3, 3) for k, v in summary.timings_ms.items()},
                    eval=summary.evaluation,
                    drops={'skipped': summary.skipped, 'sync': summary.sync_drops,
                           'camera': summary.camera_errors, 'no_output': summary.no_output})
