@@ -113,7 +113,7 @@ def bag_size(path: Path) -> int:
 
 def keys(bags: Sequence[Path]) -> List[str]:
     """Output folder names: the bag's name, made unique with a hash of its path if needed."""
-    names = [p.stem if p.is_file() else p.name for p in bags]
+    names = [p.stem if p.suffix in BAG_SUFFIXES else p.name for p in bags]
     out = []
     for path, name in zip(bags, names):
         if names.count(name) > 1:
