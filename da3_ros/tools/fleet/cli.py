@@ -47,6 +47,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='attempts after the first before a bag is recorded as failed')
     parser.add_argument('--keep-slices', action='store_true',
                         help="keep the shards' input slices")
+    parser.add_argument('--keep-shards', action='store_true',
+                        help="keep the shards' outputs after they are joined")
     parser.add_argument('--stand-in-ms', type=float, default=None,
                         help='replace the network by a fixed-latency stand-in (scale tests)')
 
@@ -72,7 +74,8 @@ def main(argv: Optional[list] = None) -> int:
             threads_per_worker=args.threads_per_worker, shard_s=args.shard_s,
             retries=args.retries, progress=not args.no_progress,
             task=TaskOptions(eval=args.eval, passthrough=args.passthrough,
-                             split_sets=args.split_sets, keep_slices=args.keep_slices),
+                             split_sets=args.split_sets, keep_slices=args.keep_slices,
+                             keep_shards=args.keep_shards),
             predictor=PredictorSpec(stand_in_ms=args.stand_in_ms))
         result = run_fleet(args.inputs, args.out, config, options)
     except Da3Error as err:

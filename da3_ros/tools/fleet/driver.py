@@ -13,6 +13,7 @@ import fcntl
 import logging
 import os
 from pathlib import Path
+import shutil
 import sys
 import time
 from typing import Any, Dict, List, Optional, Sequence, TextIO, Tuple
@@ -21,7 +22,7 @@ from da3_ros.errors import Da3Error
 from da3_ros.tools.bag_config import BagConfig
 from da3_ros.tools.fleet import plan as plan_lib
 from da3_ros.tools.fleet.join import join_shards
-from da3_ros.tools.fleet.manifest import FAILED, Manifest
+from da3_ros.tools.fleet.manifest import DONE, FAILED, Manifest
 from da3_ros.tools.fleet.work import PredictorSpec, record, run_task, TaskOptions
 
 LOG = logging.getLogger(__name__)
@@ -251,6 +252,8 @@ class _Run:
             return
         if kind == 'join' or task.shard is None:
             self._finish(rec)
+            if kind == 'join' and rec['status'] == DONE and not self.options.task.keep_shards:
+                _remove_shards(item)
             return
         self.manifest.add(rec)
         self.frames += rec.get('frames_out', 0)
@@ -282,6 +285,12 @@ class _Run:
                 f'  {elapsed:7.1f} s')
         self.stream.write(line + ('\n' if final else ''))
         self.stream.flush()
+
+
+def _remove_shards(bag: plan_lib.BagPlan) -> None:
+    """Remove a joined bag's shard outputs (the join is recorded; the fleet wrote them)."""
+    for task in bag.shards:
+        shutil.rmtree(task.output, ignore_errors=True)
 
 
 def _start_ray(options: FleetOptions) -> Any:

@@ -13,7 +13,7 @@ frame prefix, or ``odom -> base`` in ``tf_mode: odom``) are mapped into the chai
 ``RigStep.sequence`` is renumbered, and with a Sim(3) scale other than 1 depth images and point
 clouds are rescaled. Everything else is copied byte for byte. The joined bag is written with the
 single-bag tool's crash-safe writer into ``shards/<key>/joined`` and renamed onto ``bags/<key>``
-when complete.
+when complete; the driver then removes the shard outputs (unless ``--keep-shards``).
 """
 import dataclasses
 import json
@@ -32,7 +32,7 @@ from da3_ros.tools.fleet.manifest import DONE
 from da3_ros.tools.fleet.plan import BagPlan
 
 JOIN_MARK = '.da3_fleet_join'
-JOIN_RECORD = 'fleet_join.json'
+JOIN_RECORD = 'joined.json'  # beside the shards: the record of a join renamed onto bags/<key>
 COMMIT_EVERY = 200  # messages per committed segment of the joined bag
 Poses = Dict[int, Dict[str, np.ndarray]]  # stamp ns -> camera -> T_world_cam [4, 4]
 
@@ -47,8 +47,8 @@ def join_shards(bag: BagPlan, config: BagConfig, shard_records: List[Dict[str, A
     started = time.monotonic()
     final = Path(bag.output)
     home = Path(bag.shards[0].output).parent
-    saved = final / JOIN_RECORD
-    if saved.is_file():  # joined and renamed by an earlier run whose record was lost
+    saved = home / JOIN_RECORD
+    if final.is_dir() and saved.is_file():  # joined and renamed by an earlier run
         return json.loads(saved.read_text())
     work = home / 'joined'
     if work.exists() and (home / JOIN_MARK).is_file():
@@ -56,7 +56,9 @@ def join_shards(bag: BagPlan, config: BagConfig, shard_records: List[Dict[str, A
     (home / JOIN_MARK).write_text('joined output being written by da3_bag fleet\n')
     alignments, written = _write_joined(bag, config, work)
     rec = _record(bag, shard_records, alignments, written, time.monotonic() - started)
-    (work / JOIN_RECORD).write_text(json.dumps(rec, indent=1, sort_keys=True, default=str))
+    tmp = saved.with_name(saved.name + '.tmp')
+    tmp.write_text(json.dumps(rec, indent=1, sort_keys=True, default=str))
+    os.replace(tmp, saved)
     final.parent.mkdir(parents=True, exist_ok=True)
     os.replace(work, final)
     return rec

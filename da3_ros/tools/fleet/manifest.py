@@ -41,7 +41,10 @@ class Manifest:
                     self.records[record['name']] = record
 
     def done(self, name: str) -> bool:
-        """Whether ``name`` finished (and its output folder is still there)."""
+        """Whether ``name`` finished (and its output folder is still there).
+
+        A shard's output is removed once its bag is joined; the bag's record then counts.
+        """
         record = self.records.get(name)
         return bool(record and record.get('status') == DONE
                     and Path(record.get('output', '')).is_dir())

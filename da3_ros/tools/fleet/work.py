@@ -33,6 +33,7 @@ class TaskOptions:
     passthrough: bool = False
     split_sets: int = 10
     keep_slices: bool = False
+    keep_shards: bool = False
 
 
 @dataclass(frozen=True)

@@ -109,6 +109,7 @@ def test_manifest_and_exit_status(fleet, inputs):
     # each later shard re-reads the sets that fill its window and overlap its predecessor
     assert sum(r['frames_in'] for r in shards) > STEPS['long']
     assert [a['shard'] for a in records['long']['alignment']] == [0, 1, 2]
+    assert not any((out / 'shards' / 'long').glob('shard_*'))  # joined: outputs and slices gone
     assert all(a['common_poses'] >= 2 for a in records['long']['alignment'][1:])
 
 
