@@ -26,6 +26,7 @@ from da3_ros.tools.bag_config import load_config
 from da3_ros.tools.fleet.driver import FleetOptions, run_fleet
 from da3_ros.tools.fleet.manifest import MANIFEST_FILE
 from da3_ros.tools.fleet.standin import StandInPredictor
+from da3_ros.tools.fleet.work import TaskOptions
 
 pytest.importorskip('ray')
 
@@ -64,7 +65,8 @@ def config():
 @pytest.fixture(scope='module')
 def fleet(inputs, config, tmp_path_factory):
     out = tmp_path_factory.mktemp('fleet_out')
-    options = FleetOptions(num_cpus=2, shard_s=SHARD_S, retries=1, progress=False)
+    options = FleetOptions(num_cpus=2, shard_s=SHARD_S, retries=1, progress=False,
+                           task=TaskOptions(eval=True))
     return out, run_fleet([inputs], out, config, options)
 
 
@@ -104,6 +106,10 @@ def test_manifest_and_exit_status(fleet, inputs):
         assert rec['frames_out'] == STEPS[name], rec
         assert rec['gpu_s'] > 0 and rec['wall_s'] >= rec['gpu_s'], rec
         assert set(rec['drops']) == {'skipped', 'sync', 'camera', 'no_output'}, rec
+    for name in ('short', 'mid', 'long#000'):  # --eval: the bag's ground truth, per bag or shard
+        report = records[name]['eval']
+        assert sorted(report['depth']) == sorted(CAMS), report
+        assert report['trajectory']['poses'] == records[name]['frames_out'], report
     shards = [records[f'long#{k:03d}'] for k in range(3)]
     assert all(r['status'] == 'done' for r in shards)
     # each later shard re-reads the sets that fill its window and overlap its predecessor
