@@ -182,7 +182,9 @@ class _Run:
             if self.manifest.done(bag.key):
                 continue
             self.total += 1
-            if not bag.shards:
+            if bag.error:
+                self._finish(record(bag.whole(), FAILED, bag.error, None, 0.0))
+            elif not bag.shards:
                 tasks.append(bag.whole())
             else:
                 todo = [t for t in bag.shards if not self.manifest.done(t.name)]

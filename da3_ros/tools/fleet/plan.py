@@ -8,8 +8,10 @@ cut (to fill the window and to give the join an overlap to align on) and ends ``
 the next cut (``output_delay``); with ``scale_gain`` < 1 the overlap also covers the windows
 over which the chained depth scale forgets where it started (:func:`scale_memory`).
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 import hashlib
+import json
+import os
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -17,6 +19,7 @@ from da3_ros.errors import Da3Error
 from da3_ros.tools.bag_config import BagConfig
 
 BAG_SUFFIXES = ('.mcap', '.db3')
+PLAN_FILE = 'plan.json'  # shards/<key>/plan.json: the cuts of a sharded bag, fixed at first plan
 ALIGN_SETS = 4  # sets of overlap beyond the window, for the join's alignment
 SCALE_TOL = 1e-3  # relative depth-scale difference left at a cut when the scale carries history
 
@@ -64,6 +67,7 @@ class BagPlan:
     output: str
     size: int
     shards: Tuple[Task, ...] = ()
+    error: str = ''
 
     def whole(self) -> Task:
         """The task that processes the bag in one piece."""
@@ -136,8 +140,34 @@ def plan(bags: Sequence[Path], out_dir: Path, config: BagConfig,
                 shards = ()  # runs whole: its task reports the error (and is retried)
             if len(shards) > 1:  # a bag shorter than two shards runs whole
                 bag = BagPlan(bag.bag, key, output, bag.size, shards=shards)
-        plans.append(bag)
+        plans.append(settle(bag, Path(out_dir)))
     return plans
+
+
+def settle(bag: BagPlan, out_dir: Path) -> BagPlan:
+    """Fix a sharded bag's cuts on disk, or refuse a plan that an earlier run's outputs contradict.
+
+    A resumed shard must read the same slice as before, and a bag is either sharded or whole
+    across runs; otherwise its ``error`` says what differs (the task is recorded as failed).
+    """
+    home = out_dir / 'shards' / bag.key
+    saved = home / PLAN_FILE
+    mine = [[t.start_ns, t.stop_ns, t.cut_ns[0], t.cut_ns[1]] for t in bag.shards]
+    if saved.is_file():
+        if json.loads(saved.read_text()) != mine:
+            return replace(bag, shards=(), error=(
+                f'an earlier run cut {bag.key!r} into other shards (another --shard-s or'
+                f' config); run with the same options, or remove {str(home)!r}'))
+    elif bag.shards:
+        if Path(bag.output).exists():
+            return replace(bag, shards=(), error=(
+                f'{bag.output!r} holds an unfinished whole-bag output of an earlier run; run'
+                ' without --shard-s to resume it, or remove it'))
+        home.mkdir(parents=True, exist_ok=True)
+        tmp = saved.with_name(PLAN_FILE + '.tmp')
+        tmp.write_text(json.dumps(mine) + '\n')
+        os.replace(tmp, saved)
+    return bag
 
 
 def shard_tasks(bag: BagPlan, out_dir: Path, config: BagConfig,

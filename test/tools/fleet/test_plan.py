@@ -81,3 +81,19 @@ def test_short_or_unreadable_bags_run_whole(tmp_path, recording):
     plans = plan.plan([recording, missing], tmp_path / 'out', config, shard_s=60.0)
     assert [p.shards for p in plans] == [(), ()]
     assert plans[1].whole().output == str(tmp_path / 'out' / 'bags' / 'missing')
+
+
+def test_a_bag_keeps_its_cuts_across_runs(tmp_path, recording):
+    config = _with_gain(bf.small_config(SPEC), 1.0)
+    out = tmp_path / 'fleet'
+    [first] = plan.plan([recording], out, config, shard_s=0.7)
+    [again] = plan.plan([recording], out, config, shard_s=0.7)
+    assert again == first and not first.error and len(first.shards) == 2
+    [other] = plan.plan([recording], out, config, shard_s=0.5)
+    assert other.shards == () and 'other shards' in other.error
+    [whole] = plan.plan([recording], out, config)
+    assert whole.shards == () and str(out / 'shards' / 'drive') in whole.error
+    fresh = tmp_path / 'fleet2'
+    (fresh / 'bags' / 'drive').mkdir(parents=True)  # a whole-bag run was interrupted here
+    [late] = plan.plan([recording], fresh, config, shard_s=0.7)
+    assert late.shards == () and 'unfinished whole-bag output' in late.error
