@@ -174,6 +174,7 @@ class _Run:
         self.started = time.monotonic()
         self.busy_s = 0.0  # from every worker ready to the last result
         self.stream: Optional[TextIO] = sys.stderr if options.progress else None
+        self._drawn = ('', 0.0)  # last progress text (without the clock) and when
         self._fill()
 
     def _fill(self) -> None:
@@ -202,8 +203,11 @@ class _Run:
         ray = _start_ray(self.options)
         try:
             actor_cls, count = _actor_class(ray, self.options)
-            make = (lambda: actor_cls.remote(self.config, self.options.predictor,  # noqa: E731
-                                             self.options.threads_per_worker))
+
+            def make() -> Any:
+                return actor_cls.remote(self.config, self.options.predictor,
+                                        self.options.threads_per_worker)
+
             idle = [make() for _ in range(count)]
             try:
                 ray.get([actor.ready.remote() for actor in idle])
@@ -278,14 +282,19 @@ class _Run:
             self.frames += rec.get('frames_out', 0)
 
     def _draw(self, final: bool = False) -> None:
+        """Progress line: bags done of total, frames written, rate; redrawn on change or 10 s."""
         if self.stream is None:
             return
-        elapsed = max(time.monotonic() - self.started, 1e-9)
+        now = time.monotonic()
+        elapsed = max(now - self.started, 1e-9)
         frac = self.finished / self.total if self.total else 1.0
-        line = (f"\r[{'#' * int(frac * 30):<30}] {self.finished}/{self.total} bags"
-                f'  {self.frames} frames  {self.frames / elapsed:6.2f} frames/s'
-                f'  {elapsed:7.1f} s')
-        self.stream.write(line + ('\n' if final else ''))
+        text = (f"[{'#' * int(frac * 30):<30}] {self.finished}/{self.total} bags"
+                f'  {self.frames} frames')
+        if not final and text == self._drawn[0] and now - self._drawn[1] < 10.0:
+            return
+        self._drawn = (text, now)
+        self.stream.write(f'\r{text}  {self.frames / elapsed:6.2f} frames/s  {elapsed:7.1f} s'
+                          + ('\n' if final else ''))
         self.stream.flush()
 
 
