@@ -72,7 +72,11 @@ def start_ray(options: FleetOptions) -> Any:
 
 
 def actor_class(ray: Any, options: FleetOptions) -> Tuple[Any, int]:
-    """The worker actor class with its resource request, and how many to start."""
+    """The worker actor class with its resource request, and how many to start.
+
+    Raises:
+        FleetError: on a local cluster, workers that could never all be placed.
+    """
     resources = ray.cluster_resources()
     gpus = float(resources.get('GPU', 0.0))
     per_gpu = options.gpus_per_worker if options.gpus_per_worker is not None else (
@@ -83,6 +87,11 @@ def actor_class(ray: Any, options: FleetOptions) -> Tuple[Any, int]:
         count = max(int(gpus / per_gpu), 1)
     else:
         count = max(int(resources.get('CPU', 1.0) / max(options.cpus_per_worker, 1e-3)), 1)
+    cpus = float(resources.get('CPU', 0.0))
+    if not options.address and (count * per_gpu > gpus + 1e-9
+                                or count * options.cpus_per_worker > cpus + 1e-9):
+        raise FleetError(f'{count} workers x ({per_gpu} GPU, {options.cpus_per_worker} CPU) do'
+                         f' not fit the local cluster ({gpus:g} GPU, {cpus:g} CPU)')
     actor = ray.remote(Worker).options(num_cpus=options.cpus_per_worker, num_gpus=per_gpu,
                                        max_concurrency=1)
     return actor, count
