@@ -57,7 +57,7 @@ $(STAMPS)/interfaces: $(STAMPS)/torch $(MSG_SRC) $(TF2_SRC) scripts/build_interf
 # --symlink-install), so that ament_index_python finds da3_ros with AMENT_PREFIX_PATH=$(VENV), and
 # lib/da3_ros/da3_node to the console script, where launch_ros and `ros2 run` look for it.
 $(STAMPS)/editable: $(STAMPS)/interfaces setup.py setup.cfg package.xml Makefile
-	$(PIP) install -q -c $(CONSTRAINTS) -e '.[test,bag]'
+	$(PIP) install -q -c $(CONSTRAINTS) -e '.[test,bag,fleet]'
 	mkdir -p $(VENV)/share/da3_ros $(VENV)/share/ament_index/resource_index/packages
 	ln -sfn $(CURDIR)/package.xml $(VENV)/share/da3_ros/package.xml
 	ln -sfn $(CURDIR)/config $(VENV)/share/da3_ros/config

@@ -57,6 +57,8 @@ setup(
         'ros': ROS_JAZZY_WHEELS,
         'test': ['pytest', 'pytest-timeout'] + LINT,
         'bag': ['rosbags', 'mcap', 'mcap-ros2-support'],
+        # da3_bag fleet (da3_ros.tools.fleet.driver); the single-bag tool never imports ray.
+        'fleet': ['ray[data]'],
     },
     zip_safe=False,
     entry_points={

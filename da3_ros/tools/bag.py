@@ -8,7 +8,9 @@ on the same device and torch thread count (up to the wall-clock timings in ``/di
 and ``RigStep.inference_ms``). Ctrl-C stops after the current set and leaves a readable OUT;
 ``--resume`` continues without duplicates, at the thread count of the run it continues.
 
-Also: ``python -m da3_ros.tools.bag record OUT`` renders the sample recording.
+Also: ``python -m da3_ros.tools.bag record OUT`` renders the sample recording, and
+``python -m da3_ros.tools.bag fleet --out DIR BAG_OR_DIR...`` processes many bags on Ray
+(``da3_ros.tools.fleet``, docs/fleet.md).
 """
 import argparse
 import logging
@@ -249,11 +251,16 @@ def _parser() -> argparse.ArgumentParser:
     rec.add_argument('--steps', type=int, default=20)
     rec.add_argument('--raw', action='store_true', help='sensor_msgs/Image instead of jpeg')
     rec.add_argument('--storage', choices=('mcap', 'sqlite3'), default='mcap')
+    sub.add_parser('fleet', add_help=False, help='many bags on a Ray cluster (fleet --help)')
     return parser
 
 
 def main(argv: Optional[list] = None) -> int:
     """Console entry point; returns the exit status (130 after Ctrl-C, 2 on errors)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ['fleet']:
+        from da3_ros.tools.fleet.cli import main as fleet_main
+        return fleet_main(argv[1:])
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format='%(levelname)s %(message)s')
     try:

@@ -1,0 +1,28 @@
+"""The fleet manifest: durable appends, torn last line, newest record wins, compaction."""
+import json
+
+from da3_ros.tools.fleet.manifest import Manifest, MANIFEST_FILE, table
+
+
+def _rec(name, status, output, **extra):
+    return dict(name=name, bag=f'/in/{name}', shard=None, status=status, error='',
+                output=str(output), frames_in=3, frames_out=3, wall_s=1.0, gpu_s=0.5, **extra)
+
+
+def test_newest_record_wins_and_torn_line_is_skipped(tmp_path):
+    out = tmp_path / 'bags' / 'a'
+    out.mkdir(parents=True)
+    first = Manifest(tmp_path)
+    first.add(_rec('a', 'failed', out, attempts=1))
+    first.add(_rec('a', 'done', out, attempts=2))
+    first.add(_rec('b', 'done', tmp_path / 'bags' / 'b'))  # output gone: not done
+    with open(tmp_path / MANIFEST_FILE, 'a') as handle:
+        handle.write('{"name": "c", "sta')  # a kill in the middle of a line
+    again = Manifest(tmp_path)
+    assert again.done('a') and not again.done('b') and not again.done('c')
+    assert again.records['a']['attempts'] == 2
+    again.compact(['b', 'a', 'c'])
+    lines = (tmp_path / MANIFEST_FILE).read_text().splitlines()
+    assert [json.loads(line)['name'] for line in lines] == ['b', 'a']
+    text = table(again.current(['a', 'b']))
+    assert text.splitlines()[-1].startswith('2 done, 0 failed')
