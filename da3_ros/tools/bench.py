@@ -156,14 +156,17 @@ def table(report: Dict[str, object]) -> str:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     if args.upstream:
+        def save(report: Dict[str, object]) -> None:
+            if args.json:
+                with open(args.json, 'w') as handle:
+                    json.dump(report, handle, indent=2)
         report = bench_side_by_side.run(args.precision, args.head_dtype, not args.no_cuda_graph,
                                         args.iters, args.warmup,
                                         [c for c in args.cases.split(',') if c], args.soak,
                                         log=lambda line: print(line, flush=True),
-                                        compile_model=args.compile, with_ray=args.with_ray)
-        if args.json:
-            with open(args.json, 'w') as handle:
-                json.dump(report, handle, indent=2)
+                                        compile_model=args.compile, with_ray=args.with_ray,
+                                        save=save)
+        save(report)
         return 0
     report = run(args)
     sys.stdout.write(table(report) + '\n')

@@ -312,8 +312,12 @@ def versions() -> Dict[str, Optional[str]]:
 
 def run(precision: str, head_dtype: str, cuda_graph: bool, iters: int, warmup: int,
         only: Optional[List[str]] = None, soak: int = 0, log=print,
-        compile_model: bool = False, with_ray: bool = False) -> Dict[str, object]:
-    """Run every case (or those named in ``only``); return the side-by-side report."""
+        compile_model: bool = False, with_ray: bool = False,
+        save: Optional[Callable[[Dict[str, object]], None]] = None) -> Dict[str, object]:
+    """Run every case (or those named in ``only``); return the side-by-side report.
+
+    ``save`` receives the report after every case, so a run cut short keeps what it measured.
+    """
     if not bench_upstream.available():
         raise SystemExit('bench --upstream: the depth_anything_3 package is not importable '
                          '(pip install depth-anything-3==0.1.1 for the benchmark only)')
@@ -345,6 +349,8 @@ def run(precision: str, head_dtype: str, cuda_graph: bool, iters: int, warmup: i
             entry['met'] = (entry['ratio'] >= case.target_ratio
                             and (not case.target_ms or entry['ours_ms'] <= case.target_ms))
             report['entries'].append(entry)
+            if save is not None:
+                save(report)
             log(f"{case.name:<30} ours {entry['ours_ms']:8.2f} ms  upstream "
                 f"{entry['upstream_ms']:8.2f} ms  x{entry['ratio']:.2f}  "
                 f"{'met' if entry['met'] else 'NOT met'}")
