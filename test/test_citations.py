@@ -47,7 +47,7 @@ def test_no_citation_points_outside_the_repository():
 
 
 def test_spec_sections_resolve_to_the_model_notes():
-    notes = (REPO / 'docs' / 'model.md').read_text()
+    notes = (REPO / 'docs/model.md').read_text()
     assert '"spec N.M"' in notes
     headings = set(re.findall(r'^#+ (\d+(?:\.\d+)?)\.? ', notes, flags=re.M))
     headings |= set(re.findall(r'^- (\d+\.\d+) ', notes, flags=re.M))
