@@ -79,6 +79,7 @@ demo: venv
 	  $(PY) -m da3_ros.tools.demo --weights '$(DEMO_WEIGHTS)' --out '$(OUT)' $(ARGS)
 
 bench: venv
+	@echo 'bench: loading torch; progress follows on stderr, the JSON goes to bench_out/'
 	VENV=$(VENV) . scripts/ros_env.sh && $(PY) -m da3_ros.tools.bench $(ARGS)
 
 lint: venv
