@@ -100,7 +100,10 @@ def _viewer(page: Page, out: Path) -> str:
     if source is None:
         return '<p>3D view: install the <code>plotly</code> package (pip) to get it.</p>'
     shutil.copyfile(source, out / PLOTLY_JS)
-    pts = np.asarray(page.cloud, dtype=np.float64)
+    pts = np.asarray(page.cloud, dtype=np.float64).reshape(-1, 3)
+    if len(pts):  # the nearest 98 %, as the top view shows them
+        reach = np.abs(pts[:, :2]).max(axis=1)
+        pts = pts[reach <= np.percentile(reach, 98.0)]
     if len(pts) > MAX_3D_POINTS:
         pts = pts[np.random.default_rng(0).choice(len(pts), MAX_3D_POINTS, replace=False)]
     unit = 'm' if page.metric else 'units'
@@ -145,10 +148,10 @@ def write_page(out: Path, page: Page) -> Path:
             'exactly as the running node would (same synchroniser, engine and messages) and '
             'this page shows its output topics.</p>',
             '<h2>Trajectory and fused cloud</h2>', f'<div class="row">{"".join(pictures)}</div>',
-            f'<h2>Fused cloud in 3D ({page.cloud_points} points, drag to turn)</h2>',
-            _viewer(page, out),
+            f'<h2>Fused cloud in 3D ({page.cloud_points} points; drag to turn, scroll to '
+            'zoom)</h2>', _viewer(page, out),
             '<h2>Numbers</h2>', _table(explained, ('metric', 'value', 'meaning')),
-            _cameras_table(page.evaluation),
+            '<h3>Per camera</h3>', _cameras_table(page.evaluation),
             '<h2>Settings</h2>', _table(page.settings.items()),
             '<h2>Per step</h2>', sheets, '<h2>Files</h2>',
             '<ul><li><a href="output_bag">output_bag/</a>: the node\'s topics (rosbag2, mcap)'

@@ -13,7 +13,7 @@ from typing import Callable, Dict, Sequence
 import numpy as np
 import torch
 
-from da3_ros.config import ModelConfig, placeholder_notice, WindowConfig
+from da3_ros.config import ModelConfig, OutputConfig, placeholder_notice, WindowConfig
 from da3_ros.errors import Da3Error, WeightsError
 from da3_ros.model.checkpoint import resolve
 from da3_ros.synthetic.recording import RecordingSpec, write_recording
@@ -26,6 +26,8 @@ from da3_ros.tools.visualize import ColourScale
 DEFAULT_VARIANT = 'da3-small'  # of the default hub id, and for a checkpoint without config.json
 WATERMARK = 'PLACEHOLDER WEIGHTS - MEANINGLESS OUTPUT'
 MAX_ERROR = 0.5  # top of the error colour scale (abs. rel. error)
+# Placeholder weights put depth anywhere; a wide range keeps their cloud from being filtered away.
+PLACEHOLDER_MAX_DEPTH_M = 1000.0
 
 
 class Interrupted(Da3Error):
@@ -59,7 +61,9 @@ def run_demo(weights: str, out: Path, *, steps: int = 8, process_res: int = 168,
     device = 'cuda' if torch.cuda.is_available() else 'cpu'
     model = ModelConfig(variant=variant, weights=weights, device=device,
                         dtype='bf16' if device == 'cuda' else 'fp32', process_res=process_res)
-    config = sample_config(spec, model=model, window=WindowConfig(length=2))
+    output = OutputConfig(max_depth=PLACEHOLDER_MAX_DEPTH_M) if placeholder_notice(weights) \
+        else OutputConfig()
+    config = sample_config(spec, model=model, window=WindowConfig(length=2), output=output)
     say(f'[3/5] running {variant} on {device} over every set, as the node would')
     summary = process_bag(recording, out / 'output_bag', config, eval=True, overwrite=True)
     if summary.interrupted:
@@ -76,6 +80,7 @@ def run_demo(weights: str, out: Path, *, steps: int = 8, process_res: int = 168,
                      'window length': config.engine.window.length,
                      'timesteps': steps, 'image size (h x w)': f'{size_hw[0]} x {size_hw[1]}',
                      'cameras': ', '.join(cameras), 'torch': torch.__version__,
+                     'cloud depth range [m]': f'{output.min_depth:g} .. {output.max_depth:g}',
                      'sets processed': summary.sets_processed}
     return page
 

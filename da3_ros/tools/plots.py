@@ -4,7 +4,7 @@ Drawn with Pillow on an equal-aspect metric grid (see ``visualize`` for why no p
 library). Plots return RGB uint8 ``[H, W, 3]``.
 """
 import math
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, Sequence, Tuple
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -111,16 +111,18 @@ def trajectory_plot(estimated: np.ndarray, truth: np.ndarray, title: str) -> np.
 
 def cloud_top_view(points: np.ndarray, scale: ColourScale,
                    cameras: Dict[str, np.ndarray], title: str,
-                   limit_m: Optional[float] = 40.0) -> np.ndarray:
+                   keep: float = 98.0) -> np.ndarray:
     """Fused cloud [N, 3] in base_link seen from above (x forward = up, y left = left).
 
     Points are coloured by height z with ``scale``; each camera ``T_base_cam`` [4, 4] is drawn
-    as a wedge pointing along its optical axis, with its name.
+    as a wedge pointing along its optical axis, with its name. The view spans the nearest
+    ``keep`` percent of the points (a few far outliers would shrink everything else).
     """
     pts = np.asarray(points, dtype=np.float64).reshape(-1, 3)
     pts = pts[np.isfinite(pts).all(axis=1)]
-    if limit_m is not None:
-        pts = pts[np.abs(pts[:, :2]).max(axis=1) <= limit_m]
+    if len(pts):
+        reach = np.abs(pts[:, :2]).max(axis=1)
+        pts = pts[reach <= np.percentile(reach, keep)]
     centres = np.array([pose[:3, 3] for pose in cameras.values()]).reshape(-1, 3)
     extent = np.concatenate([pts, centres]) if len(pts) else centres
     canvas = Canvas(extent[:, 1], extent[:, 0], size=(640, 640), u_sign=-1)
