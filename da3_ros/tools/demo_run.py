@@ -45,7 +45,7 @@ def check_weights(weights: str) -> str:
         return resolve(weights, default=DEFAULT_VARIANT)[1]
     except WeightsError as exc:
         raise WeightsError(f'no DA3 checkpoint available: {exc}. Get one as the README says '
-                           '("Getting the weights": huggingface-cli download, or copy a folder '
+                           '("Getting the weights": hf download, or copy a folder '
                            'from another machine) and give WEIGHTS=<checkpoint dir or '
                            'model.safetensors>, or run WEIGHTS=random for placeholder weights '
                            '(meaningless output).') from exc

@@ -131,7 +131,7 @@ def test_demo_stops_clearly_without_a_checkpoint(tmp_path):
                             check=False, timeout=120)
     assert result.returncode == 2
     assert 'no DA3 checkpoint available' in result.stderr and 'WEIGHTS=random' in result.stderr
-    assert 'huggingface-cli download' in result.stderr
+    assert 'hf download' in result.stderr
     assert not (tmp_path / 'out').exists()
 
 
