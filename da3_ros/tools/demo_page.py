@@ -13,6 +13,8 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
+from da3_ros.tools import visualize
+
 PLOTLY_JS = 'plotly.min.js'
 MAX_3D_POINTS = 20000
 STYLE = ('body{font-family:sans-serif;margin:1.5em auto;max-width:1200px;padding:0 1em}'
@@ -107,11 +109,13 @@ def _viewer(page: Page, out: Path) -> str:
     if len(pts) > MAX_3D_POINTS:
         pts = pts[np.random.default_rng(0).choice(len(pts), MAX_3D_POINTS, replace=False)]
     unit = 'm' if page.metric else 'units'
+    height = visualize.fit_scale([pts[:, 2]], 'height')  # as the top view colours it
     cloud = {'type': 'scatter3d', 'mode': 'markers', 'name': 'fused cloud',
              'x': pts[:, 0].round(3).tolist(), 'y': pts[:, 1].round(3).tolist(),
              'z': pts[:, 2].round(3).tolist(),
              'marker': {'size': 1.5, 'color': pts[:, 2].round(3).tolist(),
-                        'colorscale': 'Turbo', 'colorbar': {'title': {'text': f'z [{unit}]'}}}}
+                        'colorscale': visualize.colour_stops(), 'cmin': height.lo,
+                        'cmax': height.hi, 'colorbar': {'title': {'text': f'z [{unit}]'}}}}
     centres = np.array([p[:3, 3] for p in page.cameras.values()]).reshape(-1, 3)
     cams = {'type': 'scatter3d', 'mode': 'markers+text', 'name': 'cameras',
             'x': centres[:, 0].tolist(), 'y': centres[:, 1].tolist(),

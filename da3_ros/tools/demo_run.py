@@ -162,7 +162,9 @@ class Pictures:
             labels.append(cam)
         columns = ['camera image', scales['depth'].title(), 'confidence']
         if has_truth:
-            columns += [scales['truth'].title(), 'abs. rel. error']
+            truth_title = scales['truth'].title()
+            columns += [truth_title if truth_title.startswith('true') else 'true ' + truth_title,
+                        'abs. rel. error']
         tile_hw = self.spec.size_hw
         sheet = visualize.contact_sheet(rows, labels, tile_hw=tile_hw, columns=columns)
         names = ['depth', 'confidence'] + (['error'] if has_truth else [])

@@ -154,6 +154,13 @@ class ColourScale:
         return f'{self.label}{unit}' + (', log scale' if self.log else '')
 
 
+def colour_stops() -> list:
+    """The colour map as ``[[position 0..1, 'rgb(r,g,b)'], ...]`` (a plotly colorscale)."""
+    last = len(_ANCHORS) - 1
+    return [[i / last, 'rgb({},{},{})'.format(*(int(c) for c in rgb))]
+            for i, rgb in enumerate(_ANCHORS)]
+
+
 def fit_scale(samples: Sequence[np.ndarray], label: str, unit: str = '', log: bool = False,
               percentiles: Sequence[float] = (2, 98)) -> ColourScale:
     """A scale spanning the 2nd..98th percentile of the valid values of all ``samples``."""
