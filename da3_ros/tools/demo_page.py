@@ -122,6 +122,7 @@ def _viewer(page: Page, out: Path) -> str:
             'z': centres[:, 2].tolist(), 'text': list(page.cameras),
             'marker': {'size': 4, 'color': 'black'}}
     layout = {'margin': {'l': 0, 'r': 0, 't': 30, 'b': 0}, 'showlegend': True,
+              'legend': {'x': 0.01, 'y': 0.99},
               'title': {'text': f'fused cloud in {page.cloud_frame or "base_link"}'
                         + (' - PLACEHOLDER WEIGHTS, MEANINGLESS' if page.notice else '')},
               'scene': {'aspectmode': 'data', 'xaxis': {'title': {'text': f'x [{unit}]'}},
