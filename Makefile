@@ -36,18 +36,18 @@ $(STAMPS)/created:
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@mkdir -p $(STAMPS) && touch $@
 
-# Jazzy wheels only, all pinned (ros2-on-pypi.md, sections 1, 2 and 9.2 step 1).
+# Jazzy wheels only, all pinned (docs/pip-runtime.md, "Version trap").
 $(STAMPS)/ros: $(STAMPS)/created requirements/ros-jazzy.txt $(CONSTRAINTS)
 	$(PIP) install -q -c $(CONSTRAINTS) -r requirements/ros-jazzy.txt
 	@touch $@
 
-# Keep a torch that is already installed (ros2-on-pypi.md, section 2.3); never an unpinned one.
+# Keep a torch that is already installed (docs/pip-runtime.md, "numpy and torch"); never an unpinned one.
 $(STAMPS)/torch: $(STAMPS)/ros
 	$(PY) -c 'import torch' 2>/dev/null || $(PIP) install -q -c $(CONSTRAINTS) 'torch==2.13.0'
 	@touch $@
 
 # tf2_msgs stand-in and da3_ros_msgs, built with the pip rosidl toolchain into the venv prefix
-# (ros2-on-pypi.md, section 9); the export-fix script runs before and after the builds.
+# (docs/pip-runtime.md, "Building interface packages"); the export-fix script runs before and after the builds.
 $(STAMPS)/interfaces: $(STAMPS)/torch $(MSG_SRC) $(TF2_SRC) scripts/build_interfaces.sh \
 		scripts/fix_ros_wheel_exports.sh
 	bash scripts/build_interfaces.sh $(VENV) $(IFACE_BUILD) ros_stubs/tf2_msgs msg
@@ -62,6 +62,7 @@ $(STAMPS)/editable: $(STAMPS)/interfaces setup.py setup.cfg package.xml Makefile
 	ln -sfn $(CURDIR)/package.xml $(VENV)/share/da3_ros/package.xml
 	ln -sfn $(CURDIR)/config $(VENV)/share/da3_ros/config
 	ln -sfn $(CURDIR)/launch $(VENV)/share/da3_ros/launch
+	ln -sfn $(CURDIR)/rviz $(VENV)/share/da3_ros/rviz
 	mkdir -p $(VENV)/lib/da3_ros && ln -sfn ../../bin/da3_node $(VENV)/lib/da3_ros/da3_node
 	touch $(VENV)/share/ament_index/resource_index/packages/da3_ros
 	@touch $@
@@ -78,6 +79,7 @@ demo: venv
 	  $(PY) -m da3_ros.tools.demo --weights '$(DEMO_WEIGHTS)' --out '$(OUT)' $(ARGS)
 
 bench: venv
+	@echo 'bench: loading torch; progress follows on stderr, the JSON goes to bench_out/'
 	VENV=$(VENV) . scripts/ros_env.sh && $(PY) -m da3_ros.tools.bench $(ARGS)
 
 lint: venv

@@ -8,7 +8,7 @@ from setuptools import setup
 
 PACKAGE = 'da3_ros'
 
-# Pinned ROS 2 Jazzy wheels for pip users (ros2-on-pypi.md): the ros-jazzy-* meta packages pin
+# Pinned ROS 2 Jazzy wheels for pip users (docs/pip-runtime.md): the ros-jazzy-* meta packages pin
 # every ros-* dependency with ==, so this never resolves to Kilted. apt ROS installs use rosdep.
 ROS_JAZZY_WHEELS = [
     'ros-jazzy-rclpy[fastrtps]==7.1.6',
@@ -43,6 +43,7 @@ setup(
         (os.path.join('share', PACKAGE, 'launch'), sorted(glob('launch/*.py'))),
         (os.path.join('share', PACKAGE, 'config'),
          sorted(glob('config/*.yaml') + glob('config/*.xml'))),
+        (os.path.join('share', PACKAGE, 'rviz'), sorted(glob('rviz/*.rviz'))),
     ],
     install_requires=[
         'setuptools',
@@ -56,7 +57,8 @@ setup(
     extras_require={
         'ros': ROS_JAZZY_WHEELS,
         'test': ['pytest', 'pytest-timeout'] + LINT,
-        'bag': ['rosbags', 'mcap', 'mcap-ros2-support'],
+        # offline tools: the bag tool, and the demo (plotly ships the JS of its 3D view)
+        'bag': ['rosbags', 'mcap', 'mcap-ros2-support', 'plotly'],
         # da3_bag fleet (da3_ros.tools.fleet.driver); the single-bag tool never imports ray.
         'fleet': ['ray[data]'],
     },

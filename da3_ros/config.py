@@ -24,6 +24,22 @@ SCALE_SOURCES = ('auto', 'rig', 'none')
 DISTORTION_MODELS = ('none', 'plumb_bob', 'rational_polynomial', 'equidistant')
 OUTPUT_RESOLUTIONS = ('full', 'processed')
 UPSAMPLE_MODES = ('nearest', 'bilinear')
+# Placeholder weights: the one meaning of each word for the node, the bag tool, the demo and the
+# bench. Both run the whole pipeline without a checkpoint and their output means nothing.
+PARITY_WEIGHTS = 'parity'  # the deterministic parity-rule weights: every run gives the same output
+RANDOM_WEIGHTS = 'random'  # PyTorch's own initialisation, not seeded by da3_ros
+PLACEHOLDER_WEIGHTS = (PARITY_WEIGHTS, RANDOM_WEIGHTS)
+
+
+def placeholder_notice(weights: str) -> str:
+    """The warning to show for placeholder ``weights`` ('' for a real checkpoint)."""
+    kinds = {PARITY_WEIGHTS: 'deterministic parity-rule placeholder weights',
+             RANDOM_WEIGHTS: 'randomly initialised (untrained) weights'}
+    if weights not in kinds:
+        return ''
+    return (f'weights={weights}: {kinds[weights]}, NOT a trained model; depth, confidence, '
+            'clouds, poses and evaluation numbers are MEANINGLESS (they only show that the '
+            'pipeline runs end to end)')
 
 
 @dataclass(frozen=True)
@@ -32,9 +48,10 @@ class ModelConfig:
 
     Attributes:
         variant: one of ``VARIANTS``.
-        weights: checkpoint source (directory, ``.safetensors`` file or hub id); ``'random'``
-            keeps the initialisation; the node and tools also accept ``'parity'`` (the
-            deterministic parity-rule test weights).
+        weights: checkpoint source (directory, ``.safetensors`` file or hub id), or a
+            placeholder word: ``'random'`` keeps the initialisation, ``'parity'`` means the
+            deterministic parity-rule weights (built by the caller, see
+            ``tools.weight_rule.placeholder_state_dict``).
         device: torch device string, e.g. ``'cuda'``, ``'cuda:1'``, ``'cpu'``.
         dtype: autocast dtype of the backbone (``'fp32'`` disables autocast).
         head_dtype: dtype of the dense depth/ray heads: ``'fp32'`` (upstream's recipe),

@@ -2,17 +2,20 @@
 
     ros2 launch da3_ros multi_cam.launch.py [config:=<yaml>] [namespace:=robot1]
         [use_sim_time:=true] [weights:=<file|dir|hub id> variant:=<its variant>] [log_level:=info]
+        [rviz:=true] [rviz_config:=<file.rviz>]
 
 ``weights`` alone keeps the parameters file's ``model.variant`` (da3-large in multi_cam.yaml); a
 checkpoint of another variant then fails to load, so pass both, e.g.
 ``weights:=depth-anything/DA3-SMALL variant:=da3-small``. ``use_sim_time`` always replaces the
-file's value.
+file's value. ``rviz:=true`` also starts RViz 2 with ``rviz/da3.rviz`` (installed in the
+package's share folder), its ``/da3_node/`` topics moved under ``namespace``.
 
 Without ``launch`` (pip-only runtime) start the same node directly:
 ``da3_node --ros-args --params-file config/multi_cam.yaml [-r __ns:=/robot1]``.
 """
 
 import os
+import tempfile
 
 from ament_index_python.packages import get_package_share_directory
 from launch import LaunchContext
@@ -30,6 +33,18 @@ def _truthy(text: str) -> bool:
     return text.strip().lower() in ('true', '1', 'yes', 'on')
 
 
+def _rviz(config: str, namespace: str, use_sim_time: bool) -> Node:
+    """Start RViz 2 with ``config``; under a namespace its /da3_node/ topics move there too."""
+    if namespace.strip('/'):
+        with open(config, encoding='utf-8') as handle:
+            text = handle.read().replace('/da3_node/', f'/{namespace.strip("/")}/da3_node/')
+        with tempfile.NamedTemporaryFile('w', suffix='.rviz', delete=False) as handle:
+            handle.write(text)
+        config = handle.name
+    return Node(package='rviz2', executable='rviz2', arguments=['-d', config],
+                parameters=[{'use_sim_time': use_sim_time}], output='screen')
+
+
 def _start_node(context: LaunchContext) -> list:
     """Build the node from the resolved arguments; empty weights/variant keep the file's values."""
     def arg(name: str) -> str:
@@ -40,7 +55,9 @@ def _start_node(context: LaunchContext) -> list:
         overrides['model.weights'] = arg('weights')
     if arg('variant'):
         overrides['model.variant'] = arg('variant')
-    return [Node(
+    rviz = [_rviz(arg('rviz_config'), arg('namespace'), overrides['use_sim_time'])
+            ] if _truthy(arg('rviz')) else []
+    return rviz + [Node(
         package=PACKAGE,
         executable='da3_node',
         namespace=arg('namespace'),
@@ -56,7 +73,8 @@ def _start_node(context: LaunchContext) -> list:
 
 
 def generate_launch_description() -> LaunchDescription:
-    default_config = os.path.join(get_package_share_directory(PACKAGE), 'config', 'multi_cam.yaml')
+    share = get_package_share_directory(PACKAGE)
+    default_config = os.path.join(share, 'config', 'multi_cam.yaml')
     return LaunchDescription([
         DeclareLaunchArgument('config', default_value=default_config,
                               description='ros__parameters file of the node'),
@@ -72,5 +90,9 @@ def generate_launch_description() -> LaunchDescription:
                               'empty: from config'),
         DeclareLaunchArgument('log_level', default_value='info',
                               description='debug, info, warn, error or fatal'),
+        DeclareLaunchArgument('rviz', default_value='false',
+                              description='true: also start RViz 2 with rviz_config'),
+        DeclareLaunchArgument('rviz_config', default_value=os.path.join(share, 'rviz', 'da3.rviz'),
+                              description='RViz 2 configuration file (with rviz:=true)'),
         OpaqueFunction(function=_start_node),
     ])

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build rosidl interface packages with the pip-installed toolchain and install them into the venv prefix
-# (ros2-on-pypi.md, section 9.2 step 4). No run-time environment variables are needed afterwards.
+# (docs/pip-runtime.md, "Building interface packages"). No run-time environment variables are needed afterwards.
 # Usage: build_interfaces.sh "$VENV" "$BUILD_DIR" <package source dir>...
 set -euo pipefail
 VENV=$(cd "$1" && pwd); mkdir -p "$2"; BUILD=$(cd "$2" && pwd); shift 2

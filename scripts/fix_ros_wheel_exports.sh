@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Point the exported CMake targets of the ROS wheels (and of locally built interface packages) at this
-# venv's Python and numpy include directories (ros2-on-pypi.md, section 9.1 error 9 and 9.2 step 2).
+# venv's Python and numpy include directories (docs/pip-runtime.md, "Building interface packages").
 # Usage: fix_ros_wheel_exports.sh "$VENV"   (idempotent; rerun after any ROS-wheel or numpy change)
 set -euo pipefail
 VENV=$1; PY=$VENV/bin/python

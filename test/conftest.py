@@ -1,6 +1,6 @@
 """Shared pytest fixtures: the ROS 2 test environment and ROS subprocesses that get cleaned up.
 
-The ROS environment follows ros2-on-pypi.md, section 12: one ``ROS_DOMAIN_ID`` per test session,
+The ROS environment follows docs/pip-runtime.md, "Tests": one ``ROS_DOMAIN_ID`` per test session,
 the SHM-only Fast DDS profile ``config/fastdds_shm.xml``, a temporary ``ROS_LOG_DIR`` and the glibc
 malloc thresholds. ``make test`` sets these already; a plain ``pytest`` run gets the same defaults
 here. They land in ``os.environ`` before any test runs, so in-process rclpy and subprocesses agree.
@@ -29,7 +29,7 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHM_PROFILE = REPO_ROOT / 'config' / 'fastdds_shm.xml'
 
-# Variables that would change discovery behind the test's back (ros2-on-pypi.md, 2.1 and 4.2).
+# Variables that would change discovery behind the test's back (docs/pip-runtime.md, "Tests").
 _UNSET_VARS = ('ROS_LOCALHOST_ONLY', 'ROS_AUTOMATIC_DISCOVERY_RANGE', 'ROS_STATIC_PEERS')
 
 # Filled once per session by pytest_configure.
@@ -148,7 +148,7 @@ def _fastdds_executable() -> Optional[str]:
 
 
 def fastdds_shm_clean() -> None:
-    """Remove shared-memory segments and ports left by killed participants (section 3.4)."""
+    """Remove shared-memory segments and ports of killed participants (docs/pip-runtime.md)."""
     exe = _fastdds_executable()
     if exe is not None:
         subprocess.run([exe, 'shm', 'clean'], stdout=subprocess.DEVNULL,
@@ -208,7 +208,8 @@ class RosProcessLauncher:
         env.update(self._env)
         for name in _UNSET_VARS:
             env.pop(name, None)
-        # Let the wheel bootstrapper of the child's venv set its own library path (section 2.1).
+        # Let the wheel bootstrapper of the child's venv set its own library path
+        # (docs/pip-runtime.md, "The wheels' bootstrapper").
         env.pop('_ROS_WHEELS_BOOTSTRAP_COMPLETE', None)
         env['PYTHONUNBUFFERED'] = '1'
         env.update(extra or {})

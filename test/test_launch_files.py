@@ -100,13 +100,33 @@ def _constant(tree: ast.Module, name: str):
     raise AssertionError(f'no module-level {name} = ...')
 
 
+def _nodes(tree: ast.Module) -> List[Dict[str, object]]:
+    """Keyword arguments of every ``Node(...)``: constants as values, ``PACKAGE`` as a name."""
+    return [{kw.arg: getattr(kw.value, 'value', getattr(kw.value, 'id', None))
+             for kw in node.keywords} for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and getattr(node.func, 'id', None) == 'Node']
+
+
 def test_node_executable_is_the_console_script(setup_kwargs, repo_root) -> None:
     tree = _tree(repo_root, 'multi_cam.launch.py')
     assert _constant(tree, 'PACKAGE') == setup_kwargs['name'] == 'da3_ros'
-    executables = {kw.value.value for node in ast.walk(tree) if isinstance(node, ast.Call)
-                   and getattr(node.func, 'id', None) == 'Node'
-                   for kw in node.keywords if kw.arg == 'executable'}
-    assert executables == {'da3_node'}
+    nodes = {node['package']: node['executable'] for node in _nodes(tree)}
+    assert nodes == {'PACKAGE': 'da3_node', 'rviz2': 'rviz2'}
+
+
+def test_rviz_config_is_installed_and_shows_the_node_topics(setup_kwargs, repo_root) -> None:
+    import yaml
+    assert _installed(setup_kwargs)['share/da3_ros/rviz'] == ['rviz/da3.rviz']
+    assert {'rviz', 'rviz_config'} <= _declared(_tree(repo_root, 'multi_cam.launch.py'))
+    view = yaml.safe_load((repo_root / 'rviz' / 'da3.rviz').read_text())['Visualization Manager']
+    assert view['Global Options']['Fixed Frame'] == 'base_link'
+    topics = {d['Class'].split('/')[-1]: set() for d in view['Displays']}
+    for display in view['Displays']:
+        topics[display['Class'].split('/')[-1]].add(display.get('Topic', {}).get('Value'))
+    assert '/da3_node/points' in topics['PointCloud2'] and 'TF' in topics
+    config = yaml.safe_load((repo_root / 'config' / 'multi_cam.yaml').read_text())
+    cameras = config['/**/da3_node']['ros__parameters']['cameras']
+    assert {f'/da3_node/{cam}/depth' for cam in cameras} <= topics['Image']
 
 
 def _include_arguments(tree: ast.Module) -> list:

@@ -1,4 +1,4 @@
-"""Layering rules of architecture.md (section 1, rule 1), one fresh interpreter per layer.
+"""Layering rules of docs/architecture.md ("Layers"), one fresh interpreter per layer.
 
 Each layer's modules are found with ``pkgutil.walk_packages`` (test/layering_probe.py), so new
 files are covered as soon as they exist. The child interpreter imports them one by one and reports

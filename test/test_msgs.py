@@ -26,7 +26,8 @@ from tf2_msgs.msg import TFMessage
 
 pytestmark = pytest.mark.ros
 
-# Type hash that Jazzy reports for the official tf2_msgs/msg/TFMessage (ros2-on-pypi.md, 9.4).
+# Type hash that Jazzy reports for the official tf2_msgs/msg/TFMessage
+# (docs/pip-runtime.md, "Building interface packages").
 TF_MESSAGE_HASH = 'RIHS01_e369d0f05a23ae52508854b66f6aa0437f3449d652e8cbf22d5abe85d020f087'
 
 
@@ -172,7 +173,7 @@ def test_rig_step_between_processes(ros_env, ros_launcher) -> None:
         node.create_subscription(TFMessage, 'tf', tf_received.append, 10)
         executor = SingleThreadedExecutor(context=context)
         executor.add_node(node)
-        # Discovery usually takes < 0.5 s but has 2-3 s outliers (ros2-on-pypi.md, 4.1).
+        # Discovery usually takes < 0.5 s but has 2-3 s outliers (docs/pip-runtime.md).
         deadline = time.monotonic() + 30.0
         while time.monotonic() < deadline and (len(received) < 3 or not tf_received):
             assert publisher.poll() is None, f'publisher exited:\n{publisher.output()}'

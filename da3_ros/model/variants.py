@@ -1,7 +1,7 @@
 """Literal table of the upstream DA3 configurations (da3/configs/*.yaml at 2c21ea8).
 
-Every number here is a fact from ``shared/docs/da3-model-spec.md`` section 1; nothing is derived
-from a registry or YAML at run time.
+Every number here is a fact of the official configurations (docs/model.md, section 1);
+nothing is derived from a registry or YAML at run time.
 """
 from dataclasses import dataclass
 from typing import Optional, Tuple

@@ -1,9 +1,9 @@
 """``sensor_msgs/CameraInfo`` parsed once into a validated camera (no image_geometry).
 
 Why it exists: ``image_geometry`` (``PinholeCameraModel.fromCameraInfo``) ships with the ROS
-vision stack, which is not installable on the pip-only ROS 2 runtime (``docs/ros2-on-pypi.md``
-section 11). Like ``fromCameraInfo`` this reads ``K`` (row-major 3x3), ``D``, the distortion
-model, width, height and the frame; unlike it, it validates instead of producing NaNs later:
+vision stack, which is not installable on the pip-only ROS 2 runtime (docs/pip-runtime.md).
+Like ``fromCameraInfo`` this reads ``K`` (row-major 3x3), ``D``, the distortion model, width,
+height and the frame; unlike it, it validates instead of producing NaNs later:
 non-finite values, a zero or negative focal length (an uncalibrated camera publishes all-zero
 K), wrong ``D`` lengths for the model, binning, and a size that differs from the image.
 

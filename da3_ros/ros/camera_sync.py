@@ -2,7 +2,7 @@
 
 Why it exists: on a full ROS install this is ``message_filters.TimeSynchronizer([image, info])``
 per camera feeding an ``ApproximateTimeSynchronizer`` (or ``image_transport``'s camera
-subscriber); neither is installable on the pip-only runtime (``docs/ros2-on-pypi.md`` section 11).
+subscriber); neither is installable on the pip-only runtime (``docs/pip-runtime.md``).
 
 Pairing mirrors the ExactTime policy first: an image and a CameraInfo with the same stamp form a
 pair. Drivers that latch CameraInfo once, or stamp it differently, would then never pair, so an

@@ -1,7 +1,7 @@
 """``sensor_msgs/PointCloud2`` builders and a reader, packed by hand (no sensor_msgs_py).
 
 Why it exists: ``sensor_msgs_py`` is not installable on the pip-only ROS 2 runtime
-(``docs/ros2-on-pypi.md`` section 11), and its ``create_cloud`` reads organised ``[H, W]``
+(``docs/pip-runtime.md``), and its ``create_cloud`` reads organised ``[H, W]``
 arrays as ``(width, height)`` (https://github.com/ros2/common_interfaces/issues/236), so the
 layout is written here explicitly and tested byte by byte. Layout as the PointCloud2 message
 definition documents it: point ``(row, col)`` starts at byte ``row * row_step + col *

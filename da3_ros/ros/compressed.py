@@ -1,7 +1,7 @@
 """``sensor_msgs/CompressedImage`` (JPEG, PNG) <-> RGB numpy with Pillow (no cv_bridge).
 
 Why it exists: ``cv_bridge`` and ``image_transport`` plugins are not installable on the pip-only
-ROS 2 runtime (``docs/ros2-on-pypi.md`` section 11). This module mirrors
+ROS 2 runtime (``docs/pip-runtime.md``). This module mirrors
 ``cv_bridge.compressed_imgmsg_to_cv2`` followed by a conversion to ``rgb8``, and the ``format``
 strings that ``compressed_image_transport`` writes:
 

@@ -1,7 +1,7 @@
 """``sensor_msgs/Image`` <-> numpy, RGB for the engine, and depth images (no cv_bridge).
 
 Why it exists: ``cv_bridge`` is not installable on the pip-only ROS 2 runtime
-(``docs/ros2-on-pypi.md`` section 11; ``architecture.md`` section 3.2). This module mirrors
+(``docs/pip-runtime.md``; ``docs/architecture.md``, "Choices"). This module mirrors
 ``cv_bridge``'s ``imgmsg_to_cv2`` / ``cv2_to_imgmsg`` for the encodings da3_ros accepts:
 rows are ``step`` bytes apart (padding after ``width * bytes_per_pixel`` is skipped),
 multi-byte data honours ``is_bigendian``, and the result has native byte order. YUV 4:2:2

@@ -3,7 +3,7 @@
 The converters read messages by field name only, so they accept rclpy messages and rosbags
 dataclasses. To *create* messages they need the classes, and the two libraries differ in one
 detail: a ``uint8[]`` field takes ``bytes`` in rclpy (assigning an ndarray there iterates element
-by element, about 1000x slower; ``docs/ros2-on-pypi.md`` section 5) but must be a ``uint8``
+by element, about 1000x slower; ``docs/pip-runtime.md``) but must be a ``uint8``
 ndarray in rosbags (its serializer calls ``.view``). ``MsgTypes`` bundles the classes with the
 matching ``blob`` function. Build one with ``rclpy_types()`` in the node or
 ``rosbags_types(typestore)`` in the bag tool; neither import happens at module import time, so

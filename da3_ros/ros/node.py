@@ -249,9 +249,30 @@ class Da3Node(LifecycleNode):
             self.get_logger().error(text)
 
 
+USAGE = """usage: da3_node [-h] --ros-args --params-file FILE [-p NAME:=VALUE ...] [-r __ns:=/NS]
+                [--log-level LEVEL]
+
+Depth Anything 3 for a multi-camera rig: per-camera depth, confidence and clouds, the fused
+cloud in base_link, TF and da3_ros_msgs/RigStep (README: "Topics", "Parameters").
+
+  --params-file FILE          node parameters, e.g. config/multi_cam.yaml (cameras, model, ...)
+  -p model.weights:=W         checkpoint folder or file, or hub id (README: "Getting the
+                              weights"); placeholders "parity" and "random" give meaningless output
+  -p model.variant:=V         the checkpoint's variant, e.g. da3-small
+  -p use_sim_time:=true       follow /clock (ros2 bag play --clock)
+  -r __ns:=/NS                namespace of the node and its topics
+  --log-level LEVEL           debug, info, warn, error or fatal
+On the pip-only runtime source scripts/ros_env.sh first (domain id, transport)."""
+
+
 def main(args: list[str] | None = None) -> int:
     """Console script ``da3_node``: run the node until Ctrl-C or shutdown; 1 on startup errors."""
-    rclpy.init(args=args if args is not None else sys.argv)
+    argv = list(args if args is not None else sys.argv)
+    own = argv[1:argv.index('--ros-args')] if '--ros-args' in argv else argv[1:]
+    if '-h' in own or '--help' in own:
+        print(USAGE)
+        return 0
+    rclpy.init(args=argv)
     node = None
     try:
         node = Da3Node()

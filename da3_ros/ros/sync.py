@@ -1,7 +1,7 @@
 """N-way approximate-time synchroniser with a timeout for dead inputs (pure Python, no rclpy).
 
 Why it exists: ``message_filters`` is not installable on the pip-only ROS 2 runtime
-(``docs/ros2-on-pypi.md`` section 11), and the offline bag tool must synchronise without a ROS
+(``docs/pip-runtime.md``), and the offline bag tool must synchronise without a ROS
 graph. The matching mirrors the policy documented for ``message_filters``' ApproximateTime
 (ROS wiki "message_filters/ApproximateTime"), with ``slop`` as the maximum set spread
 (``ApproximateTimeSynchronizer(fs, queue_size, slop)``; ``max_interval_duration`` in C++):

@@ -1,7 +1,7 @@
 """A small TF buffer with tf2's lookup semantics, in pure Python (no rclpy, no tf2_ros).
 
 Why it exists: ``tf2_ros`` (and its C++ ``tf2`` core) is not installable on the pip-only ROS 2
-runtime this package targets (see ``docs/ros2-on-pypi.md`` section 11), and the offline bag tool
+runtime this package targets (see ``docs/pip-runtime.md``), and the offline bag tool
 needs lookups without a running graph. This module mirrors the documented behaviour of
 ``tf2::BufferCore``:
 

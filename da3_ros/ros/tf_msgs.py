@@ -1,7 +1,7 @@
 """Stamps, ``TransformStamped`` and ``TFMessage`` to and from numpy.
 
 Why it exists: ``tf2_ros``/``tf2_geometry_msgs`` are not installable on the pip-only runtime
-(``docs/ros2-on-pypi.md`` section 11), so the node publishes ``tf2_msgs/TFMessage`` itself. The
+(``docs/pip-runtime.md``), so the node publishes ``tf2_msgs/TFMessage`` itself. The
 message semantics mirror tf2: a ``TransformStamped`` with ``header.frame_id = parent`` and
 ``child_frame_id = child`` carries ``T_parent_child``, the pose of the child frame in the parent
 frame (it maps child-frame points into the parent frame); rotation is a unit quaternion
@@ -87,5 +87,5 @@ def tf_message(types: MsgTypes, transforms: Sequence[Any]) -> Any:
     """
     if types.TFMessage is None:
         raise ConversionError('tf2_msgs/msg/TFMessage is not available (build the tf2_msgs'
-                              ' stand-in, docs/ros2-on-pypi.md section 9)')
+                              ' stand-in, docs/pip-runtime.md)')
     return types.TFMessage(transforms=list(transforms))

@@ -16,7 +16,7 @@ import threading
 import time
 from typing import Any, Callable, Container, Optional, Sequence
 
-from da3_ros.config import EngineConfig
+from da3_ros.config import EngineConfig, placeholder_notice, PLACEHOLDER_WEIGHTS
 from da3_ros.engine.engine import Engine, PendingStep
 from da3_ros.engine.predictor import build_predictor
 from da3_ros.engine.types import RigResult
@@ -263,25 +263,23 @@ class LatestWorker:
                 self.busy = False
 
 
-PLACEHOLDER_WEIGHTS = ('random', 'parity')
-
-
 def build_engine(config: EngineConfig, logger: Any) -> Engine:
     """Load the model and build the engine (the slow part of ``configure``).
 
-    ``model.weights: random`` (alias ``parity``) loads the deterministic name-seeded
-    parity-rule weights (``da3_ros.tools.weight_rule``), as ``make demo WEIGHTS=random`` and the
-    bag tool do; for tests and demos only, announced loudly.
+    ``model.weights: parity`` loads the deterministic parity-rule weights and ``random`` keeps
+    PyTorch's initialisation (``config.PLACEHOLDER_WEIGHTS``, the same words as the bag tool,
+    the demo and the bench); for tests and demos only, announced loudly.
 
     Raises:
         WeightsError: the checkpoint does not match the variant.
         ConfigError: an invalid configuration.
     """
     if config.model.weights in PLACEHOLDER_WEIGHTS:
-        from da3_ros.tools.weight_rule import rule_state_dict  # only for placeholder weights
-        logger.warning(f'model.weights = {config.model.weights}: DETERMINISTIC PLACEHOLDER '
-                       f'WEIGHTS for {config.model.variant}; outputs are meaningless')
-        return Engine(config, build_predictor(config.model, rule_state_dict(config.model.variant)))
+        from da3_ros.tools.weight_rule import placeholder_state_dict  # placeholder weights only
+        notice = placeholder_notice(config.model.weights)
+        logger.warning(f'{notice} (model {config.model.variant})')
+        state = placeholder_state_dict(config.model.weights, config.model.variant)
+        return Engine(config, build_predictor(config.model, state))
     return Engine(config)
 
 

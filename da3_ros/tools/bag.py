@@ -21,6 +21,7 @@ import threading
 import time
 from typing import Any, Optional, Union
 
+from da3_ros.config import placeholder_notice
 from da3_ros.errors import Da3Error
 from da3_ros.tools import bag_config
 from da3_ros.tools.bag_config import BagConfig
@@ -31,10 +32,7 @@ from da3_ros.tools.bag_summary import Progress, Summary
 from da3_ros.tools.bag_writer import SegmentedWriter
 
 LOG = logging.getLogger(__name__)
-RANDOM_WARNING = ('weights=random: deterministic parity-rule weights, NOT a trained model; depth,'
-                  ' poses and --eval numbers are meaningless')
 EVAL_FILE = 'eval.json'
-RULE_WEIGHTS = ('random', 'parity')  # both load the deterministic parity-rule weights
 TRANSPORT_TYPES = {'raw': 'sensor_msgs/msg/Image',
                    'compressed': 'sensor_msgs/msg/CompressedImage'}
 
@@ -42,17 +40,15 @@ TRANSPORT_TYPES = {'raw': 'sensor_msgs/msg/Image',
 def build_engine(config: BagConfig, predictor: Optional[Any] = None) -> Any:
     """The engine of ``config``.
 
-    ``weights: random`` (and ``parity``, the node's name for it) load the deterministic
-    parity-rule weights, so runs repeat exactly; the node's ``random`` is an unseeded init.
+    ``weights: parity`` loads the deterministic parity-rule weights, so runs repeat exactly;
+    ``random`` keeps PyTorch's initialisation (``config.PLACEHOLDER_WEIGHTS``, as in the node).
     """
     from da3_ros.engine.engine import Engine
     from da3_ros.engine.predictor import build_predictor
+    from da3_ros.tools.weight_rule import placeholder_state_dict
     if predictor is None:
-        state = None
-        if config.engine.model.weights in RULE_WEIGHTS:
-            from da3_ros.tools.weight_rule import rule_state_dict
-            state = rule_state_dict(config.engine.model.variant)
-        predictor = build_predictor(config.engine.model, state)
+        model = config.engine.model
+        predictor = build_predictor(model, placeholder_state_dict(model.weights, model.variant))
     return Engine(config.engine, predictor)
 
 
@@ -159,10 +155,10 @@ def process_bag(in_path: Union[str, Path], out_path: Union[str, Path],
             state = writer.load_state()
             pipe.restore(state)
             threads.match(state.get('torch_threads'))
-        rule = cfg.engine.model.weights in RULE_WEIGHTS
-        if rule and RANDOM_WARNING not in pipe.summary.warnings:
-            pipe.summary.warnings.append(RANDOM_WARNING)
-            LOG.warning(RANDOM_WARNING)
+        notice = placeholder_notice(cfg.engine.model.weights)
+        if notice and notice not in pipe.summary.warnings:
+            pipe.summary.warnings.append(notice)
+            LOG.warning(notice)
         total = bag.reader.topics[cams[0].image_topic].msgcount
         bar = Progress(total, sys.stderr if progress else None)
         try:
@@ -237,7 +233,8 @@ def _parser() -> argparse.ArgumentParser:
                       help='node params file (default config/multi_cam.yaml)')
     proc.add_argument('--sample-config', action='store_true',
                       help="use the sample recording's topics and CPU model settings")
-    proc.add_argument('--weights', help="checkpoint, hub id or 'random' (overrides config)")
+    proc.add_argument('--weights', help="checkpoint, hub id, 'parity' or 'random' (placeholders;"
+                      ' overrides config)')
     proc.add_argument('--variant', help='model variant of --weights, e.g. da3-small (overrides'
                       ' config)')
     proc.add_argument('--eval', action='store_true', help='AbsRel, delta<1.25, ATE vs GT')

@@ -86,7 +86,7 @@ class BagConfig:
         return self
 
 
-def cpu_model(process_res: int = 42, weights: str = 'random') -> ModelConfig:
+def cpu_model(process_res: int = 42, weights: str = 'parity') -> ModelConfig:
     """CPU-friendly model settings (da3-small, fp32, tiny resolution)."""
     return ModelConfig(variant='da3-small', weights=weights, device='cpu', dtype='fp32',
                        process_res=process_res)
@@ -142,7 +142,7 @@ def with_weights(config: BagConfig, weights: Optional[str],
                  variant: Optional[str] = None) -> BagConfig:
     """``config`` with ``model.weights`` and ``model.variant`` replaced where not None.
 
-    ``weights`` is ``'random'``, a checkpoint path or a hub id.
+    ``weights`` is a placeholder word (``'parity'``, ``'random'``), a checkpoint path or a hub id.
     """
     model = replace(config.engine.model, weights=weights or config.engine.model.weights,
                     variant=variant or config.engine.model.variant)

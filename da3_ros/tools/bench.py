@@ -3,17 +3,21 @@ r"""Benchmark the engine: per-stage latency, views/s, peak memory, FLOPs and TFL
 Usage::
 
     python -m da3_ros.tools.bench --variant da3-large --cameras 6 --window 2 \\
-        --resolution 280x504 --precision bf16 --device cuda --iters 20 --json bench.json
+        --resolution 280x504 --precision bf16 --device cuda --iters 20 --json bench_out/bench.json
 
-Weights follow the deterministic parity rule (no checkpoint is needed); ``--weights random``
-skips generating them. Images are random uint8 at the processed resolution, so the resize is a
-no-op and the forward sees exactly ``cameras x window`` views of that size. On CUDA every stage is
-timed between ``torch.cuda.synchronize`` calls (the engine's StageTimer); the backbone runs
-under bf16/fp16 autocast, the heads in fp32; peak memory is ``torch.cuda.max_memory_allocated``.
+Weights are placeholders (no checkpoint is needed), with the words of the node, the bag tool
+and the demo: ``--weights parity`` (default) the deterministic parity-rule weights,
+``random`` PyTorch's initialisation (quicker to build). Progress goes to stderr; the JSON
+goes to ``bench_out/`` (ignored by git) unless ``--json`` says otherwise. Images are random
+uint8 at the processed resolution, so the resize is a no-op and the forward sees exactly
+``cameras x window`` views of that size. On CUDA every stage is timed between
+``torch.cuda.synchronize`` calls (the engine's StageTimer); the backbone runs under bf16/fp16
+autocast, the heads in fp32; peak memory is ``torch.cuda.max_memory_allocated``.
 FLOPs come from one forward under ``torch.utils.flop_counter.FlopCounterMode``.
 """
 import argparse
 import json
+import os
 import sys
 from typing import Dict, List, Optional, Sequence
 
@@ -21,13 +25,14 @@ import numpy as np
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from da3_ros.config import EngineConfig, ModelConfig, OutputConfig, WindowConfig
+from da3_ros.config import (EngineConfig, ModelConfig, OutputConfig, PARITY_WEIGHTS,
+                            PLACEHOLDER_WEIGHTS, WindowConfig)
 from da3_ros.engine.engine import Engine
 from da3_ros.engine.predictor import build_predictor, TorchPredictor
 from da3_ros.engine.types import CameraFrame, ModelInput, RigFrame
 from da3_ros.geometry import camera as cam_lib
 from da3_ros.tools import bench_side_by_side
-from da3_ros.tools.weight_rule import rule_state_dict
+from da3_ros.tools.weight_rule import placeholder_state_dict
 
 STAGES = ('preprocess', 'forward', 'align', 'postprocess', 'transfer', 'total')
 
@@ -41,12 +46,13 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--resolution', default='280x504', help='HxW, multiples of 14')
     parser.add_argument('--precision', default='bf16', choices=('fp32', 'fp16', 'bf16'))
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
-    parser.add_argument('--weights', default='rule', choices=('rule', 'random'))
+    parser.add_argument('--weights', default=PARITY_WEIGHTS, choices=PLACEHOLDER_WEIGHTS)
     parser.add_argument('--iters', type=int, default=10)
     parser.add_argument('--warmup', type=int, default=3)
     parser.add_argument('--compile', action='store_true', help='torch.compile the model')
     parser.add_argument('--no-flops', action='store_true', help='skip the FLOP count')
-    parser.add_argument('--json', default='bench.json', help='output file ("" to skip)')
+    parser.add_argument('--json', default='bench_out/bench.json',
+                        help='output file ("" to skip; its folder is created)')
     parser.add_argument('--upstream', action='store_true',
                         help='side-by-side run against upstream depth_anything_3 (CUDA only): '
                              'every case of bench_side_by_side.CASES; --precision, --iters, '
@@ -85,7 +91,7 @@ def build(args: argparse.Namespace) -> Engine:
     hw = _resolution(args.resolution)
     model_cfg = ModelConfig(variant=args.variant, weights='random', device=args.device,
                             dtype=args.precision, process_res=max(hw), compile=args.compile)
-    state = rule_state_dict(args.variant) if args.weights == 'rule' else None
+    state = placeholder_state_dict(args.weights, args.variant)
     cfg = EngineConfig(model=model_cfg,
                        window=WindowConfig(length=args.window,
                                            max_views=args.window * args.cameras),
@@ -108,6 +114,7 @@ def _percentiles(values: List[float]) -> Dict[str, float]:
 def run(args: argparse.Namespace) -> Dict[str, object]:
     """Run the benchmark; return the JSON-ready report."""
     hw = _resolution(args.resolution)
+    _progress(f'building {args.variant} ({args.weights} weights) on {args.device}')
     engine = build(args)
     cuda = engine.device.type == 'cuda'
     frames = _frames(args.warmup + args.iters + args.window, args.cameras, hw)
@@ -115,6 +122,7 @@ def run(args: argparse.Namespace) -> Dict[str, object]:
     for i, frame in enumerate(frames):
         if cuda and i == args.warmup + args.window - 1:
             torch.cuda.reset_peak_memory_stats(engine.device)
+        _progress(f'step {i + 1}/{len(frames)}', end='\r')
         result = engine.step(frame)
         if i >= args.warmup + args.window and result is not None:
             for stage in STAGES:
@@ -129,11 +137,17 @@ def run(args: argparse.Namespace) -> Dict[str, object]:
     report['peak_memory_bytes'] = int(torch.cuda.max_memory_allocated(engine.device)) \
         if cuda else None
     if not args.no_flops:
+        _progress('\ncounting FLOPs (one more forward)')
         flops = count_flops(engine.predictor, views, hw)
         report['flops'] = flops
         report['forward_tflops_per_s'] = flops / (report['latency_ms']['forward']['p50'] / 1e3)
         report['forward_tflops_per_s'] /= 1e12
     return report
+
+
+def _progress(text: str, end: str = '\n') -> None:
+    sys.stderr.write(text + end)
+    sys.stderr.flush()
 
 
 def table(report: Dict[str, object]) -> str:
@@ -158,6 +172,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.upstream:
         def save(report: Dict[str, object]) -> None:
             if args.json:
+                os.makedirs(os.path.dirname(args.json) or '.', exist_ok=True)
                 with open(args.json, 'w') as handle:
                     json.dump(report, handle, indent=2)
         report = bench_side_by_side.run(args.precision, args.head_dtype, not args.no_cuda_graph,
@@ -171,8 +186,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     report = run(args)
     sys.stdout.write(table(report) + '\n')
     if args.json:
+        os.makedirs(os.path.dirname(args.json) or '.', exist_ok=True)
         with open(args.json, 'w') as handle:
             json.dump(report, handle, indent=2)
+        _progress(f'wrote {args.json}')
     return 0
 
 

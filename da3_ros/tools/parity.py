@@ -1,10 +1,10 @@
-"""Golden-fixture parity of our DA3 against upstream outputs (shared/parity README).
+"""Golden-fixture parity of our DA3 against upstream outputs (docs/parity.md).
 
 ``python -m da3_ros.tools.parity FIXTURE.npz [...]`` regenerates each fixture's weights with the
 deterministic rule, runs our model in float32 on the CPU, prints one JSON line per fixture with
 the max absolute and max relative error of every output, and exits 1 if any output exceeds the
-README tolerances. ``run(variant, state_dict, inputs)`` is the callable contract of the
-independent checker ``parity_check.py``.
+docs/parity.md tolerances. ``run(variant, state_dict, inputs)`` is the callable contract of the
+fixtures' independent checker (docs/parity.md).
 """
 import argparse
 import json

@@ -23,3 +23,10 @@ def test_bench_writes_table_and_json(tmp_path, capsys):
     assert report['flops'] > 1e9 and report['forward_tflops_per_s'] > 0
     assert report['views_per_s'] > 0 and report['peak_memory_bytes'] is None
     assert 'TFLOP/s' in capsys.readouterr().out
+
+
+def test_bench_defaults_to_parity_weights_and_the_ignored_output_folder(repo_root):
+    args = bench.parse_args([])
+    assert args.weights == 'parity' and args.json.startswith('bench_out/')
+    ignored = (repo_root / '.gitignore').read_text().split()
+    assert '/' + args.json.split('/')[0] + '/' in ignored

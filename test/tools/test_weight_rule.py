@@ -1,0 +1,42 @@
+"""Placeholder weights words mean the same in the node, the bag tool, the demo and the bench."""
+import logging
+
+import numpy as np
+import torch
+
+from da3_ros.config import EngineConfig, ModelConfig, placeholder_notice, PLACEHOLDER_WEIGHTS
+from da3_ros.ros import worker
+from da3_ros.tools import bag, bag_config, bench
+from da3_ros.tools.weight_rule import placeholder_state_dict, rule_state_dict
+
+KEY = 'model.backbone.pretrained.patch_embed.proj.weight'
+
+
+def _patch_weight(engine) -> np.ndarray:
+    network = engine.predictor.network
+    return network.backbone.pretrained.patch_embed.proj.weight.detach().cpu().numpy()
+
+
+def test_words_and_their_state_dicts():
+    assert set(PLACEHOLDER_WEIGHTS) == {'parity', 'random'}
+    for word in PLACEHOLDER_WEIGHTS:
+        assert 'MEANINGLESS' in placeholder_notice(word) and word in placeholder_notice(word)
+    assert placeholder_notice('depth-anything/DA3-SMALL') == ''
+    parity = placeholder_state_dict('parity', 'da3-small')
+    np.testing.assert_array_equal(parity[KEY], rule_state_dict('da3-small')[KEY])
+    assert placeholder_state_dict('random', 'da3-small') is None
+    assert placeholder_state_dict('/models/da3-small', 'da3-small') is None
+
+
+def test_node_and_bag_tool_build_the_same_network_for_each_word():
+    torch.manual_seed(0)
+    rule = rule_state_dict('da3-small')[KEY]
+    log = logging.getLogger('test')
+    for word in PLACEHOLDER_WEIGHTS:
+        model = ModelConfig(variant='da3-small', weights=word, device='cpu', dtype='fp32',
+                            process_res=28)
+        node = worker.build_engine(EngineConfig(model=model), log)
+        tool = bag.build_engine(bag_config.sample_config(model=model))
+        same_as_rule = [np.array_equal(_patch_weight(e), rule) for e in (node, tool)]
+        assert same_as_rule == ([True, True] if word == 'parity' else [False, False]), word
+    assert bench.parse_args([]).weights == 'parity'
