@@ -89,8 +89,8 @@ def load_network(cfg: ModelConfig, state_dict: Optional[dict] = None) -> nn.Modu
     if cfg.weights == 'random':
         return build_model(cfg.variant)
     model, report = load_model(cfg.weights, variant=cfg.variant)
-    LOG.debug('weights %s: %d bytes, sha256 %s..., %d Gaussian-head keys skipped',
-              report.source, report.size_bytes, report.header_sha256, len(report.skipped))
+    LOG.debug('weights %s: %d bytes, sha256 %s...', report.source, report.size_bytes,
+              report.header_sha256)
     return model
 
 
