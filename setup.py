@@ -57,6 +57,7 @@ setup(
         'ros': ROS_JAZZY_WHEELS,
         'test': ['pytest', 'pytest-timeout'] + LINT,
         'bag': ['rosbags', 'mcap', 'mcap-ros2-support'],
+        'gs': ['gsplat'],  # CUDA Gaussian rasterizer; compiles its kernels on first import
     },
     zip_safe=False,
     entry_points={
