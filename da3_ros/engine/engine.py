@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from da3_ros.config import EngineConfig, OutputConfig
-from da3_ros.engine import geometry_io
+from da3_ros.engine import gaussians_io, geometry_io
 from da3_ros.engine.postprocess import Postprocessor, to_host
 from da3_ros.engine.predictor import build_predictor, Predictor
 from da3_ros.engine.preprocess import Preprocessor, window_size
@@ -87,6 +87,8 @@ class Engine:
         with timer.stage('forward'):
             inputs, known = geometry_io.model_input(self.window, views,
                                                     self.config.window.pose_conditioning)
+            if gaussians_io.wants_head(self.config.model.variant, self.config.output.gaussians):
+                inputs = dataclasses.replace(inputs, gaussians=True)
             pred = self.predictor.predict(inputs)
             if self.config.model.variant == METRIC_VARIANT:
                 pred = geometry_io.apply_metric_rule(pred, inputs.intrinsics)
@@ -98,9 +100,16 @@ class Engine:
         with timer.stage('postprocess'):
             parts = geometry_io.output_tensors(self.post, self.window, views, pred, geo, k_proc,
                                                alignment, out_stamp, self.config)
+            if self.config.output.gaussians:
+                sel = [i for i, v in enumerate(views) if v.stamp == out_stamp]
+                gaussians = gaussians_io.world_gaussians(
+                    pred, inputs, sel, geo.t_gauge_cam, k_proc, alignment.sim,
+                    self.config.output.sky_threshold)
         with timer.stage('transfer'):
             host = to_host(parts.tensors)
         result = parts.build(host, alignment, out_stamp, tuple(stamps))
+        if self.config.output.gaussians:
+            result.gaussians = gaussians
         result.reset = result.reset or self.pending_reset
         self.pending_reset = False
         result.timings = dict(timer.ms, total=sum(timer.ms.values()))

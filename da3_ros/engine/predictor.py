@@ -65,9 +65,10 @@ class TorchPredictor:
         with torch.inference_mode(), torch.autocast(self.device.type,
                                                     dtype=self.autocast_dtype or torch.float32,
                                                     enabled=enabled):
+            extra = {'gaussians': True} if inputs.gaussians else {}
             return self.network(inputs.images[None], extr, intr,
                                 use_ray_pose=self.use_ray_pose,
-                                ref_view_strategy=self.ref_view_strategy)
+                                ref_view_strategy=self.ref_view_strategy, **extra)
 
 
 def load_network(cfg: ModelConfig, state_dict: Optional[dict] = None) -> nn.Module:

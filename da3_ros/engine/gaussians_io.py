@@ -1,0 +1,79 @@
+"""World-frame 3D Gaussians of the output timestep (for virtual cameras, what-if views, export).
+
+With a Gaussian head (da3-giant, da3nested-giant-large) the model's Gaussians of the output
+timestep's views are taken; they live in the model's gauge at the any-view scale, scaled by the
+pose-conditioning factor when known poses were given. We bring them to the gauge of the
+predicted cameras (nested: x ``scale_factor``; posed: / that factor) and then, like the cameras,
+into the engine's world frame with the window alignment. Without a head, ``depth_splats`` of the
+output views stand in (see ``da3_ros.render.splats``).
+"""
+from typing import Optional, Sequence
+
+import numpy as np
+import torch
+
+from da3_ros.engine.preprocess import MEAN, STD
+from da3_ros.engine.types import ModelInput
+from da3_ros.geometry.align import Sim3
+from da3_ros.model.gaussians import Gaussians, pose_scale
+from da3_ros.model.prediction import Prediction
+from da3_ros.model.variants import has_gaussian_head
+from da3_ros.render.splats import depth_splats, rescale_gaussians, transform_gaussians
+
+
+def wants_head(variant: str, requested: bool) -> bool:
+    """Whether the forward should run the Gaussian head."""
+    return requested and has_gaussian_head(variant)
+
+
+def denormalise(images: torch.Tensor) -> torch.Tensor:
+    """ImageNet-normalised [S, 3, H, W] -> RGB [S, H, W, 3] in [0, 1]."""
+    mean = torch.tensor(MEAN, device=images.device, dtype=torch.float32)
+    std = torch.tensor(STD, device=images.device, dtype=torch.float32)
+    return (images.float().permute(0, 2, 3, 1) * std + mean).clamp(0.0, 1.0)
+
+
+def world_gaussians(pred: Prediction, inputs: ModelInput, sel: Sequence[int],
+                    t_gauge_cam: np.ndarray, k_proc: np.ndarray, sim: Sim3,
+                    sky_threshold: float) -> Gaussians:
+    """Gaussians of views ``sel`` in the engine's world frame (batch 1, on the device).
+
+    Args:
+        pred: the window's prediction (gauge frame).
+        inputs: the forward's inputs (images, and the given extrinsics if any).
+        sel: indices of the output timestep's views in the window.
+        t_gauge_cam: [S, 4, 4] camera-to-gauge poses of every window view.
+        k_proc: [S, 3, 3] processed-pixel intrinsics of every window view.
+        sim: gauge-to-world similarity of the window.
+        sky_threshold: depth splats skip pixels whose sky score reaches it.
+    """
+    if pred.gaussians is not None:
+        gauge = _head_gaussians(pred, inputs, sel)
+    else:
+        depth = pred.depth[0, list(sel)].float()
+        keep = None if pred.sky is None else pred.sky[0, list(sel)] < sky_threshold
+        dev = depth.device
+        gauge = depth_splats(depth, denormalise(inputs.images[list(sel)]),
+                             torch.tensor(k_proc[list(sel)], dtype=torch.float32, device=dev),
+                             torch.tensor(t_gauge_cam[list(sel)], dtype=torch.float32,
+                                          device=dev), keep)
+    return transform_gaussians(gauge, float(sim.scale), torch.tensor(sim.rotation),
+                               torch.tensor(sim.translation))
+
+
+def _head_gaussians(pred: Prediction, inputs: ModelInput, sel: Sequence[int]) -> Gaussians:
+    views, height, width = pred.depth.shape[1:]
+    per_view = height * width
+    index = torch.cat([torch.arange(i * per_view, (i + 1) * per_view) for i in sel])
+    gaussians = pred.gaussians.select(index.to(pred.gaussians.means.device))
+    factor = 1.0
+    if pred.scale_factor is not None:
+        factor *= float(pred.scale_factor.reshape(-1)[0])
+    given = _given(inputs)
+    if given is not None:
+        factor /= float(pose_scale(pred.extrinsics.float(), given)[0])
+    return rescale_gaussians(gaussians, factor) if factor != 1.0 else gaussians
+
+
+def _given(inputs: ModelInput) -> Optional[torch.Tensor]:
+    return None if inputs.extrinsics is None else inputs.extrinsics[None].float()
