@@ -103,8 +103,8 @@ class Engine:
             if self.config.output.gaussians:
                 sel = [i for i, v in enumerate(views) if v.stamp == out_stamp]
                 gaussians = gaussians_io.world_gaussians(
-                    pred, inputs, sel, geo.t_gauge_cam, k_proc, alignment.sim,
-                    self.config.output.sky_threshold)
+                    pred, inputs, sel, geo.t_gauge_cam, k_proc, [c[3] for c in parts.cameras],
+                    alignment.sim.scale, self.config.output.sky_threshold)
         with timer.stage('transfer'):
             host = to_host(parts.tensors)
         result = parts.build(host, alignment, out_stamp, tuple(stamps))

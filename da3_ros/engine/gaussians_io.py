@@ -3,9 +3,9 @@
 With a Gaussian head (da3-giant, da3nested-giant-large) the model's Gaussians of the output
 timestep's views are taken; they live in the model's gauge at the any-view scale, scaled by the
 pose-conditioning factor when known poses were given. We bring them to the gauge of the
-predicted cameras (nested: x ``scale_factor``; posed: / that factor) and then, like the cameras,
-into the engine's world frame with the window alignment. Without a head, ``depth_splats`` of the
-output views stand in (see ``da3_ros.render.splats``).
+predicted cameras (nested: x ``scale_factor``; posed: / that factor) and then, view by view,
+into the engine's world frame along with that view's published pose and depth. Without a head,
+``depth_splats`` of the output views stand in (see ``da3_ros.render.splats``).
 """
 from typing import Optional, Sequence
 
@@ -14,7 +14,6 @@ import torch
 
 from da3_ros.engine.preprocess import MEAN, STD
 from da3_ros.engine.types import ModelInput
-from da3_ros.geometry.align import Sim3
 from da3_ros.model.gaussians import Gaussians, pose_scale
 from da3_ros.model.prediction import Prediction
 from da3_ros.model.variants import has_gaussian_head
@@ -34,9 +33,14 @@ def denormalise(images: torch.Tensor) -> torch.Tensor:
 
 
 def world_gaussians(pred: Prediction, inputs: ModelInput, sel: Sequence[int],
-                    t_gauge_cam: np.ndarray, k_proc: np.ndarray, sim: Sim3,
+                    t_gauge_cam: np.ndarray, k_proc: np.ndarray,
+                    t_world_cam: Sequence[np.ndarray], scale: float,
                     sky_threshold: float) -> Gaussians:
     """Gaussians of views ``sel`` in the engine's world frame (batch 1, on the device).
+
+    Each view's Gaussians move with that view's published pose: gauge -> camera (the predicted
+    pose), x ``scale`` (the window's gauge-to-world scale, as its depth), -> world (the output
+    pose, known or aligned). So a virtual camera at a real camera's pose sees its depth.
 
     Args:
         pred: the window's prediction (gauge frame).
@@ -44,21 +48,36 @@ def world_gaussians(pred: Prediction, inputs: ModelInput, sel: Sequence[int],
         sel: indices of the output timestep's views in the window.
         t_gauge_cam: [S, 4, 4] camera-to-gauge poses of every window view.
         k_proc: [S, 3, 3] processed-pixel intrinsics of every window view.
-        sim: gauge-to-world similarity of the window.
+        t_world_cam: output camera-to-world pose [4, 4] of each view in ``sel``.
+        scale: gauge-to-world scale of the window.
         sky_threshold: depth splats skip pixels whose sky score reaches it.
     """
+    sel = list(sel)
     if pred.gaussians is not None:
-        gauge = _head_gaussians(pred, inputs, sel)
-    else:
-        depth = pred.depth[0, list(sel)].float()
-        keep = None if pred.sky is None else pred.sky[0, list(sel)] < sky_threshold
-        dev = depth.device
-        gauge = depth_splats(depth, denormalise(inputs.images[list(sel)]),
-                             torch.tensor(k_proc[list(sel)], dtype=torch.float32, device=dev),
-                             torch.tensor(t_gauge_cam[list(sel)], dtype=torch.float32,
-                                          device=dev), keep)
-    return transform_gaussians(gauge, float(sim.scale), torch.tensor(sim.rotation),
-                               torch.tensor(sim.translation))
+        head = _head_gaussians(pred, inputs, sel)
+        per_view = head.means.shape[1] // len(sel)
+        parts = []
+        for j, i in enumerate(sel):
+            part = head.select(torch.arange(j * per_view, (j + 1) * per_view,
+                                            device=head.means.device))
+            sim = _view_similarity(t_gauge_cam[i], t_world_cam[j], scale)
+            parts.append(transform_gaussians(part, sim[0], torch.tensor(sim[1]),
+                                             torch.tensor(sim[2])))
+        return Gaussians(*(torch.cat([getattr(p, f) for p in parts], dim=1) for f in
+                           ('means', 'scales', 'rotations', 'harmonics', 'opacities')))
+    depth = pred.depth[0, sel].float() * scale
+    keep = None if pred.sky is None else pred.sky[0, sel] < sky_threshold
+    dev = depth.device
+    return depth_splats(depth, denormalise(inputs.images[sel]),
+                        torch.tensor(k_proc[sel], dtype=torch.float32, device=dev),
+                        torch.tensor(np.stack(t_world_cam), dtype=torch.float32, device=dev),
+                        keep)
+
+
+def _view_similarity(t_gauge_cam: np.ndarray, t_world_cam: np.ndarray, scale: float):
+    """(s, R, t) taking gauge points of one view to world: T_world_cam s T_gauge_cam^-1."""
+    rot = t_world_cam[:3, :3] @ t_gauge_cam[:3, :3].T
+    return scale, rot, t_world_cam[:3, 3] - scale * rot @ t_gauge_cam[:3, 3]
 
 
 def _head_gaussians(pred: Prediction, inputs: ModelInput, sel: Sequence[int]) -> Gaussians:

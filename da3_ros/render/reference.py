@@ -16,7 +16,10 @@ for one pixel, in plain tensors, so the CPU path and the tests use the same conv
   alpha = min(0.999, o exp(-sigma)), skipped when sigma < 0 or alpha < 1/255; a pixel stops
   before the Gaussian that would bring its transmittance to <= 1e-4.
 
-Costs O(pixels x overlapping Gaussians) memory per band of rows: meant for small images.
+Instead of gsplat's per-pixel loop it lists every (Gaussian, pixel) pair inside the Gaussian's
+extent box (as gsplat's tiles bound the work), drops the skipped ones, and composites each pixel's
+depth-ordered pairs with a segmented cumulative product. Costs O(pairs) memory per band of rows;
+meant for small images, the CPU and tests; gsplat is the fast path.
 """
 import torch
 
@@ -30,7 +33,7 @@ TRANSMITTANCE_STOP = 1e-4
 EPS2D = 0.3
 NEAR, FAR = 0.01, 1e10
 MAX_EXTENT = 3.33
-BAND_ROWS = 16
+BAND_ROWS = 32
 
 
 def quat_wxyz_to_mat(quats: torch.Tensor) -> torch.Tensor:
@@ -88,26 +91,57 @@ def project(means, quats, scales, opacities, viewmat, k, width, height):
     return valid, mean2d, conic, z, radius
 
 
-def _composite(pixels, mean2d, conic, opacity, values):
-    """Front-to-back compositing of depth-sorted Gaussians at pixel centres [P, 2].
+def _pairs(low, high, top, bottom, width):
+    """(Gaussian, pixel row, pixel column) pairs: pixel centres inside each extent box.
 
-    Returns (accumulated values [P, C], alpha [P]).
+    Only rows [top, bottom) are listed; boxes [low, high] are in pixels; rank order is kept.
     """
-    if mean2d.shape[0] == 0:
-        return (pixels.new_zeros(pixels.shape[0], values.shape[1]),
-                pixels.new_zeros(pixels.shape[0]))
-    delta = mean2d[None] - pixels[:, None]
-    dx, dy = delta[..., 0], delta[..., 1]
-    sigma = 0.5 * (conic[:, 0] * dx * dx + conic[:, 2] * dy * dy) + conic[:, 1] * dx * dy
-    alpha = torch.clamp(opacity[None] * torch.exp(-sigma), max=MAX_ALPHA)
-    alpha = torch.where((sigma < 0) | (alpha < ALPHA_THRESHOLD), torch.zeros_like(alpha), alpha)
-    after = torch.cumprod(1.0 - alpha, dim=1)
-    before = torch.cat([torch.ones_like(after[:, :1]), after[:, :-1]], dim=1)
-    keep = torch.cumsum((after <= TRANSMITTANCE_STOP).to(torch.int32), dim=1) == 0
-    weight = alpha * before * keep
-    transmittance = torch.where(keep, after, torch.full_like(after, 2.0)).amin(dim=1)
-    transmittance = torch.minimum(transmittance, torch.ones_like(transmittance))
-    return weight @ values, 1.0 - transmittance
+    x0 = torch.clamp(torch.ceil(low[:, 0] - 0.5), min=0).long()
+    x1 = torch.clamp(torch.floor(high[:, 0] - 0.5), max=width - 1).long()
+    y0 = torch.clamp(torch.ceil(low[:, 1] - 0.5), min=top).long()
+    y1 = torch.clamp(torch.floor(high[:, 1] - 0.5), max=bottom - 1).long()
+    cols, rows = torch.clamp(x1 - x0 + 1, min=0), torch.clamp(y1 - y0 + 1, min=0)
+    counts = cols * rows
+    gauss = torch.repeat_interleave(torch.arange(low.shape[0], device=low.device), counts)
+    first = torch.cumsum(counts, 0) - counts
+    local = torch.arange(gauss.shape[0], device=low.device) - first[gauss]
+    return gauss, y0[gauss] + local // cols[gauss], x0[gauss] + local % cols[gauss]
+
+
+def _composite(gauss, pix, mean2d, conic, opacity, values, width, pixels_total):
+    """Front-to-back compositing of (Gaussian, pixel) pairs given in depth-rank order.
+
+    Per pixel: alpha = min(0.999, o exp(-sigma)), skipped when sigma < 0 or alpha < 1/255; a
+    Gaussian counts while the transmittance after it stays above 1e-4 (T only decreases, so this
+    is gsplat's stop-before rule). Products are taken as sums of logs in float64.
+    Returns (accumulated values [pixels_total, C], transmittance [pixels_total]).
+    """
+    px = (pix % width).to(mean2d.dtype) + 0.5
+    py = (pix // width).to(mean2d.dtype) + 0.5
+    dx, dy = mean2d[gauss, 0] - px, mean2d[gauss, 1] - py
+    c = conic[gauss]
+    sigma = 0.5 * (c[:, 0] * dx * dx + c[:, 2] * dy * dy) + c[:, 1] * dx * dy
+    alpha = torch.clamp(opacity[gauss] * torch.exp(-sigma), max=MAX_ALPHA)
+    live = (sigma >= 0) & (alpha >= ALPHA_THRESHOLD)
+    gauss, pix, alpha = gauss[live], pix[live], alpha[live]
+    order = torch.argsort(pix, stable=True)  # pairs were generated in depth-rank order
+    gauss, pix, alpha = gauss[order], pix[order], alpha[order]
+    log_keep = torch.log1p(-alpha.double())
+    inclusive = torch.cumsum(log_keep, 0)
+    starts = torch.ones_like(pix, dtype=torch.bool)
+    starts[1:] = pix[1:] != pix[:-1]
+    seg_start = torch.cummax(torch.where(starts, torch.arange(pix.shape[0], device=pix.device),
+                                         torch.zeros_like(pix)), 0).values
+    offset = (inclusive - log_keep)[seg_start]
+    after = torch.exp(inclusive - offset)
+    before = torch.exp(inclusive - log_keep - offset)
+    keep = after > TRANSMITTANCE_STOP
+    weight = (alpha.double() * before * keep).to(values.dtype)
+    acc = values.new_zeros(pixels_total, values.shape[1])
+    acc.index_add_(0, pix, weight[:, None] * values[gauss])
+    trans = torch.ones(pixels_total, dtype=torch.float64, device=values.device)
+    trans.scatter_reduce_(0, pix[keep], after[keep], reduce='amin')
+    return acc, trans.to(values.dtype)
 
 
 def render_reference(gaussians: Gaussians, cameras: RenderCameras,
@@ -135,20 +169,20 @@ def _render_view(means, quats, scales, opac, harmonics, cameras: RenderCameras, 
     idx = idx[torch.argsort(z[idx], stable=True)]
     colour = sh_colours(harmonics[idx], means[idx] - cameras.centres[view])
     values = torch.cat([colour, z[idx, None]], dim=-1)
-    out = torch.zeros(height, width, 4, dtype=means.dtype, device=means.device)
-    alpha = torch.zeros(height, width, dtype=means.dtype, device=means.device)
-    cols = torch.arange(width, dtype=means.dtype, device=means.device) + 0.5
+    mean2d, conic, opac = mean2d[idx], conic[idx], opac[idx]
+    low, high = mean2d - radius[idx], mean2d + radius[idx]  # [G, 2] extent (x, y)
+    out = means.new_zeros(height * width, 4)
+    trans = means.new_ones(height * width)
     for top in range(0, height, BAND_ROWS):
-        rows = torch.arange(top, min(top + BAND_ROWS, height), dtype=means.dtype,
-                            device=means.device) + 0.5
-        lo, hi = mean2d[idx, 1] - radius[idx, 1], mean2d[idx, 1] + radius[idx, 1]
-        near_band = (hi > rows[0] - 0.5) & (lo < rows[-1] + 0.5)
-        sel = torch.nonzero(near_band)[:, 0]
-        grid = torch.stack(torch.meshgrid(rows, cols, indexing='ij'), dim=-1).reshape(-1, 2)
-        grid = grid[:, [1, 0]]
-        acc, acc_alpha = _composite(grid, mean2d[idx[sel]], conic[idx[sel]], opac[idx[sel]],
-                                    values[sel])
-        out[top:top + rows.shape[0]] = acc.reshape(rows.shape[0], width, 4)
-        alpha[top:top + rows.shape[0]] = acc_alpha.reshape(rows.shape[0], width)
+        bottom = min(top + BAND_ROWS, height)
+        near = torch.nonzero((high[:, 1] > top) & (low[:, 1] < bottom))[:, 0]
+        gauss, rows, cols = _pairs(low[near], high[near], top, bottom, width)
+        pix = rows * width + cols
+        acc, band_trans = _composite(gauss, pix, mean2d[near], conic[near], opac[near],
+                                     values[near], width, out.shape[0])
+        out += acc
+        trans = torch.minimum(trans, band_trans)
+    out = out.reshape(height, width, 4)
+    alpha = 1.0 - trans.reshape(height, width)
     depth = out[..., 3] / torch.clamp_min(alpha, 1e-10)
     return out[..., :3], depth, alpha

@@ -54,11 +54,12 @@ class RigPipeline:
     def __init__(self, engine: Engine, *, types: MsgTypes, sources: Sequence[CameraSource],
                  tf: LockedTf | None, options: OutputOptions, stats: NodeStats,
                  publish: Publish, use_odometry: bool, log_error: Callable[[str], None],
-                 gpu_memory: Callable[[], Any] | None = None):
+                 gpu_memory: Callable[[], Any] | None = None,
+                 on_result: Callable[[RigResult, RigInput], None] | None = None):
         self.engine, self.types, self.sources, self.tf = engine, types, list(sources), tf
         self.options, self.stats, self.publish = options, stats, publish
         self.use_odometry, self.gpu_memory = use_odometry, gpu_memory or (lambda: None)
-        self.log_error = log_error
+        self.log_error, self.on_result = log_error, on_result
         self.names = [s.name for s in self.sources]
         self.inputs: collections.OrderedDict[float, RigInput] = collections.OrderedDict()
         self.sequence = 0
@@ -143,6 +144,8 @@ class RigPipeline:
             self._error(f'output: {err}')
             return
         self.publish(messages)
+        if self.on_result is not None:  # e.g. virtual cameras (ros/virtual_cameras.py)
+            self.on_result(result, rig_input)
         self.stats.result(result.timings.get('total', 0.0), result.is_metric, self.gpu_memory())
 
 

@@ -10,7 +10,6 @@ from da3_ros.engine import gaussians_io
 from da3_ros.engine.engine import Engine
 from da3_ros.engine.predictor import build_predictor
 from da3_ros.engine.types import ModelInput
-from da3_ros.geometry.align import Sim3
 from da3_ros.model.gaussians import Gaussians
 from da3_ros.model.prediction import Prediction
 from da3_ros.render import render, RenderCameras
@@ -67,10 +66,17 @@ def test_head_gaussians_are_brought_to_the_camera_gauge_and_the_world():
     pred = Prediction(depth=torch.ones(1, 2, 1, 2), extrinsics=torch.eye(4)[:3].repeat(1, 2, 1, 1),
                       scale_factor=torch.tensor([2.0]), gaussians=head)
     inputs = ModelInput(images=torch.zeros(2, 3, 1, 2))
-    sim = Sim3(3.0, np.eye(3), np.array([0.0, 0.0, 1.0]))
-    out = gaussians_io.world_gaussians(pred, inputs, [1], np.tile(np.eye(4), (2, 1, 1)),
-                                       np.tile(np.eye(3), (2, 1, 1)), sim, 0.5)
-    expected = means[0, 2:] * 2.0 * 3.0 + torch.tensor([0.0, 0.0, 1.0])  # view 1 only
+    gauge = np.tile(np.eye(4), (2, 1, 1))
+    gauge[1, :3, 3] = [1.0, 0.0, 0.0]  # view 1 sits at x = 1 in the gauge
+    world = np.eye(4)
+    world[:3, :3] = [[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]
+    world[:3, 3] = [0.0, 0.0, 1.0]
+    out = gaussians_io.world_gaussians(pred, inputs, [1], gauge, np.tile(np.eye(3), (2, 1, 1)),
+                                       [world], 3.0, 0.5)
+    # gauge point x (x 2 for the nested scale factor) -> view 1 camera -> x3 -> world pose
+    cam = means[0, 2:] * 2.0 - torch.tensor([1.0, 0.0, 0.0])
+    expected = 3.0 * cam @ torch.tensor(world[:3, :3], dtype=torch.float32).T \
+        + torch.tensor([0.0, 0.0, 1.0])
     assert torch.allclose(out.means[0], expected)
     assert torch.allclose(out.scales[0], torch.full((2, 3), 6.0))
 
