@@ -25,7 +25,7 @@ from da3_ros.ros.cloud import cloud_to_arrays
 from da3_ros.ros.compressed import compressed_to_rgb
 from da3_ros.ros.convert import image_to_array, image_to_rgb
 from da3_ros.synthetic.recording import image_topic, RecordingSpec, write_recording
-from da3_ros.tools import visualize
+from da3_ros.tools import demo_novel, visualize
 from da3_ros.tools.bag import process_bag
 from da3_ros.tools.bag_config import sample_config
 from da3_ros.tools.bag_io import read_decoded
@@ -136,9 +136,18 @@ def run_demo(weights: str, out: Path, *, steps: int = 8, process_res: int = 168,
     model = ModelConfig(variant=variant, weights=weights, device=device,
                         dtype='bf16' if device == 'cuda' else 'fp32', process_res=process_res)
     config = sample_config(spec, model=model, window=WindowConfig(length=2))
-    summary = process_bag(recording, out / 'output_bag', config, eval=True, overwrite=True)
+    offset = demo_novel.render_offset_for(variant, weights)
+    summary = process_bag(recording, out / 'output_bag', config, eval=True, overwrite=True,
+                          render_offset=offset)
     cameras = [c.name for c in config.engine.cameras]
     sheets = write_sheets(out / 'sheets', recording, out / 'output_bag', spec, cameras)
+    if offset is not None:  # novel views next to the real cameras (demo_novel)
+        real = _frames(recording, [image_topic(spec, c) for c in cameras])
+        novel = _frames(out / 'output_bag', demo_novel.novel_topics(cameras))
+        sheets += demo_novel.write_novel_sheets(
+            out / 'sheets', cameras, {c: real[image_topic(spec, c)] for c in cameras},
+            dict(zip(cameras, novel.values())), int(0.5e9 / spec.rate),
+            weights == 'random')
     n_points = write_cloud(out / 'fused_cloud.ply', out / 'output_bag')
     numbers = {'weights': weights, 'sets processed': summary.sets_processed,
                'fused cloud points (last step)': n_points}

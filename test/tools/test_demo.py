@@ -43,3 +43,17 @@ def test_demo_runs_the_variant_the_checkpoint_names(tmp_path):
     (tmp_path / 'config.json').write_text('{"model_name": "da3-base"}')
     assert demo.check_weights(str(tmp_path)) == 'da3-base'
     assert demo.check_weights('random') == 'da3-small'
+
+
+def test_demo_shows_a_novel_view_beside_the_real_cameras(tmp_path):
+    from da3_ros.tools import demo_novel
+    assert demo_novel.render_offset_for('da3-giant', 'ckpt') == demo_novel.NOVEL_OFFSET
+    assert demo_novel.render_offset_for('da3-small', 'ckpt') is None
+    demo.run_demo('random', tmp_path, steps=2, process_res=56, size_hw=(60, 100))
+    sheets = sorted((tmp_path / 'sheets').glob('novel_*.png'))
+    assert sheets
+    width, height = Image.open(sheets[0]).size
+    assert width == 2 * 100 and height == 6 * (60 + 12)  # six cameras x (image | novel view)
+    pixels = np.asarray(Image.open(sheets[0]))
+    assert pixels[:, 100:].max() > 0  # the rendered column is not empty
+    assert 'sheets/novel_000.png' in (tmp_path / 'index.html').read_text()
