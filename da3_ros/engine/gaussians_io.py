@@ -85,12 +85,13 @@ def _head_gaussians(pred: Prediction, inputs: ModelInput, sel: Sequence[int]) ->
     per_view = height * width
     index = torch.cat([torch.arange(i * per_view, (i + 1) * per_view) for i in sel])
     gaussians = pred.gaussians.select(index.to(pred.gaussians.means.device))
-    factor = 1.0
-    if pred.scale_factor is not None:
-        factor *= float(pred.scale_factor.reshape(-1)[0])
+    metric = 1.0 if pred.scale_factor is None else float(pred.scale_factor.reshape(-1)[0])
+    factor = metric
     given = _given(inputs)
-    if given is not None:
-        factor /= float(pose_scale(pred.extrinsics.float(), given)[0])
+    if given is not None:  # the model scaled them by its pose factor, from its own cameras
+        anyview = pred.extrinsics.float().clone()
+        anyview[..., :3, 3] /= metric
+        factor /= float(pose_scale(anyview, given)[0])
     return rescale_gaussians(gaussians, factor) if factor != 1.0 else gaussians
 
 

@@ -5,6 +5,7 @@ displaced by that offset (metres / radians, in the base frame at the set: x forw
 z up, yaw about z), and writes ``<cam>/offset/image`` (rgb8), ``<cam>/offset/depth`` (32FC1) and
 ``<cam>/offset/camera_info`` (the camera's own intrinsics, size and frame id; the pose is the
 displaced one), stamped like the set.
+It needs the base pose of the set (rig extrinsics); sets without one get no what-if views.
 ``--render-offset FILE`` reads one ``t x y z yaw`` line per row (t in seconds of bag time, ``#``
 comments) and interpolates linearly in t (held constant outside), e.g. a lane-change path.
 

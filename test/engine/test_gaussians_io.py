@@ -87,3 +87,23 @@ def test_only_variants_with_a_head_run_it(variant, expected):
     assert gaussians_io.wants_head(variant, True) is expected
     assert gaussians_io.wants_head(variant, False) is False
     assert dataclasses.fields(ModelInput)[-1].name == 'gaussians'
+
+
+def test_posed_nested_gaussians_undo_the_models_pose_factor():
+    """Nested with given poses: sigma is divided out, the metric scale factor applied.
+
+    The model scaled its any-view Gaussians by sigma (any-view cameras -> given cameras).
+    """
+    w2c = torch.eye(4)[:3].repeat(1, 2, 1, 1)
+    w2c[0, 1, 0, 3] = -1.0  # metric-scaled predicted camera 1 at x = 1; any-view: x = 0.5
+    given = torch.eye(4).repeat(2, 1, 1)
+    given[1, 0, 3] = -1.5  # given camera 1 at x = 1.5: sigma = 1.5 / 0.5 = 3
+    means = torch.ones(1, 4, 3)
+    head = Gaussians(means, torch.ones(1, 4, 3), torch.tensor([[[1.0, 0, 0, 0]] * 4]),
+                     torch.zeros(1, 4, 3, 9), torch.ones(1, 4))
+    pred = Prediction(depth=torch.ones(1, 2, 1, 2), extrinsics=w2c,
+                      scale_factor=torch.tensor([2.0]), gaussians=head)
+    inputs = ModelInput(images=torch.zeros(2, 3, 1, 2), extrinsics=given)
+    out = gaussians_io.world_gaussians(pred, inputs, [0], np.tile(np.eye(4), (2, 1, 1)),
+                                       np.tile(np.eye(3), (2, 1, 1)), [np.eye(4)], 1.0, 0.5)
+    assert torch.allclose(out.means[0], torch.full((2, 3), 2.0 / 3.0), atol=1e-5)
