@@ -61,6 +61,7 @@ setup(
         'bag': ['rosbags', 'mcap', 'mcap-ros2-support', 'plotly'],
         # da3_bag fleet (da3_ros.tools.fleet.driver); the single-bag tool never imports ray.
         'fleet': ['ray[data]'],
+        'gs': ['gsplat'],  # CUDA Gaussian rasterizer; compiles its kernels on first import
     },
     zip_safe=False,
     entry_points={

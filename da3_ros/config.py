@@ -154,6 +154,8 @@ class OutputConfig:
         voxel_size: fused-cloud voxel edge (m); 0 disables downsampling.
         fused_cloud: build the fused cloud in the base frame.
         organized_clouds: build per-camera organized clouds (camera frame, NaN invalid).
+        gaussians: return the output timestep's 3D Gaussians in the world frame (Gaussian
+            head of da3-giant / nested, else one splat per pixel) for virtual cameras.
     """
 
     resolution: str = 'full'
@@ -165,6 +167,7 @@ class OutputConfig:
     voxel_size: float = 0.0
     fused_cloud: bool = True
     organized_clouds: bool = True
+    gaussians: bool = False
 
 
 @dataclass(frozen=True)

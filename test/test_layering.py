@@ -53,6 +53,12 @@ LAYERS: Dict[str, Tuple[List[str], str, List[Rule]]] = {
         ('model/engine/ros/tools',
          _under('da3_ros.model', 'da3_ros.engine', 'da3_ros.ros', 'da3_ros.tools')),
     ]),
+    # render: Gaussian rasterizers; may use model's Gaussians/SH, nothing above or beside.
+    'render': (['da3_ros.render'], 'tree', [
+        ('ROS', _is_ros),
+        ('geometry/engine/ros/tools',
+         _under('da3_ros.geometry', 'da3_ros.engine', 'da3_ros.ros', 'da3_ros.tools')),
+    ]),
     'engine': (['da3_ros.engine'], 'tree', [
         ('ROS', _is_ros),
         ('ros/tools', _under('da3_ros.ros', 'da3_ros.tools')),

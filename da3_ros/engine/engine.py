@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from da3_ros.config import EngineConfig, OutputConfig
-from da3_ros.engine import geometry_io
+from da3_ros.engine import gaussians_io, geometry_io
 from da3_ros.engine.decode import EncodedImage, ImageDecoder
 from da3_ros.engine.outputs import ALL, OutputRequest
 from da3_ros.engine.postprocess import Postprocessor
@@ -128,6 +128,8 @@ class Engine:
         with timer.stage('forward'):
             inputs, known = geometry_io.model_input(self.window, views,
                                                     self.config.window.pose_conditioning)
+            if gaussians_io.wants_head(self.config.model.variant, self.config.output.gaussians):
+                inputs = dataclasses.replace(inputs, gaussians=True)
             pred = self.predictor.predict(inputs)
             if self.config.model.variant == METRIC_VARIANT:
                 pred = geometry_io.apply_metric_rule(pred, inputs.intrinsics)
@@ -139,10 +141,17 @@ class Engine:
         with timer.stage('postprocess'):
             parts = geometry_io.output_tensors(self.post, self.window, views, pred, geo, k_proc,
                                                alignment, out_stamp, self.config, outputs)
+            gaussians = None
+            if self.config.output.gaussians:
+                sel = [i for i, v in enumerate(views) if v.stamp == out_stamp]
+                gaussians = gaussians_io.world_gaussians(
+                    pred, inputs, sel, geo.t_gauge_cam, k_proc, [c[3] for c in parts.cameras],
+                    alignment.sim.scale, self.config.output.sky_threshold)
         with timer.stage('transfer'):  # accumulates with the wait in PendingStep.result
             copy = self.transfer.start(parts.tensors)
         reset, self.pending_reset = self.pending_reset, False
-        return PendingStep(parts, copy, alignment, out_stamp, tuple(stamps), reset, timer)
+        return PendingStep(parts, copy, alignment, out_stamp, tuple(stamps), reset, timer,
+                           gaussians)
 
     def _align(self, geo, pred, inputs) -> Alignment:
         """Window gauge to world; models without poses (mono/metric) keep known or rig poses."""
@@ -218,10 +227,11 @@ class PendingStep:
     """A submitted step whose outputs are on their way to the host."""
 
     def __init__(self, parts: geometry_io.OutputParts, copy: PendingCopy, alignment,
-                 stamp: float, window_stamps: tuple, reset: bool, timer: StageTimer) -> None:
+                 stamp: float, window_stamps: tuple, reset: bool, timer: StageTimer,
+                 gaussians=None) -> None:
         self._parts, self._copy, self._alignment = parts, copy, alignment
         self._stamp, self._window_stamps, self._reset = stamp, window_stamps, reset
-        self._timer = timer
+        self._timer, self._gaussians = timer, gaussians
 
     @property
     def stamp(self) -> float:
@@ -233,6 +243,7 @@ class PendingStep:
         with self._timer.stage('transfer'):
             host = self._copy.wait()
         result = self._parts.build(host, self._alignment, self._stamp, self._window_stamps)
+        result.gaussians = self._gaussians
         result.reset = result.reset or self._reset
         result.timings = dict(self._timer.ms, total=sum(self._timer.ms.values()))
         return result

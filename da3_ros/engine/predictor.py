@@ -90,20 +90,21 @@ class TorchPredictor:
         intr = None if inputs.intrinsics is None else inputs.intrinsics[None].float()
         images = inputs.images[None]
         with torch.inference_mode():
-            if self.graphed is not None:
+            if self.graphed is not None and not inputs.gaussians:
                 return self.graphed(images, extr, intr)
-            return self._forward(images, extr, intr)
+            return self._forward(images, extr, intr, gaussians=inputs.gaussians)
 
     def _forward(self, images: torch.Tensor, extr: Optional[torch.Tensor],
-                 intr: Optional[torch.Tensor]) -> Prediction:
+                 intr: Optional[torch.Tensor], gaussians: bool = False) -> Prediction:
         enabled = self.autocast_dtype is not None
         # No autocast weight cache: it cannot live inside a CUDA graph, and the network casts
         # each weight once per forward anyway.
         with torch.autocast(self.device.type, dtype=self.autocast_dtype or torch.float32,
                             enabled=enabled, cache_enabled=False):
+            extra = {'gaussians': True} if gaussians else {}
             return self.network(images, extr, intr, use_ray_pose=self.use_ray_pose,
                                 ref_view_strategy=self.ref_view_strategy,
-                                with_ray=self.with_ray)
+                                with_ray=self.with_ray, **extra)
 
 
 def _set_head_dtype(model: nn.Module, head_dtype: Optional[torch.dtype]) -> None:
@@ -142,8 +143,8 @@ def load_network(cfg: ModelConfig, state_dict: Optional[dict] = None) -> nn.Modu
     if cfg.weights == 'random':
         return build_model(cfg.variant)
     model, report = load_model(cfg.weights, variant=cfg.variant)
-    LOG.debug('weights %s: %d bytes, sha256 %s..., %d Gaussian-head keys skipped',
-              report.source, report.size_bytes, report.header_sha256, len(report.skipped))
+    LOG.debug('weights %s: %d bytes, sha256 %s...', report.source, report.size_bytes,
+              report.header_sha256)
     return model
 
 

@@ -10,6 +10,8 @@ from typing import Any, Dict, Optional, Tuple
 import numpy as np
 import torch
 
+from da3_ros.model.gaussians import Gaussians
+
 ViewKey = Tuple[float, str]  # (timestep stamp in seconds, camera name)
 
 
@@ -62,12 +64,14 @@ class ModelInput:
         extrinsics: [S, 4, 4] normalised OpenCV world-to-camera poses, or None.
         intrinsics: [S, 3, 3] in processed pixels, or None.
         keys: (stamp, camera name) of each view; predictors may ignore them.
+        gaussians: also run the model's Gaussian head (only for variants that have one).
     """
 
     images: torch.Tensor
     extrinsics: Optional[torch.Tensor] = None
     intrinsics: Optional[torch.Tensor] = None
     keys: Tuple[ViewKey, ...] = ()
+    gaussians: bool = False
 
 
 @dataclass
@@ -119,6 +123,8 @@ class RigResult:
         reset: True when the world frame restarted at this timestep.
         window_stamps: stamps of the timesteps in the forward, oldest first.
         timings: per-stage wall times in milliseconds.
+        gaussians: the output timestep's Gaussians in the world frame, on the engine's device
+            (``output.gaussians``), else None.
     """
 
     stamp: float
@@ -132,3 +138,4 @@ class RigResult:
     reset: bool
     window_stamps: Tuple[float, ...]
     timings: Dict[str, float] = field(default_factory=dict)
+    gaussians: Optional[Gaussians] = None

@@ -2,17 +2,21 @@
 
 Inputs are ImageNet-normalised images [B, S, 3, H, W] (H, W multiples of 14). The backbone
 follows the caller's autocast; camera encoder/decoder, heads, ray->pose and the nested alignment
-run in fp32 with autocast disabled, as upstream does.
+run in fp32 with autocast disabled, as upstream does. The Gaussian head (giant only) runs only
+when ``gaussians=True`` is asked for; the default forward neither computes nor returns Gaussians.
 """
 from typing import Optional, Sequence
 
 import torch
 from torch import nn
 
+from da3_ros.errors import ConfigError
 from da3_ros.model.backbone import Backbone
 from da3_ros.model.camera import CameraDec, CameraEnc, decoder_cameras
 from da3_ros.model.dpt import DPT
 from da3_ros.model.dualdpt import DualDPT
+from da3_ros.model.gaussians import GaussianAdapter
+from da3_ros.model.gs_head import GaussianHead
 from da3_ros.model.prediction import Prediction
 from da3_ros.model.ray_pose import ray_to_pose
 from da3_ros.model.sky import (align_scale, fill_sky_depth, metric_scale_depth, nested_sky,
@@ -51,12 +55,16 @@ class DepthAnything3Net(nn.Module):
         if spec.has_camera:
             self.cam_enc = CameraEnc(dim)
             self.cam_dec = CameraDec(dim_in)
+        if spec.has_gs_head:
+            self.gs_head = GaussianHead(dim_in, spec.head.features, spec.head.out_channels)
+            self.gs_adapter = GaussianAdapter()
 
     def forward(self, images: torch.Tensor, extrinsics: Optional[torch.Tensor] = None,
                 intrinsics: Optional[torch.Tensor] = None, *,
                 export_feat_layers: Sequence[int] = (), use_ray_pose: bool = False,
-                ref_view_strategy: str = 'saddle_balanced', with_ray: bool = True) -> Prediction:
-        """Predict depth (and cameras) for images [B, S, 3, H, W].
+                ref_view_strategy: str = 'saddle_balanced', with_ray: bool = True,
+                gaussians: bool = False) -> Prediction:
+        """Predict depth (and cameras, and optionally Gaussians) for images [B, S, 3, H, W].
 
         Args:
             images: ImageNet-normalised, H and W multiples of 14.
@@ -67,7 +75,11 @@ class DepthAnything3Net(nn.Module):
             ref_view_strategy: reference-view choice for S >= 3 without conditioning.
             with_ray: compute the ray map (always done with ``use_ray_pose``); without it
                 ``ray`` and ``ray_conf`` are None and the head's ray branch is skipped.
+            gaussians: also run the Gaussian head (ConfigError for variants without one).
         """
+        if gaussians and not self.spec.has_gs_head:
+            raise ConfigError(f'{self.spec.name} has no Gaussian head; gaussians=True needs'
+                              f' da3-giant or da3nested-giant-large')
         image_hw = (images.shape[-2], images.shape[-1])
         camera_tokens = None
         if extrinsics is not None and self.spec.has_camera:
@@ -76,9 +88,19 @@ class DepthAnything3Net(nn.Module):
         feats = self.backbone(images, camera_tokens, ref_view_strategy=ref_view_strategy,
                               export_feat_layers=export_feat_layers)
         prediction = self._heads(feats, image_hw, use_ray_pose, with_ray or use_ray_pose)
+        if gaussians:
+            with _fp32_region(images.device):
+                prediction.gaussians = self._gaussians(feats, images, prediction, extrinsics)
         prediction.aux = {f'feat_layer_{i}': f.unflatten(2, (image_hw[0] // 14, -1)).float()
                           for i, f in feats.aux.items()}
         return prediction
+
+    def _gaussians(self, feats, images, prediction: Prediction, given_extrinsics):
+        """Gaussian head + adapter on the depth head's levels and the predicted cameras."""
+        raw, density = self.gs_head([f.float() for f in feats.features], images.float())
+        given = None if given_extrinsics is None else given_extrinsics.float()
+        return self.gs_adapter(raw, density, prediction.depth, prediction.extrinsics,
+                               prediction.intrinsics, given)
 
     def _heads(self, feats, image_hw, use_ray_pose: bool, with_ray: bool) -> Prediction:
         device = feats.features[0].device
@@ -116,11 +138,16 @@ class NestedDepthAnything3Net(nn.Module):
     def forward(self, images: torch.Tensor, extrinsics: Optional[torch.Tensor] = None,
                 intrinsics: Optional[torch.Tensor] = None, *,
                 export_feat_layers: Sequence[int] = (), use_ray_pose: bool = False,
-                ref_view_strategy: str = 'saddle_balanced', with_ray: bool = True) -> Prediction:
-        """Same contract as DepthAnything3Net; depth and translations come out in metres."""
+                ref_view_strategy: str = 'saddle_balanced', with_ray: bool = True,
+                gaussians: bool = False) -> Prediction:
+        """Same contract as DepthAnything3Net; depth and translations come out in metres.
+
+        Gaussians come from the any-view branch before the metric alignment: they are in the
+        any-view scale; multiply by ``scale_factor`` to bring them to metres.
+        """
         out = self.da3(images, extrinsics, intrinsics, export_feat_layers=export_feat_layers,
                        use_ray_pose=use_ray_pose, ref_view_strategy=ref_view_strategy,
-                       with_ray=with_ray)
+                       with_ray=with_ray, gaussians=gaussians)
         metric = self.da3_metric(images)
         with _fp32_region(images.device):
             metric_depth = metric_scale_depth(metric.depth, out.intrinsics)
@@ -132,4 +159,5 @@ class NestedDepthAnything3Net(nn.Module):
             depth, conf = nested_sky(depth, out.depth_conf, non_sky)
         return Prediction(depth=depth, depth_conf=conf, extrinsics=extrinsics_out,
                           intrinsics=out.intrinsics, ray=out.ray, ray_conf=out.ray_conf,
-                          is_metric=True, scale_factor=scale.reshape(1), aux=out.aux)
+                          is_metric=True, scale_factor=scale.reshape(1), aux=out.aux,
+                          gaussians=out.gaussians)

@@ -4,6 +4,8 @@ from typing import Dict, Optional
 
 import torch
 
+from da3_ros.model.gaussians import Gaussians
+
 
 @dataclass
 class Prediction:
@@ -22,6 +24,8 @@ class Prediction:
         is_metric: True when depth is in metres (nested model).
         scale_factor: [1] nested-model scale applied to the any-view depth, else None.
         aux: exported backbone features, ``feat_layer_<i>`` -> [B, S, H/14, W/14, C].
+        gaussians: world-frame Gaussians (N = S*H*W) when requested, else None; nested: in the
+            any-view scale (before ``scale_factor``).
     """
 
     depth: torch.Tensor
@@ -34,3 +38,4 @@ class Prediction:
     is_metric: bool = False
     scale_factor: Optional[torch.Tensor] = None
     aux: Dict[str, torch.Tensor] = field(default_factory=dict)
+    gaussians: Optional[Gaussians] = None

@@ -85,3 +85,10 @@ def check_variant(name: str) -> str:
     if name not in VARIANT_NAMES:
         raise ConfigError(f'unknown DA3 variant {name!r}; known: {", ".join(VARIANT_NAMES)}')
     return name
+
+
+def has_gaussian_head(name: str) -> bool:
+    """Whether the variant (nested included) carries the Gaussian-splatting head."""
+    check_variant(name)
+    anyview = NESTED[name][0] if name in NESTED else name
+    return VARIANTS[anyview].has_gs_head

@@ -34,18 +34,16 @@ KEY_RULES: Tuple[Tuple[str, str], ...] = (
     (r'\.output_conv2_additional\.sky_mask\.', '.sky_output_conv2.'),
     (r'^((?:da3\.)?head\.scratch\.(?:refinenet\d|output_conv[12]))_ray\.', r'\1_aux.'),
 )
-SKIPPED_PREFIXES = re.compile(r'^(da3\.)?(gs_head|gs_adapter)\.')
 _TIED_AUX_NORM = re.compile(r'^(.*head\.scratch\.output_conv2_aux\.)\d(\.2\.(weight|bias))$')
 
 
 @dataclass
 class LoadReport:
-    """What a strict load did: the source, its identity, and keys skipped by rule."""
+    """What a strict load did: the source, its identity, and the tied keys filled in."""
 
     source: str
     size_bytes: int = 0
     header_sha256: str = ''
-    skipped: List[str] = field(default_factory=list)
     filled_ties: List[str] = field(default_factory=list)
 
 
@@ -89,9 +87,6 @@ def load_state_dict_strict(model: nn.Module, state_dict: Mapping[str, object],
     """
     report = LoadReport(source)
     state = {k: torch.as_tensor(v) for k, v in rename_keys(state_dict).items()}
-    report.skipped = sorted(k for k in state if SKIPPED_PREFIXES.match(k))
-    for key in report.skipped:
-        del state[key]
     expected = model.state_dict(keep_vars=True)
     report.filled_ties = _fill_ties(expected, state)
     missing = [k for k in expected if k not in state]
@@ -111,6 +106,4 @@ def load_state_dict_strict(model: nn.Module, state_dict: Mapping[str, object],
     dtype = next(iter(expected.values())).dtype
     state = {k: v.to(dtype) if v.is_floating_point() else v for k, v in state.items()}
     model.load_state_dict(state, strict=True, assign=True)
-    if report.skipped:
-        LOG.debug('%s: skipped %d Gaussian-splatting keys', source, len(report.skipped))
     return report

@@ -17,6 +17,7 @@ from rclpy.duration import Duration
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
+from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, qos_profile_sensor_data, QoSProfile, ReliabilityPolicy
 
 from da3_ros.errors import Da3Error
@@ -28,6 +29,7 @@ from da3_ros.ros.publishers import OutputPublishers
 from da3_ros.ros.rig_output import diagnostic_array
 from da3_ros.ros.tf_buffer import TfBuffer
 from da3_ros.ros.tf_msgs import stamp_to_ns
+from da3_ros.ros.virtual_cameras import read_virtual_cameras, VirtualCameras
 from da3_ros.ros.worker import build_engine, gpu_memory_mb, LatestWorker, LockedTf, RigPipeline
 
 NS = 1_000_000_000
@@ -52,12 +54,16 @@ class Da3Node(LifecycleNode):
         self.tf = LockedTf(TfBuffer(cache_time_ns=int(self.options.tf_cache_s * NS)))
         self.statics: dict[str, object] = {}
         self.engine = self.outputs = self.pipeline = self.worker = self.sync = None
+        self.virtual = None
         self.handles: list = []
         self.jump_handler = self.diagnostics_timer = None
         self.newest_ns = 0
 
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
         try:
+            virtual, backend = read_virtual_cameras(self)
+            if virtual and not self.get_parameter('output.gaussians').value:
+                self.set_parameters([Parameter('output.gaussians', value=True)])
             config = params.read_engine_config(self)
             self.options = params.read_node_options(self)
             sources = params.camera_sources(self)
@@ -67,12 +73,16 @@ class Da3Node(LifecycleNode):
             return TransitionCallbackReturn.FAILURE
         out = params.output_options(self.options, config.output, config.model.variant)
         self.outputs = OutputPublishers(self, self.types, self.options.cameras, out)
+        self.virtual = VirtualCameras(
+            self, self.types, virtual, lookup=self.tf.lookup, base_frame=out.base_frame,
+            frame_prefix=out.camera_frame_prefix, depth_encoding=self.options.depth_encoding,
+            backend=backend, log_error=self._log_once) if virtual else None
         self.pipeline = RigPipeline(
             self.engine, types=self.types, sources=sources, tf=self.tf, options=out,
             stats=self.stats, publish=self.outputs.publish, gpu_memory=gpu_memory_mb,
             use_odometry=self.options.use_odometry, log_error=self.get_logger().error,
             demand=self.outputs.subscribed, clock_ns=lambda: self.get_clock().now().nanoseconds,
-            overlap=self.engine.device.type == 'cuda')
+            overlap=self.engine.device.type == 'cuda', on_result=self.virtual)
         self.config = config
         self.get_logger().info(f'configured {len(sources)} cameras, {config.model.variant} on'
                                f' {config.model.device}, tf_mode {self.options.tf_mode}')
@@ -148,7 +158,9 @@ class Da3Node(LifecycleNode):
     def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
         if self.outputs is not None:
             self.outputs.destroy()
-        self.engine = self.outputs = self.pipeline = None
+        if self.virtual is not None:
+            self.virtual.destroy()
+        self.engine = self.outputs = self.pipeline = self.virtual = None
         return TransitionCallbackReturn.SUCCESS
 
     def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:

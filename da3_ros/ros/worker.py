@@ -63,11 +63,13 @@ class RigPipeline:
                  publish: Publish, use_odometry: bool, log_error: Callable[[str], None],
                  gpu_memory: Callable[[], Any] | None = None,
                  demand: Callable[[], Optional[Container[str]]] | None = None,
-                 clock_ns: Callable[[], int] = time.time_ns, overlap: bool = False):
+                 clock_ns: Callable[[], int] = time.time_ns, overlap: bool = False,
+                 on_result: Callable[[RigResult, RigInput], None] | None = None):
         """Build the pipeline.
 
         ``demand`` returns the consumed topics (None: all); ``clock_ns`` is the clock that
-        image stamps are compared with for the end-to-end latency (the node's clock).
+        image stamps are compared with for the end-to-end latency (the node's clock);
+        ``on_result`` sees every result and its input (e.g. virtual cameras).
         """
         self.demand, self.clock_ns, self.overlap = demand or (lambda: None), clock_ns, overlap
         self._out: ThreadPoolExecutor | None = None
@@ -75,7 +77,7 @@ class RigPipeline:
         self.engine, self.types, self.sources, self.tf = engine, types, list(sources), tf
         self.options, self.stats, self.publish = options, stats, publish
         self.use_odometry, self.gpu_memory = use_odometry, gpu_memory or (lambda: None)
-        self.log_error = log_error
+        self.log_error, self.on_result = log_error, on_result
         self.names = [s.name for s in self.sources]
         self.inputs: collections.OrderedDict[float, RigInput] = collections.OrderedDict()
         self.sequence = 0
@@ -200,6 +202,8 @@ class RigPipeline:
             self._error(f'output: {err}')
             return
         self.publish(messages)
+        if self.on_result is not None:  # e.g. virtual cameras (ros/virtual_cameras.py)
+            self.on_result(result, rig_input)
         self.stats.result(result.timings.get('total', 0.0), result.is_metric, self.gpu_memory())
         self.stats.end_to_end((self.clock_ns() - rig_input.stamp_ns) / 1e6)
 

@@ -121,7 +121,8 @@ def process_bag(in_path: Union[str, Path], out_path: Union[str, Path],
                 eval: bool = False,  # noqa: A002 - the CLI flag's name
                 resume: bool = False, progress: bool = True, passthrough: bool = False,
                 overwrite: bool = False, split_sets: int = 10,
-                predictor: Optional[Any] = None) -> Summary:
+                predictor: Optional[Any] = None, render_offset: Optional[str] = None,
+                export_gs: Optional[Path] = None) -> Summary:
     """Process a bag offline; see the module docstring.
 
     Args:
@@ -136,6 +137,8 @@ def process_bag(in_path: Union[str, Path], out_path: Union[str, Path],
         overwrite: replace an existing output.
         split_sets: sets per committed segment (the most a SIGKILL can lose).
         predictor: replace the network (tests).
+        render_offset: ``x,y,z,yaw`` or a path file: what-if camera images (``bag_novel``).
+        export_gs: folder for one 3DGS PLY per output set (``bag_novel``).
 
     Raises:
         BagError: unreadable input, missing topics, existing output.
@@ -143,6 +146,9 @@ def process_bag(in_path: Union[str, Path], out_path: Union[str, Path],
     """
     started = time.monotonic()
     cfg = _resolve_config(config)
+    novel = _novel_views(render_offset, export_gs, resume)
+    if novel is not None:
+        cfg = _with_gaussians(cfg)
     threads = _TorchThreads()
     with InputBag(Path(in_path)) as bag:
         cams = cfg.engine.cameras
@@ -151,6 +157,7 @@ def process_bag(in_path: Union[str, Path], out_path: Union[str, Path],
         check_transports(bag, cfg)
         writer = SegmentedWriter(Path(out_path), bag.store, resume=resume, overwrite=overwrite)
         pipe = Pipeline(cfg, bag, writer, build_engine(cfg, predictor), evaluate=eval)
+        pipe.novel = novel
         if resume:
             state = writer.load_state()
             pipe.restore(state)
@@ -177,6 +184,27 @@ def process_bag(in_path: Union[str, Path], out_path: Union[str, Path],
         pipe.summary.evaluation = pipe.evaluator.report()
         write_report(pipe.summary.evaluation, Path(out_path) / EVAL_FILE)
     return pipe.summary
+
+
+def _novel_views(render_offset: Optional[str], export_gs: Optional[Path], resume: bool):
+    """The NovelViews of the options, or None when neither is given."""
+    if render_offset is None and export_gs is None:
+        return None
+    from da3_ros.tools.bag_novel import NovelViews, parse_offset
+    novel = NovelViews(offset=None if render_offset is None else parse_offset(render_offset),
+                       export_dir=None if export_gs is None else Path(export_gs))
+    if not resume:
+        novel.prepare()
+    elif novel.export_dir is not None:
+        novel.export_dir.mkdir(parents=True, exist_ok=True)
+    return novel
+
+
+def _with_gaussians(cfg: BagConfig) -> BagConfig:
+    """``cfg`` with ``output.gaussians`` on (what-if views and the export need them)."""
+    import dataclasses
+    output = dataclasses.replace(cfg.engine.output, gaussians=True)
+    return dataclasses.replace(cfg, engine=dataclasses.replace(cfg.engine, output=output))
 
 
 def _run(pipe: Pipeline, bag: InputBag, writer: SegmentedWriter, bar: Progress,
@@ -243,6 +271,12 @@ def _parser() -> argparse.ArgumentParser:
     proc.add_argument('--passthrough', action='store_true', help='copy input topics too')
     proc.add_argument('--split-sets', type=int, default=10, help='sets per committed segment')
     proc.add_argument('--no-progress', action='store_true')
+    proc.add_argument('--render-offset', metavar='X,Y,Z,YAW|FILE',
+                      help='also write <cam>/offset/{image,depth,camera_info}: each camera as if'
+                      ' the vehicle were displaced (base frame, m / rad), or along a file of'
+                      ' "t x y z yaw" rows')
+    proc.add_argument('--export-gs', type=Path, metavar='DIR',
+                      help="write each output set's 3D Gaussians as a 3DGS PLY into DIR")
     rec = sub.add_parser('record', help='render the sample recording')
     rec.add_argument('output', type=Path)
     rec.add_argument('--steps', type=int, default=20)
@@ -272,7 +306,8 @@ def main(argv: Optional[list] = None) -> int:
         summary = process_bag(args.input, args.output, config, eval=args.eval,
                               resume=args.resume, progress=not args.no_progress,
                               passthrough=args.passthrough, overwrite=args.overwrite,
-                              split_sets=args.split_sets)
+                              split_sets=args.split_sets, render_offset=args.render_offset,
+                              export_gs=args.export_gs)
     except Da3Error as err:
         print(f'da3_bag: error: {err}', file=sys.stderr)
         return 2

@@ -66,6 +66,7 @@ class Pipeline:
         # Only what is written (or evaluated) is computed and copied back.
         self.request = output_request(config.output, self.names,
                                       extra=('depth',) if evaluate else ())
+        self.novel: Optional[Any] = None  # bag_novel.NovelViews when asked for
         self._engine_blob = self._engine_state()
 
     def _routes(self) -> Dict[str, tuple]:
@@ -196,6 +197,8 @@ class Pipeline:
         out = result_messages(self.types, result, source, self.config.output,
                               camera_names=self.names, sequence=self.progress['sequence'])
         self.progress['sequence'] += 1
+        if self.novel is not None:
+            out += self.novel(self.types, result, source)
         out = [(self.config.topic(topic), msg) for topic, msg in out]
         if self.config.diagnostics:
             values = {f'{k}_ms': f'{v:.1f}' for k, v in sorted(result.timings.items())}

@@ -16,8 +16,8 @@ import torch
 from da3_ros.config import ModelConfig, OutputConfig, placeholder_notice, WindowConfig
 from da3_ros.errors import Da3Error, WeightsError
 from da3_ros.model.checkpoint import resolve
-from da3_ros.synthetic.recording import RecordingSpec, write_recording
-from da3_ros.tools import demo_data, plots, visualize
+from da3_ros.synthetic.recording import image_topic, RecordingSpec, write_recording
+from da3_ros.tools import demo_data, demo_novel, plots, visualize
 from da3_ros.tools.bag import process_bag
 from da3_ros.tools.bag_config import sample_config
 from da3_ros.tools.demo_page import Page
@@ -65,7 +65,9 @@ def run_demo(weights: str, out: Path, *, steps: int = 8, process_res: int = 168,
         else OutputConfig()
     config = sample_config(spec, model=model, window=WindowConfig(length=2), output=output)
     say(f'[3/5] running {variant} on {device} over every set, as the node would')
-    summary = process_bag(recording, out / 'output_bag', config, eval=True, overwrite=True)
+    offset = demo_novel.render_offset_for(variant, weights)
+    summary = process_bag(recording, out / 'output_bag', config, eval=True, overwrite=True,
+                          render_offset=offset)
     if summary.interrupted:
         raise Interrupted(f'interrupted after {summary.sets_processed} sets')
     say('[4/5] drawing the pictures')
@@ -73,6 +75,8 @@ def run_demo(weights: str, out: Path, *, steps: int = 8, process_res: int = 168,
     mark = WATERMARK if placeholder_notice(weights) else ''
     pictures = Pictures(out, spec, cameras, mark)
     page = pictures.draw(out / 'output_bag', recording)
+    if offset is not None:  # a rendered novel view beside each real camera
+        page.sheets += novel_sheets(out, recording, spec, cameras, bool(mark))
     page.notice = placeholder_notice(weights)
     page.evaluation = summary.evaluation or {}
     page.settings = {'weights': weights, 'variant': variant, 'device': device,
@@ -83,6 +87,17 @@ def run_demo(weights: str, out: Path, *, steps: int = 8, process_res: int = 168,
                      'cloud depth range [m]': f'{output.min_depth:g} .. {output.max_depth:g}',
                      'sets processed': summary.sets_processed}
     return page
+
+
+def novel_sheets(out: Path, recording: Path, spec: RecordingSpec, cameras: Sequence[str],
+                 placeholder: bool) -> list:
+    """Sheets of real image | view rendered from the displaced vehicle, per step (page paths)."""
+    real = demo_novel.read_frames(recording, [image_topic(spec, c) for c in cameras])
+    novel = demo_novel.read_frames(out / 'output_bag', demo_novel.novel_topics(cameras))
+    paths = demo_novel.write_novel_sheets(
+        out / 'sheets', cameras, {c: real[image_topic(spec, c)] for c in cameras},
+        dict(zip(cameras, novel.values())), int(0.5e9 / spec.rate), placeholder)
+    return [f'sheets/{Path(p).name}' for p in paths]
 
 
 class Pictures:

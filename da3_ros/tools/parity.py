@@ -5,6 +5,11 @@ deterministic rule, runs our model in float32 on the CPU, prints one JSON line p
 the max absolute and max relative error of every output, and exits 1 if any output exceeds the
 docs/parity.md tolerances. ``run(variant, state_dict, inputs)`` is the callable contract of the
 fixtures' independent checker (docs/parity.md).
+
+Fixtures of the Gaussian branch (``forward_kwargs.infer_gs``) also compare the five Gaussian
+fields: quaternions up to the sign of each one (q and -q are one rotation; upstream's w >= 0
+choice is arbitrary near w = 0), harmonics per SH band normalised by the band's own maximum (the
+l >= 1 terms are 40-160x smaller than the DC term), and opacities element-wise as well.
 """
 import argparse
 import json
@@ -26,6 +31,10 @@ NESTED_TOLERANCE = {'depth': 3e-4, 'extrinsics': 3e-4, 'scale_factor': 3e-4}
 ELEMENT_TOLERANCE = {'depth': 2e-4, 'depth_conf': 2e-4, 'ray_conf': 2e-4}
 NESTED_ELEMENT_TOLERANCE = {'depth': 3e-4}
 DEFAULT_TOLERANCE = 1e-4
+GS_FIELDS = ('means', 'scales', 'rotations', 'harmonics', 'opacities')
+GS_TOLERANCE = {'gs_rotations': 3e-4}
+GS_ELEMENT_TOLERANCE = {'gs_opacities': 2e-4}
+SH_BANDS = ((0, 0, 1), (1, 1, 4), (2, 4, 9))
 
 
 def _tensor(value: Optional[np.ndarray]) -> Optional[torch.Tensor]:
@@ -47,13 +56,16 @@ def _forward_outputs(model: torch.nn.Module, inputs: dict,
                      _on(inputs.get('intrinsics'), device),
                      export_feat_layers=list(inputs.get('export_feat_layers', [])),
                      use_ray_pose=bool(inputs.get('use_ray_pose', False)),
-                     ref_view_strategy=inputs.get('ref_view_strategy', 'saddle_balanced'))
+                     ref_view_strategy=inputs.get('ref_view_strategy', 'saddle_balanced'),
+                     gaussians=bool(inputs.get('infer_gs', False)))
     names = ('depth', 'depth_conf', 'extrinsics', 'intrinsics', 'sky', 'ray', 'ray_conf',
              'scale_factor')
     outputs = {n: getattr(pred, n) for n in names if getattr(pred, n) is not None}
     if pred.is_metric:
         outputs['is_metric'] = torch.ones(1)
     outputs.update({f'aux_{k}': v for k, v in pred.aux.items()})
+    if pred.gaussians is not None:
+        outputs.update({f'gs_{f}': getattr(pred.gaussians, f) for f in GS_FIELDS})
     return outputs
 
 
@@ -89,6 +101,7 @@ def fixture_inputs(fixture: np.lib.npyio.NpzFile, meta: dict) -> dict:
               'intrinsics': fixture['in_intrinsics'] if 'in_intrinsics' in fixture else None,
               'export_feat_layers': list(kwargs['export_feat_layers']),
               'ref_view_strategy': kwargs['ref_view_strategy'], 'use_ray_pose': False,
+              'infer_gs': bool(kwargs.get('infer_gs', False)),
               'H': int(meta['H']), 'W': int(meta['W']), 'S': int(meta['S'])}
     for name in ('raypose_ray', 'raypose_ray_conf'):
         if 'in_' + name in fixture:
@@ -100,10 +113,28 @@ def compare(name: str, got: np.ndarray, ref: np.ndarray, nested: bool) -> dict:
     """Errors of one output: max_abs, max_rel (= max_abs / max|ref|), elem, tolerance, ok."""
     key = 'aux' if name.startswith('aux_') else name
     tol = (NESTED_TOLERANCE if nested else {}).get(key, TOLERANCE.get(key, DEFAULT_TOLERANCE))
+    tol = GS_TOLERANCE.get(key, tol)
     elem_tol = (NESTED_ELEMENT_TOLERANCE if nested else {}).get(key, ELEMENT_TOLERANCE.get(key))
+    elem_tol = GS_ELEMENT_TOLERANCE.get(key, elem_tol)
     got = got.reshape(ref.shape) if got.size == ref.size else got
     if got.shape != ref.shape:
         return {'ok': False, 'error': f'shape {list(got.shape)} != {list(ref.shape)}'}
+    if key == 'gs_rotations':
+        sign = np.sign((got.astype(np.float64) * ref).sum(-1, keepdims=True))
+        got = got * np.where(sign == 0, 1.0, sign)
+    return _errors(got, ref, tol, elem_tol)
+
+
+def compare_output(name: str, got: np.ndarray, ref: np.ndarray, nested: bool) -> Dict[str, dict]:
+    """{reported name: errors}: one entry, or one per SH band for ``gs_harmonics``."""
+    if name != 'gs_harmonics' or ref.shape[-1] != 9 or got.size != ref.size:
+        return {name: compare(name, got, ref, nested)}
+    got = got.reshape(ref.shape)
+    return {f'{name}[l={band}]': compare(name, got[..., lo:hi], ref[..., lo:hi], nested)
+            for band, lo, hi in SH_BANDS}
+
+
+def _errors(got: np.ndarray, ref: np.ndarray, tol: float, elem_tol: Optional[float]) -> dict:
     diff = np.abs(got.astype(np.float64) - ref.astype(np.float64))
     max_abs = float(diff.max()) if diff.size else 0.0
     scale = float(np.abs(ref).max()) if ref.size else 0.0
@@ -134,7 +165,7 @@ def check_fixture(path: str, device: str = 'cpu') -> dict:
         if name not in outputs:
             report['outputs'][name] = {'ok': False, 'error': 'missing'}
             continue
-        report['outputs'][name] = compare(name, outputs[name], fixture[array_name], nested)
+        report['outputs'].update(compare_output(name, outputs[name], fixture[array_name], nested))
     report['pass'] = all(r['ok'] for r in report['outputs'].values())
     return report
 

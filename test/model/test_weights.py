@@ -1,4 +1,5 @@
 """Checkpoint loading: official layout round trip, strict errors, hub ids from a local cache."""
+from dataclasses import replace
 import json
 import os
 import subprocess
@@ -9,8 +10,9 @@ from safetensors.torch import load_file, save_file
 import torch
 
 from da3_ros.errors import ConfigError, WeightsError
-from da3_ros.model import build_model
+from da3_ros.model import build_model, DepthAnything3Net
 from da3_ros.model.checkpoint import load_model, read_tensors, resolve, save_checkpoint
+from da3_ros.model.variants import variant_spec
 from da3_ros.model.weights import load_state_dict_strict, rename_keys
 from da3_ros.tools.weight_rule import rule_state_dict
 
@@ -115,13 +117,17 @@ def test_legacy_pickle_loads_weights_only(tmp_path, small_model):
                        small_model.backbone.pretrained.cls_token)
 
 
-def test_gaussian_head_keys_are_skipped_and_reported(small_model):
+def test_gaussian_head_keys_load_strictly_like_the_rest(small_model):
     state = {'model.' + k: v for k, v in small_model.state_dict().items()}
-    state['model.gs_head.images_merger.0.weight'] = torch.zeros(32, 3, 3, 3)
+    stray = dict(state, **{'model.gs_head.images_merger.0.weight': torch.zeros(32, 3, 3, 3)})
     with torch.device('meta'):
         model = build_model(VARIANT)
-    report = load_state_dict_strict(model, state)
-    assert report.skipped == ['gs_head.images_merger.0.weight']
+    with pytest.raises(WeightsError, match='unexpected keys: gs_head.images_merger.0.weight'):
+        load_state_dict_strict(model, stray)
+    with torch.device('meta'):  # a model with the head needs its keys: none is skipped by name
+        headed = DepthAnything3Net(replace(variant_spec(VARIANT), has_gs_head=True))
+    with pytest.raises(WeightsError, match='missing keys: gs_head.projects.0.weight'):
+        load_state_dict_strict(headed, state)
 
 
 def test_key_rules_are_anchored():

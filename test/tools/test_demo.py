@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image
 import pytest
 
-from da3_ros.tools import demo, demo_page, demo_run, visualize
+from da3_ros.tools import demo, demo_novel, demo_page, demo_run, visualize
 from da3_ros.tools.bag_io import read_decoded
 
 CHROMIUM = shutil.which('chromium') or '/usr/bin/chromium'
@@ -159,3 +159,17 @@ def test_numbers_explain_each_metric():
     assert [r[0] for r in rows] == ['AbsRel (mean over cameras)', 'delta < 1.25', 'ATE [m]',
                                     'depth is relative']
     assert all(len(r[2].split()) > 5 for r in rows) and 'similarity' in rows[2][2]
+
+
+def test_demo_shows_a_novel_view_beside_the_real_cameras(tmp_path):
+    assert demo_novel.render_offset_for('da3-giant', 'ckpt') == demo_novel.NOVEL_OFFSET
+    assert demo_novel.render_offset_for('da3-small', 'ckpt') is None
+    page = demo_run.run_demo('parity', tmp_path, steps=2, process_res=56, size_hw=(60, 100),
+                             say=lambda line: None)
+    sheets = sorted((tmp_path / 'sheets').glob('novel_*.png'))
+    assert sheets
+    width, height = Image.open(sheets[0]).size
+    assert width == 2 * 100 and height == 6 * (60 + 12)  # six cameras x (image | novel view)
+    pixels = np.asarray(Image.open(sheets[0]))
+    assert pixels[:, 100:].max() > 0  # the rendered column is not empty
+    assert 'sheets/novel_000.png' in page.sheets

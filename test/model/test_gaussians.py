@@ -1,0 +1,149 @@
+"""Gaussian head and adapter: analytic placement, frame equivariance, gating, chunking, SH."""
+from dataclasses import replace
+
+import pytest
+import torch
+
+from da3_ros.errors import ConfigError
+from da3_ros.model.da3 import DepthAnything3Net
+from da3_ros.model.gaussians import GaussianAdapter, pose_scale
+from da3_ros.model.gs_head import GaussianHead
+from da3_ros.model.pose_encoding import affine_inverse, mat_to_quat, quat_to_mat
+from da3_ros.model.sh import rotate_sh, sh_basis
+from da3_ros.model.variants import variant_spec
+
+
+def rotation(seed: int) -> torch.Tensor:
+    """A random proper rotation [3, 3] (float64)."""
+    q, r = torch.linalg.qr(torch.randn(3, 3, generator=torch.Generator().manual_seed(seed),
+                                       dtype=torch.float64))
+    q = q * torch.sign(torch.diagonal(r))
+    return q if torch.det(q) > 0 else -q
+
+
+def rigid(seed: int) -> torch.Tensor:
+    """A random rigid transform [4, 4] (float32)."""
+    out = torch.eye(4, dtype=torch.float64)
+    out[:3, :3] = rotation(seed)
+    out[:3, 3] = torch.randn(3, generator=torch.Generator().manual_seed(seed + 1))
+    return out.float()
+
+
+def cameras(views: int, seed: int = 0):
+    """Predicted w2c [1, S, 3, 4] and K [1, S, 3, 3] for a 6 x 8 image."""
+    c2w = torch.stack([rigid(seed + 10 * v) for v in range(views)])
+    k = torch.tensor([[7.0, 0.0, 4.0], [0.0, 6.0, 3.0], [0.0, 0.0, 1.0]])
+    return affine_inverse(c2w)[None], k.expand(1, views, 3, 3).clone()
+
+
+def test_sh_rotation_keeps_the_colour_of_each_direction():
+    rot = rotation(3)
+    coeffs = torch.randn(5, 3, 9, dtype=torch.float64)
+    dirs = torch.nn.functional.normalize(torch.randn(5, 3, dtype=torch.float64), dim=-1)
+    world = rotate_sh(coeffs, rot)
+    before = (sh_basis(dirs)[:, None] * coeffs).sum(-1)
+    after = (sh_basis(dirs @ rot.T)[:, None] * world).sum(-1)
+    assert torch.allclose(before, after, atol=1e-10)
+    assert torch.equal(world[..., 0], coeffs[..., 0])  # DC is rotation invariant
+
+
+def test_adapter_places_gaussians_on_pixel_rays():
+    height, width = 6, 8
+    w2c, k = cameras(2)
+    raw = torch.zeros(1, 2, height, width, 37)
+    raw[..., 7] = 1.0  # raw quaternion (0, 0, 1, 0) is the identity rotation in camera space
+    raw[..., 9] = 0.4  # red DC
+    depth = torch.full((1, 2, height, width), 2.0)
+    density = torch.full((1, 2, height, width), 0.7)
+    g = GaussianAdapter()(raw, density, depth, w2c, k)
+    c2w = affine_inverse(w2c)[0]
+    v, i, j = 1, 2, 5
+    pix = torch.tensor([j + 0.5, i + 0.5, 1.0])
+    ray = torch.linalg.solve(k[0, v], pix)
+    expected = c2w[v, :, 3] + c2w[v, :, :3] @ (ray / ray.norm()) * 2.0
+    n = v * height * width + i * width + j
+    assert torch.allclose(g.means[0, n], expected, atol=1e-5)
+    size = (1e-5 + (30 - 1e-5) * 0.5) * 2.0 * 0.1 * (1 / 7.0 + 1 / 6.0)
+    assert torch.allclose(g.scales[0, n], torch.full((3,), size), rtol=1e-5)
+    assert torch.allclose(quat_to_mat(g.rotations[0, n]), c2w[v, :, :3], atol=1e-5)
+    assert torch.allclose(g.harmonics[0, n, :, 0], torch.tensor([0.4, 0.0, 0.0]))
+    assert torch.allclose(g.opacities, torch.full((1, 2 * height * width), 0.7))
+    assert g.means.shape == (1, 2 * height * width, 3) and g.harmonics.shape[-2:] == (3, 9)
+
+
+def test_adapter_is_equivariant_to_a_change_of_world_frame():
+    """A world frame the project was never tuned on: every field moves rigidly with it."""
+    gen = torch.Generator().manual_seed(7)
+    raw = torch.randn(1, 3, 6, 8, 37, generator=gen)
+    depth = torch.rand(1, 3, 6, 8, generator=gen) + 0.5
+    density = torch.rand(1, 3, 6, 8, generator=gen)
+    w2c, k = cameras(3, seed=5)
+    g_map = rigid(42)
+    moved_w2c = affine_inverse(g_map @ torch.cat([affine_inverse(w2c)[0], torch.tensor(
+        [[[0.0, 0.0, 0.0, 1.0]]]).expand(3, 1, 4)], dim=1))[None]
+    adapter = GaussianAdapter()
+    a = adapter(raw, density, depth, w2c, k)
+    b = adapter(raw, density, depth, moved_w2c, k)
+    assert torch.allclose(b.means[0], a.means[0] @ g_map[:3, :3].T + g_map[:3, 3], atol=1e-4)
+    assert torch.allclose(b.scales, a.scales) and torch.allclose(b.opacities, a.opacities)
+    rot_a, rot_b = quat_to_mat(a.rotations[0]), quat_to_mat(b.rotations[0])
+    assert torch.allclose(rot_b, g_map[:3, :3] @ rot_a, atol=1e-4)
+    dirs = torch.nn.functional.normalize(torch.randn(a.means.shape[1], 3, generator=gen), dim=-1)
+    colour_a = (sh_basis(dirs)[:, None] * a.harmonics[0]).sum(-1)
+    colour_b = (sh_basis(dirs @ g_map[:3, :3].T)[:, None] * b.harmonics[0]).sum(-1)
+    assert torch.allclose(colour_a, colour_b, atol=1e-5)
+
+
+def test_pose_scale_is_the_baseline_ratio_and_clamped():
+    w2c, _ = cameras(2)
+    c2w = affine_inverse(w2c)
+    for factor, expected in ((2.0, 2.0), (10.0, 3.0), (0.01, 1.0 / 3.0)):
+        given = c2w.clone()
+        given[..., :3, 3] *= factor
+        given44 = torch.cat([affine_inverse(given), torch.tensor(
+            [0.0, 0.0, 0.0, 1.0]).expand(1, 2, 1, 4)], dim=-2)
+        assert pose_scale(w2c, given44).item() == pytest.approx(expected, rel=1e-5)
+    assert pose_scale(w2c[:, :1], w2c[:, :1] * 2).item() == 1.0  # one camera: no alignment
+
+
+def test_head_chunks_frames_like_a_single_pass():
+    torch.manual_seed(0)
+    head = GaussianHead(8, 16, (8, 8, 16, 16)).eval()
+    tokens = [torch.randn(1, 9, 4, 8) for _ in range(4)]
+    images = torch.randn(1, 9, 3, 28, 28)
+    with torch.no_grad():
+        raw, density = head(tokens, images)
+        one_raw, one_density = head([t[:, 8:] for t in tokens], images[:, 8:])
+    assert raw.shape == (1, 9, 28, 28, 37) and density.shape == (1, 9, 28, 28)
+    assert torch.allclose(raw[:, 8:], one_raw, atol=1e-6)
+    assert torch.allclose(density[:, 8:], one_density)
+    assert bool(((density > 0) & (density < 1)).all())
+
+
+def test_gaussians_only_when_asked_and_only_with_a_head():
+    torch.manual_seed(0)
+    spec = replace(variant_spec('da3-small'), has_gs_head=True)
+    model = DepthAnything3Net(spec).eval()
+    images = torch.randn(1, 2, 3, 28, 42)
+
+    def forbidden(*_args, **_kwargs):
+        raise AssertionError('the Gaussian head ran without being asked')
+
+    with torch.no_grad():
+        asked = model(images, gaussians=True)
+        model.gs_head.forward = forbidden
+        plain = model(images)
+    assert plain.gaussians is None
+    assert torch.equal(plain.depth, asked.depth)
+    assert asked.gaussians.means.shape == (1, 2 * 28 * 42, 3)
+    with pytest.raises(ConfigError, match='da3-small'):
+        DepthAnything3Net(variant_spec('da3-small'))(images, gaussians=True)
+
+
+def test_stored_rotation_layout_is_xyzw_with_non_negative_w():
+    raw = torch.randn(1, 1, 6, 8, 37, generator=torch.Generator().manual_seed(1))
+    w2c, k = cameras(1)
+    g = GaussianAdapter()(raw, torch.rand(1, 1, 6, 8), torch.ones(1, 1, 6, 8), w2c, k)
+    assert bool((g.rotations[..., 3] >= 0).all())
+    assert torch.allclose(g.rotations.norm(dim=-1), torch.ones(1, 48), atol=1e-5)
+    assert torch.allclose(mat_to_quat(quat_to_mat(g.rotations)), g.rotations, atol=1e-5)
