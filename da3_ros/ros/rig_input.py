@@ -79,13 +79,18 @@ class RigInput:
     odom_error: str = ''
 
 
-def decode_image(msg: Any, transport: str) -> np.ndarray:
+def decode_image(msg: Any, transport: str,
+                 expected_wh: tuple[int, int] | None = None) -> np.ndarray:
     """Decode an Image (``raw``) or CompressedImage (``compressed``) to ``[H, W, 3]`` uint8 RGB.
 
+    A compressed image whose header gives another size than ``expected_wh`` (width, height; the
+    CameraInfo's) is refused before its pixels are decoded.
+
     Raises:
-        ConversionError: unsupported encoding/format or undecodable data.
+        ConversionError: unsupported encoding/format, a refused header or undecodable data.
     """
-    return compressed_to_rgb(msg) if transport == 'compressed' else image_to_rgb(msg)
+    return compressed_to_rgb(msg, expected_wh) if transport == 'compressed' \
+        else image_to_rgb(msg)
 
 
 def stamp_seconds(stamp_ns: int) -> float:
@@ -101,8 +106,10 @@ def camera_frame(source: CameraSource, image_msg: Any, info_msg: Any, stamp_ns: 
         ConversionError: undecodable image, invalid CameraInfo or a size mismatch.
         SyncError: ``T_base_cam`` cannot be looked up (unknown frame, unconnected trees).
     """
-    rgb = decode_image(image_msg, source.transport)
     model = camera_from_info(info_msg)
+    if source.transport != 'compressed':  # sizes first, pixels after (a compressed header too)
+        model.check_image_size(image_msg.width, image_msg.height)
+    rgb = decode_image(image_msg, source.transport, (model.width, model.height))
     model.check_image_size(rgb.shape[1], rgb.shape[0])
     frame_id = source.frame_id or image_msg.header.frame_id or model.frame_id
     t_base_cam = source.t_base_cam
