@@ -35,7 +35,8 @@ class ModelConfig:
         weights: checkpoint source (directory, ``.safetensors`` file or hub id); ``'random'``
             keeps the initialisation; the node and tools also accept ``'parity'`` (the
             deterministic parity-rule test weights).
-        device: torch device string, e.g. ``'cuda'``, ``'cuda:1'``, ``'cpu'``.
+        device: ``'auto'`` (CUDA when present, else CPU with one warning) or a torch device
+            string, e.g. ``'cuda'``, ``'cuda:1'``, ``'cpu'``.
         dtype: autocast dtype of the backbone (``'fp32'`` disables autocast); heads stay fp32.
         use_ray_pose: decode poses from the ray head instead of the camera decoder.
         ref_view_strategy: reference-view choice as upstream offers it.
@@ -46,7 +47,7 @@ class ModelConfig:
 
     variant: str = 'da3-large'
     weights: str = 'depth-anything/DA3-LARGE'
-    device: str = 'cuda'
+    device: str = 'auto'
     dtype: str = 'bf16'
     use_ray_pose: bool = False
     ref_view_strategy: str = 'saddle_balanced'

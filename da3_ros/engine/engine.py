@@ -14,7 +14,7 @@ import torch
 from da3_ros.config import EngineConfig, OutputConfig
 from da3_ros.engine import geometry_io
 from da3_ros.engine.postprocess import Postprocessor, to_host
-from da3_ros.engine.predictor import build_predictor, Predictor
+from da3_ros.engine.predictor import build_predictor, Predictor, with_device
 from da3_ros.engine.preprocess import Preprocessor, window_size
 from da3_ros.engine.stitch import Alignment, Stitcher
 from da3_ros.engine.timing import StageTimer
@@ -30,12 +30,13 @@ class Engine:
     """Sliding-window DA3 over a synchronized camera rig.
 
     Args:
-        config: validated on construction.
+        config: validated on construction; ``model.device: auto`` is resolved here.
         predictor: the network; built from ``config.model`` when None.
     """
 
     def __init__(self, config: EngineConfig, predictor: Optional[Predictor] = None) -> None:
-        self.config = config.validate()
+        config = dataclasses.replace(config.validate(), model=with_device(config.model))
+        self.config = config
         self.device = torch.device(config.model.device)
         self.predictor = predictor if predictor is not None else build_predictor(config.model)
         self.pre = Preprocessor(self.device, config.model.process_res,

@@ -11,16 +11,22 @@ and ``RigStep.inference_ms``). Ctrl-C stops after the current set and leaves a r
 Also: ``python -m da3_ros.tools.bag record OUT`` renders the sample recording.
 """
 import argparse
+from contextlib import contextmanager
+from dataclasses import asdict, replace
+import json
 import logging
+import os
 from pathlib import Path
 import signal
 import sys
 import threading
 import time
-from typing import Any, Optional, Union
+from typing import Any, Dict, Iterator, Optional, Union
+
+import numpy as np
 
 from da3_ros.errors import Da3Error
-from da3_ros.tools import bag_config
+from da3_ros.tools import bag_config, bag_output, bag_state, params_file
 from da3_ros.tools.bag_config import BagConfig
 from da3_ros.tools.bag_eval import format_report, write_report
 from da3_ros.tools.bag_io import BagError, InputBag
@@ -128,33 +134,47 @@ def process_bag(in_path: Union[str, Path], out_path: Union[str, Path],
 
     Args:
         in_path: input bag.
-        out_path: output bag folder.
+        out_path: output bag folder (never the input, inside it or containing it).
         config: a BagConfig, or the node's params file (default ``config/multi_cam.yaml``).
         eval: compare with ground truth in the bag; report in ``Summary.evaluation`` and
             ``OUT/eval.json``.
-        resume: continue an interrupted output.
+        resume: continue an interrupted output (the same settings, checked).
         progress: draw a progress bar on stderr.
         passthrough: copy the input topics into the output.
-        overwrite: replace an existing output.
+        overwrite: replace an earlier da3_bag output (``bag_output``: written beside, swapped).
         split_sets: sets per committed segment (the most a SIGKILL can lose).
         predictor: replace the network (tests).
 
     Raises:
-        BagError: unreadable input, missing topics, existing output.
+        BagError: unreadable input, missing topics, an output that may not be written, a resume
+            state that is corrupt or from other settings, an I/O error (disk full).
         ConfigError: invalid configuration.
+        WeightsError: a checkpoint that cannot be loaded.
     """
+    from da3_ros.engine.predictor import with_device
     started = time.monotonic()
     cfg = _resolve_config(config)
+    cfg = replace(cfg, engine=replace(cfg.engine, model=with_device(cfg.engine.model)))
+    out = Path(out_path)
+    bag_output.recover(out)
+    bag_output.check_separate(Path(in_path), out)
     threads = _TorchThreads()
     with InputBag(Path(in_path)) as bag:
         cams = cfg.engine.cameras
         bag.require([c.image_topic for c in cams], 'camera image')
         bag.require([cfg.info_topic(c) for c in cams], 'CameraInfo')
         check_transports(bag, cfg)
-        writer = SegmentedWriter(Path(out_path), bag.store, resume=resume, overwrite=overwrite)
+        target = out
+        if overwrite and not resume and not bag_output.is_empty(out):
+            target = bag_output.prepare_overwrite(out)
+        settings = run_settings(cfg, predictor)
+        with _io_errors(target):
+            writer = SegmentedWriter(target, bag.store, resume=resume, name=out.name)
         pipe = Pipeline(cfg, bag, writer, build_engine(cfg, predictor), evaluate=eval)
+        pipe.settings = settings
         if resume:
             state = writer.load_state()
+            _check_settings(out, state.get('settings', {}), settings)
             pipe.restore(state)
             threads.match(state.get('torch_threads'))
         rule = cfg.engine.model.weights in RULE_WEIGHTS
@@ -164,21 +184,86 @@ def process_bag(in_path: Union[str, Path], out_path: Union[str, Path],
         total = bag.reader.topics[cams[0].image_topic].msgcount
         bar = Progress(total, sys.stderr if progress else None)
         try:
-            with _StopFlag() as flag:
-                _run(pipe, bag, writer, bar, flag, passthrough, split_sets)
-            bar.update(pipe.summary.sets_total)
-            pipe.summary.interrupted = flag.stop
+            with _StopFlag() as flag, _io_errors(target):
+                try:
+                    _run(pipe, bag, writer, bar, flag, passthrough, split_sets)
+                except Da3Error:  # raised between sets (bad input): what is done is complete
+                    writer.commit(pipe.snapshot())
+                    raise
+                except BaseException:  # noqa: B902 - maybe mid-set (disk full): keep last commit
+                    writer.abandon()
+                    raise
+                writer.commit(pipe.snapshot())
+                bar.update(pipe.summary.sets_total)
+                pipe.summary.interrupted = flag.stop
         finally:
-            writer.commit(pipe.snapshot())
             threads.restore()
             bar.close()
             pipe.summary.wall_s += time.monotonic() - started
             pipe.summary.output = str(out_path)
             pipe.summary.sync_drops = {f'{k[0]}: {k[1]}': v for k, v in pipe.sync.drops.items()}
-    if pipe.evaluator is not None:
-        pipe.summary.evaluation = pipe.evaluator.report()
-        write_report(pipe.summary.evaluation, Path(out_path) / EVAL_FILE)
+    with _io_errors(target):
+        if pipe.evaluator is not None:
+            pipe.summary.evaluation = pipe.evaluator.report()
+            write_report(pipe.summary.evaluation, target / EVAL_FILE)
+        if target != out:
+            bag_output.swap(target, out)
     return pipe.summary
+
+
+def run_settings(config: BagConfig, predictor: Optional[Any] = None) -> Dict[str, Any]:
+    """What a resumed run must share with the run it continues, flat ``{name: value}``.
+
+    Every config field (``model.device`` resolved; the checkpoint by identity, not by path),
+    the weights' identity and the tool version.
+    """
+    tree = json.loads(json.dumps(asdict(config), default=lambda v: np.asarray(v).tolist()))
+    settings = {k: v for k, v in params_file.flatten(tree).items() if k != 'engine.model.weights'}
+    settings['weights'] = weights_identity(config.engine.model, predictor)
+    settings['da3_bag version'] = tool_version()
+    return settings
+
+
+def weights_identity(model: Any, predictor: Optional[Any] = None) -> str:
+    """``'parity rule'``, ``'<file> <bytes> bytes, sha256 <first MiB>'`` or the injected type."""
+    if predictor is not None:
+        return f'injected {type(predictor).__name__}'
+    if model.weights in RULE_WEIGHTS:
+        return 'parity rule'
+    from da3_ros.model.checkpoint import identity, resolve
+    path, _ = resolve(model.weights, model.variant)
+    size, digest = identity(path)
+    return f'{Path(path).name} {size} bytes, sha256 {digest}'
+
+
+def tool_version() -> str:
+    """The installed da3_ros version ('unknown' outside an installation)."""
+    from importlib import metadata
+    try:
+        return metadata.version('da3_ros')
+    except metadata.PackageNotFoundError:
+        return 'unknown'
+
+
+def _check_settings(out: Path, saved: Dict[str, Any], current: Dict[str, Any]) -> None:
+    differ = bag_state.differences(saved, current)
+    if differ:
+        more = f' (+{len(differ) - 3} more)' if len(differ) > 3 else ''
+        raise BagError(f'--resume: {str(out)!r} was written with other settings: '
+                       + '; '.join(differ[:3]) + more + ' (interrupted run -> this run); resume'
+                       ' with the same settings or write a new output')
+
+
+@contextmanager
+def _io_errors(folder: Path) -> Iterator[None]:
+    """Turn an OSError while writing ``folder`` (disk full, permissions) into a BagError."""
+    try:
+        yield
+    except OSError as err:
+        reason = os.strerror(err.errno) if err.errno else str(err)
+        raise BagError(f'cannot write {str(folder)!r}: {reason} ({type(err).__name__}:'
+                       f' {err}); what was committed is kept: free space, then --resume'
+                       ) from err
 
 
 def _run(pipe: Pipeline, bag: InputBag, writer: SegmentedWriter, bar: Progress,
