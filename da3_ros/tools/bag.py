@@ -12,8 +12,7 @@ Also: ``python -m da3_ros.tools.bag record OUT`` renders the sample recording.
 """
 import argparse
 from contextlib import contextmanager
-from dataclasses import asdict, replace
-import json
+from dataclasses import replace
 import logging
 import os
 from pathlib import Path
@@ -21,16 +20,15 @@ import signal
 import sys
 import threading
 import time
-from typing import Any, Dict, Iterator, Optional, Union
-
-import numpy as np
+from typing import Any, Iterator, Optional, Union
 
 from da3_ros.errors import Da3Error
-from da3_ros.tools import bag_config, bag_output, bag_state, params_file
+from da3_ros.tools import bag_config, bag_output, bag_settings
 from da3_ros.tools.bag_config import BagConfig
 from da3_ros.tools.bag_eval import format_report, write_report
 from da3_ros.tools.bag_io import BagError, InputBag
 from da3_ros.tools.bag_process import Pipeline
+from da3_ros.tools.bag_settings import RULE_WEIGHTS
 from da3_ros.tools.bag_summary import Progress, Summary
 from da3_ros.tools.bag_writer import SegmentedWriter
 
@@ -38,7 +36,6 @@ LOG = logging.getLogger(__name__)
 RANDOM_WARNING = ('weights=random: deterministic parity-rule weights, NOT a trained model; depth,'
                   ' poses and --eval numbers are meaningless')
 EVAL_FILE = 'eval.json'
-RULE_WEIGHTS = ('random', 'parity')  # both load the deterministic parity-rule weights
 TRANSPORT_TYPES = {'raw': 'sensor_msgs/msg/Image',
                    'compressed': 'sensor_msgs/msg/CompressedImage'}
 
@@ -167,14 +164,14 @@ def process_bag(in_path: Union[str, Path], out_path: Union[str, Path],
         target = out
         if overwrite and not resume and not bag_output.is_empty(out):
             target = bag_output.prepare_overwrite(out)
-        settings = run_settings(cfg, predictor)
+        settings = bag_settings.run_settings(cfg, predictor)
         with _io_errors(target):
             writer = SegmentedWriter(target, bag.store, resume=resume, name=out.name)
         pipe = Pipeline(cfg, bag, writer, build_engine(cfg, predictor), evaluate=eval)
         pipe.settings = settings
         if resume:
             state = writer.load_state()
-            _check_settings(out, state.get('settings', {}), settings)
+            bag_settings.check(out, state.get('settings', {}), settings)
             pipe.restore(state)
             threads.match(state.get('torch_threads'))
         rule = cfg.engine.model.weights in RULE_WEIGHTS
@@ -209,49 +206,6 @@ def process_bag(in_path: Union[str, Path], out_path: Union[str, Path],
         if target != out:
             bag_output.swap(target, out)
     return pipe.summary
-
-
-def run_settings(config: BagConfig, predictor: Optional[Any] = None) -> Dict[str, Any]:
-    """What a resumed run must share with the run it continues, flat ``{name: value}``.
-
-    Every config field (``model.device`` resolved; the checkpoint by identity, not by path),
-    the weights' identity and the tool version.
-    """
-    tree = json.loads(json.dumps(asdict(config), default=lambda v: np.asarray(v).tolist()))
-    settings = {k: v for k, v in params_file.flatten(tree).items() if k != 'engine.model.weights'}
-    settings['weights'] = weights_identity(config.engine.model, predictor)
-    settings['da3_bag version'] = tool_version()
-    return settings
-
-
-def weights_identity(model: Any, predictor: Optional[Any] = None) -> str:
-    """``'parity rule'``, ``'<file> <bytes> bytes, sha256 <first MiB>'`` or the injected type."""
-    if predictor is not None:
-        return f'injected {type(predictor).__name__}'
-    if model.weights in RULE_WEIGHTS:
-        return 'parity rule'
-    from da3_ros.model.checkpoint import identity, resolve
-    path, _ = resolve(model.weights, model.variant)
-    size, digest = identity(path)
-    return f'{Path(path).name} {size} bytes, sha256 {digest}'
-
-
-def tool_version() -> str:
-    """The installed da3_ros version ('unknown' outside an installation)."""
-    from importlib import metadata
-    try:
-        return metadata.version('da3_ros')
-    except metadata.PackageNotFoundError:
-        return 'unknown'
-
-
-def _check_settings(out: Path, saved: Dict[str, Any], current: Dict[str, Any]) -> None:
-    differ = bag_state.differences(saved, current)
-    if differ:
-        more = f' (+{len(differ) - 3} more)' if len(differ) > 3 else ''
-        raise BagError(f'--resume: {str(out)!r} was written with other settings: '
-                       + '; '.join(differ[:3]) + more + ' (interrupted run -> this run); resume'
-                       ' with the same settings or write a new output')
 
 
 @contextmanager
@@ -323,6 +277,8 @@ def _parser() -> argparse.ArgumentParser:
     proc.add_argument('--weights', help="checkpoint, hub id or 'random' (overrides config)")
     proc.add_argument('--variant', help='model variant of --weights, e.g. da3-small (overrides'
                       ' config)')
+    proc.add_argument('--device', help="'auto' (CUDA when present, else CPU), 'cpu', 'cuda',"
+                      " 'cuda:1' ... (overrides config)")
     proc.add_argument('--eval', action='store_true', help='AbsRel, delta<1.25, ATE vs GT')
     proc.add_argument('--resume', action='store_true', help='continue an interrupted output')
     proc.add_argument('--overwrite', action='store_true', help='replace an existing output')
@@ -347,9 +303,9 @@ def main(argv: Optional[list] = None) -> int:
             record(args.output, steps=args.steps, raw=args.raw, storage=args.storage)
             return 0
         config = bag_config.sample_config() if args.sample_config else args.config
-        if args.weights or args.variant:
-            config = bag_config.with_weights(_resolve_config(config), args.weights,
-                                             args.variant)
+        if args.weights or args.variant or args.device:
+            config = bag_config.with_model(_resolve_config(config), args.weights, args.variant,
+                                           args.device)
         summary = process_bag(args.input, args.output, config, eval=args.eval,
                               resume=args.resume, progress=not args.no_progress,
                               passthrough=args.passthrough, overwrite=args.overwrite,

@@ -208,10 +208,3 @@ def load(folder: Path) -> Dict[str, Any]:
     if not isinstance(document, dict):
         raise StateError(f'--resume: {str(path)!r} does not hold a state document')
     return document
-
-
-def differences(saved: Dict[str, Any], current: Dict[str, Any]) -> list:
-    """``'key: saved -> current'`` for every setting that differs."""
-    keys = sorted(set(saved) | set(current))
-    return [f'{key}: {saved.get(key)!r} -> {current.get(key)!r}' for key in keys
-            if saved.get(key) != current.get(key)]
