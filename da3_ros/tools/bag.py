@@ -22,7 +22,7 @@ import threading
 import time
 from typing import Any, Iterator, Optional, Union
 
-from da3_ros.errors import Da3Error
+from da3_ros.errors import ConfigError, Da3Error
 from da3_ros.tools import bag_config, bag_output, bag_settings
 from da3_ros.tools.bag_config import BagConfig
 from da3_ros.tools.bag_eval import format_report, write_report
@@ -45,16 +45,25 @@ def build_engine(config: BagConfig, predictor: Optional[Any] = None) -> Any:
 
     ``weights: random`` (and ``parity``, the node's name for it) load the deterministic
     parity-rule weights, so runs repeat exactly; the node's ``random`` is an unseeded init.
+
+    Raises:
+        ConfigError: torch cannot build the model (out of memory, a missing backend).
+        WeightsError: the checkpoint cannot be loaded.
     """
     from da3_ros.engine.engine import Engine
     from da3_ros.engine.predictor import build_predictor
-    if predictor is None:
-        state = None
-        if config.engine.model.weights in RULE_WEIGHTS:
-            from da3_ros.tools.weight_rule import rule_state_dict
-            state = rule_state_dict(config.engine.model.variant)
-        predictor = build_predictor(config.engine.model, state)
-    return Engine(config.engine, predictor)
+    try:
+        if predictor is None:
+            state = None
+            if config.engine.model.weights in RULE_WEIGHTS:
+                from da3_ros.tools.weight_rule import rule_state_dict
+                state = rule_state_dict(config.engine.model.variant)
+            predictor = build_predictor(config.engine.model, state)
+        return Engine(config.engine, predictor)
+    except (RuntimeError, AssertionError, MemoryError) as err:  # torch: no memory, no backend
+        model = config.engine.model
+        raise ConfigError(f'model: cannot build {model.variant} on {model.device}:'
+                          f' {type(err).__name__}: {err}') from err
 
 
 def check_transports(bag: InputBag, config: BagConfig) -> None:
