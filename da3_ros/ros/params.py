@@ -119,6 +119,7 @@ _CAMERA_FIELDS = {
 # Parameters every rclpy node declares itself (a params file may set them).
 ROS_PARAMETERS = ('use_sim_time', 'start_type_description_service')
 ROS_PARAMETER_PREFIXES = ('qos_overrides.',)
+_UNUSED_CAMERA = re.compile(r'^camera\.[^.]+\.(%s)$' % '|'.join((*_CAMERA_FIELDS, 'extrinsics')))
 _READ_ONLY = re.compile(r'^(model\.|camera\.|cameras$|qos$|sync\.|base_frame$|odom_frame$|'
                         r'use_odometry$|tf_cache_s$|autostart$)')
 
@@ -180,11 +181,13 @@ def check_known(given: Iterable[str], declared: Iterable[str]) -> None:
     """Raise ConfigError naming every given key that is not a declared parameter.
 
     A misspelt key (``output.max_dpeth``) would otherwise be ignored and its default stay in
-    force; the message names the closest declared key (``difflib``).
+    force; the message names the closest declared key (``difflib``). The block of a camera not
+    listed in ``cameras`` is not in use (a shared file, an override listing fewer cameras) and
+    is accepted when its keys are camera keys.
     """
     known = set(declared) | set(ROS_PARAMETERS)
     unknown = sorted(k for k in given if k not in known and not k.startswith(
-        ROS_PARAMETER_PREFIXES))
+        ROS_PARAMETER_PREFIXES) and not _UNUSED_CAMERA.match(k))
     if not unknown:
         return
     parts = []
@@ -192,7 +195,7 @@ def check_known(given: Iterable[str], declared: Iterable[str]) -> None:
         close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
         parts.append(f'{key!r}' + (f' (did you mean {close[0]!r}?)' if close else ''))
     raise ConfigError(f'unknown parameter {", ".join(parts)}; every parameter is listed in the'
-                      ' README, "Parameters" (camera.<name>.* needs <name> in cameras)')
+                      ' README, "Parameters"')
 
 
 def check_node_overrides(node: Node) -> None:

@@ -45,3 +45,18 @@ def test_the_cli_says_it_in_one_line(tmp_path, capsys):
 def test_every_preset_is_valid_and_defaults_to_device_auto(preset):
     path = Path(__file__).parents[2] / 'config' / preset
     assert load_config(path).engine.model.device == 'auto'
+
+
+def test_the_block_of_an_unlisted_camera_is_unused_but_still_checked(tmp_path):
+    """A shared file, or an override listing fewer cameras, keeps blocks of cameras not in use."""
+    spare = """da3_node:
+  ros__parameters:
+    camera:
+      spare: {{{key}: /cam_spare/image_raw, extrinsics: [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0]}}
+"""
+    path = tmp_path / 'params.yaml'
+    path.write_text(PARAMS.format(key='max_depth') + spare.format(key='image_topic'))
+    assert [c.name for c in load_config(path).engine.cameras] == ['front']
+    path.write_text(PARAMS.format(key='max_depth') + spare.format(key='image_topc'))
+    with pytest.raises(ConfigError, match="'camera.spare.image_topc'"):
+        load_config(path)
