@@ -3,7 +3,7 @@ import pytest
 
 pytestmark = pytest.mark.ros
 CPU = ('-p', 'model.variant:=da3-small', '-p', 'model.weights:=parity', '-p',
-       'model.dtype:=fp32', '-p', 'model.process_res:=28')
+       'model.device:=cpu', '-p', 'model.dtype:=fp32', '-p', 'model.process_res:=28')
 
 
 @pytest.mark.parametrize('override, reason', [
@@ -12,6 +12,7 @@ CPU = ('-p', 'model.variant:=da3-small', '-p', 'model.weights:=parity', '-p',
     ('model.device:=cuda:99', "ConfigError: model.device: 'cuda:99' but this machine has"),
 ], ids=['misspelt-key', 'impossible-device'])
 def test_configure_failure_logs_its_reason(ros_launcher, override, reason):
+    # The override comes last, so it wins over CPU's model.device.
     node = ros_launcher.module('da3_ros.ros.node', '--ros-args', '--params-file',
                                'config/mono.yaml', *CPU, '-p', override, name='da3_node')
     assert node.wait(timeout=180) == 1, node.output()
