@@ -163,3 +163,26 @@ def test_swap_survives_a_crash_at_every_step(outputs, tmp_path):
         assert not bag_output.retired(out).exists(), fail_at
         if fail_at > 1:
             assert sorted(p.name for p in out.parent.iterdir()) == ['out'], fail_at
+
+
+def test_ctrl_c_while_overwriting_swaps_in_a_resumable_output(recording, outputs, tmp_path):
+    import signal
+    out = tmp_path / 'out'
+    shutil.copytree(outputs[0], out)
+
+    class CtrlC(StubPredictor):
+        calls = 0
+
+        def predict(self, inputs):
+            CtrlC.calls += 1
+            if CtrlC.calls == 3:
+                os.kill(os.getpid(), signal.SIGINT)  # the tool stops after this set
+            return super().predict(inputs)
+
+    summary = process_bag(recording, out, _config(5.0), progress=False, split_sets=1,
+                          overwrite=True, predictor=CtrlC())
+    assert summary.interrupted and summary.sets_output < bf.SPEC.steps
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['out']
+    process_bag(recording, out, _config(5.0), progress=False, resume=True,
+                predictor=CtrlC())  # the same network identity; no second Ctrl-C
+    assert _same_bag(out, outputs[1])
