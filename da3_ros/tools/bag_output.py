@@ -52,8 +52,14 @@ def write_marker(folder: Path) -> None:
 
 
 def is_empty(folder: Path) -> bool:
-    """True when ``folder`` does not exist or holds nothing."""
-    return not folder.exists() or (folder.is_dir() and not any(folder.iterdir()))
+    """True when ``folder`` does not exist or holds nothing but the marker.
+
+    A marker alone is a run that stopped before writing anything (e.g. its model did not load).
+    """
+    if not folder.exists():
+        return True
+    return folder.is_dir() and not folder.is_symlink() and all(
+        entry.name == MARKER_FILE and entry.is_file() for entry in folder.iterdir())
 
 
 def marker_problem(folder: Path) -> Optional[str]:

@@ -186,3 +186,12 @@ def test_ctrl_c_while_overwriting_swaps_in_a_resumable_output(recording, outputs
     process_bag(recording, out, _config(5.0), progress=False, resume=True,
                 predictor=CtrlC())  # the same network identity; no second Ctrl-C
     assert _same_bag(out, outputs[1])
+
+
+def test_an_output_that_got_only_its_marker_is_written_without_overwrite(recording, outputs,
+                                                                         tmp_path):
+    """A run that stopped before writing anything (its model did not load) blocks nothing."""
+    out = tmp_path / 'out'
+    bag_output.write_marker(out)
+    _run(recording, out, _config(5.0))
+    assert _same_bag(out, outputs[1])
