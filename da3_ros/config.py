@@ -52,7 +52,8 @@ class ModelConfig:
             placeholder word: ``'random'`` keeps the initialisation, ``'parity'`` means the
             deterministic parity-rule weights (built by the caller, see
             ``tools.weight_rule.placeholder_state_dict``).
-        device: torch device string, e.g. ``'cuda'``, ``'cuda:1'``, ``'cpu'``.
+        device: ``'auto'`` (CUDA when present, else CPU with one warning) or a torch device
+            string, e.g. ``'cuda'``, ``'cuda:1'``, ``'cpu'``.
         dtype: autocast dtype of the backbone (``'fp32'`` disables autocast).
         head_dtype: dtype of the dense depth/ray heads: ``'fp32'`` (upstream's recipe),
             ``'fp16'`` (the GPU fast path: convolutions at half-precision speed with little
@@ -68,7 +69,7 @@ class ModelConfig:
 
     variant: str = 'da3-large'
     weights: str = 'depth-anything/DA3-LARGE'
-    device: str = 'cuda'
+    device: str = 'auto'
     dtype: str = 'bf16'
     use_ray_pose: bool = False
     ref_view_strategy: str = 'saddle_balanced'

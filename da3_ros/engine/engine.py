@@ -22,7 +22,7 @@ from da3_ros.engine import gaussians_io, geometry_io
 from da3_ros.engine.decode import EncodedImage, ImageDecoder
 from da3_ros.engine.outputs import ALL, OutputRequest
 from da3_ros.engine.postprocess import Postprocessor
-from da3_ros.engine.predictor import build_predictor, Predictor
+from da3_ros.engine.predictor import build_predictor, Predictor, with_device
 from da3_ros.engine.preprocess import Preprocessor, window_size
 from da3_ros.engine.stitch import Alignment, Stitcher
 from da3_ros.engine.timing import StageTimer
@@ -40,12 +40,13 @@ class Engine:
     """Sliding-window DA3 over a synchronized camera rig.
 
     Args:
-        config: validated on construction.
+        config: validated on construction; ``model.device: auto`` is resolved here.
         predictor: the network; built from ``config.model`` when None.
     """
 
     def __init__(self, config: EngineConfig, predictor: Optional[Predictor] = None) -> None:
-        self.config = config.validate()
+        config = dataclasses.replace(config.validate(), model=with_device(config.model))
+        self.config = config
         self.device = torch.device(config.model.device)
         self.predictor = predictor if predictor is not None else build_predictor(config.model)
         self.pre = Preprocessor(self.device, config.model.process_res,

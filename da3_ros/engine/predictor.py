@@ -4,6 +4,8 @@ Anything with ``predict(ModelInput) -> Prediction`` can drive the engine: the ea
 PyTorch network here, a TensorRT engine later, or the simulated predictor of
 ``da3_ros.synthetic``. Predictions are batch-1 and stay on the device.
 """
+import dataclasses
+import functools
 import logging
 import os
 from typing import Optional, Protocol
@@ -23,6 +25,44 @@ from da3_ros.model.prediction import Prediction
 AUTOCAST_DTYPES = {'fp32': None, 'fp16': torch.float16, 'bf16': torch.bfloat16}
 
 LOG = logging.getLogger(__name__)
+
+
+@functools.lru_cache(maxsize=1)
+def _auto_device() -> str:
+    """CUDA when available, else CPU with one warning per process (cached)."""
+    if torch.cuda.is_available():
+        return 'cuda'
+    LOG.warning("model.device 'auto': no CUDA device, running on the CPU (slow)")
+    return 'cpu'
+
+
+def resolve_device(name: str) -> str:
+    """The torch device of a ``model.device`` setting: ``'auto'`` is CUDA when available.
+
+    ``'auto'`` without CUDA gives ``'cpu'`` with one warning. The one place a device setting
+    is turned into a device: the node, the bag tool and the engine all come through here.
+
+    Raises:
+        ConfigError: not a torch device, or a CUDA device on a machine without one.
+    """
+    if name == 'auto':
+        return _auto_device()
+    try:
+        device = torch.device(name)
+    except (RuntimeError, TypeError) as err:
+        raise ConfigError(f'model.device: {name!r} is not a torch device ({err})') from err
+    if device.type == 'cuda':
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if (device.index or 0) >= count:
+            raise ConfigError(f'model.device: {name!r} but this machine has {count} CUDA'
+                              " device(s); use 'auto' (CUDA when present, else CPU) or 'cpu'")
+    return name
+
+
+def with_device(cfg: ModelConfig) -> ModelConfig:
+    """``cfg`` with :func:`resolve_device` applied (unchanged when already concrete)."""
+    device = resolve_device(cfg.device)
+    return cfg if device == cfg.device else dataclasses.replace(cfg, device=device)
 
 
 class Predictor(Protocol):
@@ -149,7 +189,8 @@ def load_network(cfg: ModelConfig, state_dict: Optional[dict] = None) -> nn.Modu
 
 
 def build_predictor(cfg: ModelConfig, state_dict: Optional[dict] = None) -> TorchPredictor:
-    """A TorchPredictor for ``cfg`` (see :func:`load_network`)."""
+    """A TorchPredictor for ``cfg`` (see :func:`load_network`; ``cfg.device`` may be 'auto')."""
+    cfg = with_device(cfg)
     return TorchPredictor(load_network(cfg, state_dict), device=cfg.device, dtype=cfg.dtype,
                           use_ray_pose=cfg.use_ray_pose,
                           ref_view_strategy=cfg.ref_view_strategy, compile_model=cfg.compile,

@@ -8,6 +8,7 @@ import hashlib
 import json
 import logging
 import os
+import pickle
 from typing import Dict, Optional, Tuple
 
 import torch
@@ -92,6 +93,13 @@ def read_tensors(path: str) -> Dict[str, torch.Tensor]:
             from safetensors.torch import load_file
             return load_file(path, device='cpu')
         state = torch.load(path, map_location='cpu', weights_only=True)
+    except pickle.UnpicklingError as exc:  # torch's text advises weights_only=False: not ours
+        blocked = [line.strip() for line in str(exc).splitlines()
+                   if line.strip().startswith(('Trying to load', 'Unsupported'))]
+        detail = f' ({blocked[0]})' if blocked else ''
+        raise WeightsError(f'{path}: refused: the pickle holds more than tensors{detail}; only'
+                           ' plain tensors are read from a .bin (convert it to safetensors)'
+                           ) from None
     except Exception as exc:  # noqa: B902 - safetensors/pickle raise many types
         raise WeightsError(f'{path}: cannot read checkpoint ({type(exc).__name__}: {exc})'
                            ) from exc

@@ -4,7 +4,8 @@ Sources: a local directory in the Hugging Face layout (``config.json`` with ``mo
 ``model.safetensors``), a single ``.safetensors`` file, or a hub id fetched with
 ``huggingface_hub`` (which honours ``HF_HUB_OFFLINE`` and the local cache). Keys pass through
 one ordered list of anchored rename rules, then load strictly: any missing, unexpected or
-mis-shaped key raises ``WeightsError`` naming the file and the first offending keys. The
+mis-shaped key, a tensor of the wrong dtype (integer for float) or with NaN/Inf values raises
+``WeightsError`` naming the file and the first offending keys. The
 Gaussian-splatting head is not built; its keys are skipped by name and reported.
 """
 from dataclasses import dataclass, field
@@ -78,12 +79,33 @@ def _listed(keys: List[str]) -> str:
     return ', '.join(keys[:MAX_LISTED_KEYS]) + more
 
 
+def _value_problems(expected: Mapping[str, torch.Tensor], state: Mapping[str, torch.Tensor]
+                    ) -> List[str]:
+    """Wrong dtypes (integer/bool where the model has floats, or the reverse) and NaN/Inf.
+
+    Either would load without complaint (``assign`` keeps the checkpoint's dtype, and NaN is
+    a float) and fail later or silently poison every output.
+    """
+    dtypes = [f'{k} {state[k].dtype} (model: {v.dtype})' for k, v in expected.items()
+              if k in state and (state[k].is_floating_point() != v.is_floating_point()
+                                 or not v.is_floating_point() and state[k].dtype != v.dtype)]
+    finite = [k for k, v in state.items()
+              if k in expected and v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    problems = []
+    if dtypes:
+        problems.append(f'wrong dtypes: {_listed(dtypes)}')
+    if finite:
+        problems.append(f'NaN or Inf values: {_listed(finite)}')
+    return problems
+
+
 def load_state_dict_strict(model: nn.Module, state_dict: Mapping[str, object],
                            source: str = '<state_dict>') -> LoadReport:
     """Load checkpoint-keyed tensors or arrays into ``model`` strictly (assigns, no copy).
 
     Raises:
-        WeightsError: missing, unexpected or mis-shaped keys, naming ``source`` and the keys.
+        WeightsError: missing, unexpected or mis-shaped keys, wrong dtypes or NaN/Inf values,
+            naming ``source`` and the keys.
     """
     report = LoadReport(source)
     state = {k: torch.as_tensor(v) for k, v in rename_keys(state_dict).items()}
@@ -100,6 +122,7 @@ def load_state_dict_strict(model: nn.Module, state_dict: Mapping[str, object],
         problems.append(f'unexpected keys: {_listed(unexpected)}')
     if wrong:
         problems.append(f'wrong shapes: {_listed(wrong)}')
+    problems.extend(_value_problems(expected, state))
     if problems:
         detail = '; '.join(problems)
         raise WeightsError(f'{source}: checkpoint does not match the model; {detail}')

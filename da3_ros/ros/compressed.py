@@ -12,10 +12,18 @@ strings that ``compressed_image_transport`` writes:
 JPEG and PNG store colour in a defined order, so decoding always gives true RGB whatever the
 channel order named in the string. ``compressedDepth`` (16-bit depth in PNG with a private
 header) is not supported.
+
+Decoding is defensive, in two steps: :func:`inspect` reads only the header (Pillow's ``open`` is
+lazy) and :func:`check_header` refuses a size that disagrees with the CameraInfo or exceeds
+:data:`MAX_PIXELS`, before :func:`decode` spends memory and time on the pixels; a 17 KB PNG may
+claim 12000 x 12000 pixels. Every failure of either step (including Pillow's
+``DecompressionBombError`` and whatever a corrupt stream raises) is a ``ConversionError``,
+which the callers turn into a per-camera error.
 """
 from dataclasses import dataclass
 import io
-from typing import Any
+from typing import Any, Optional, Tuple
+import warnings
 
 import numpy as np
 from PIL import Image as PILImage
@@ -26,6 +34,19 @@ from da3_ros.ros.tf_msgs import make_header
 
 _CODECS = {'jpeg': 'JPEG', 'jpg': 'JPEG', 'png': 'PNG'}
 _RGB_MODES = {'RGB', 'RGBA', 'L', 'LA', 'P', 'CMYK', 'YCbCr', '1'}
+# Largest image decoded (width x height): 50 MP, above 8K UHD (33 MP) and far below what a
+# decoder needs gigabytes for. Pillow's own bomb check (about 179 MP) stays in force as well.
+MAX_PIXELS = 50_000_000
+
+
+@dataclass(frozen=True)
+class ImageHeader:
+    """What the compressed stream says about its image, read without decoding the pixels."""
+
+    codec: str
+    width: int
+    height: int
+    mode: str
 
 
 @dataclass(frozen=True)
@@ -61,24 +82,81 @@ def parse_format(text: str) -> CompressedFormat:
     return CompressedFormat(source.strip(), 'png' if codec == 'png' else 'jpeg', target)
 
 
-def compressed_to_rgb(msg: Any) -> np.ndarray:
-    """Decode a CompressedImage to ``[H, W, 3]`` uint8 RGB.
+def _open(msg: Any) -> PILImage.Image:
+    """A lazily opened Pillow image of ``msg.data`` (reads the header only)."""
+    return PILImage.open(io.BytesIO(memoryview(msg.data).cast('B').tobytes()))
+
+
+def _failed(msg: Any, err: BaseException) -> ConversionError:
+    return ConversionError(f'cannot decode {msg.format!r} CompressedImage ({len(msg.data)}'
+                           f' bytes): {type(err).__name__}: {err}')
+
+
+def inspect(msg: Any) -> ImageHeader:
+    """Codec, size and mode from the header of a CompressedImage (no pixel is decoded).
 
     Raises:
-        ConversionError: bad format string, undecodable data, or a 16-bit/float image.
+        ConversionError: bad format string, or data that is not a readable JPEG/PNG header.
     """
     fmt = parse_format(msg.format)
     try:
-        with PILImage.open(io.BytesIO(memoryview(msg.data).cast('B').tobytes())) as image:
+        with warnings.catch_warnings():
+            # Pillow warns above ~89 MP; check_header refuses above MAX_PIXELS anyway.
+            warnings.simplefilter('ignore', PILImage.DecompressionBombWarning)
+            with _open(msg) as image:
+                width, height = image.size
+                return ImageHeader(fmt.codec, int(width), int(height), image.mode)
+    except Exception as err:  # noqa: B902 - Pillow raises many types (DecompressionBombError...)
+        raise _failed(msg, err) from err
+
+
+def check_header(header: ImageHeader, expected_wh: Optional[Tuple[int, int]] = None) -> None:
+    """Refuse an image before decoding it.
+
+    Refused: a mode that is not 8-bit colour or grey, more than :data:`MAX_PIXELS`, or a size
+    other than ``expected_wh`` (the CameraInfo's width, height).
+
+    Raises:
+        ConversionError: naming the size or mode.
+    """
+    if header.mode not in _RGB_MODES:
+        raise ConversionError(f'{header.codec} image of mode {header.mode!r} is not an 8-bit'
+                              ' colour or grey image')
+    if expected_wh is not None and (header.width, header.height) != tuple(expected_wh):
+        raise ConversionError(f'{header.codec} image is {header.width}x{header.height} but the'
+                              f' CameraInfo says {expected_wh[0]}x{expected_wh[1]}; not decoded')
+    if header.width * header.height > MAX_PIXELS:
+        raise ConversionError(f'{header.codec} image of {header.width}x{header.height} pixels'
+                              f' exceeds the limit of {MAX_PIXELS} pixels; not decoded')
+
+
+def decode(msg: Any) -> np.ndarray:
+    """Decode the pixels of a CompressedImage (checked by :func:`check_header`) to RGB.
+
+    Raises:
+        ConversionError: a truncated or corrupt stream.
+    """
+    try:
+        with _open(msg) as image:
             image.load()
-            mode, rgb = image.mode, np.asarray(image.convert('RGB'))
-    except (OSError, ValueError) as err:
-        raise ConversionError(f'cannot decode {msg.format!r} CompressedImage'
-                              f' ({len(msg.data)} bytes): {err}') from err
-    if mode not in _RGB_MODES:
-        raise ConversionError(f'{fmt.codec} image of mode {mode!r} is not an 8-bit colour or'
-                              ' grey image')
-    return rgb
+            return np.asarray(image.convert('RGB'))
+    except Exception as err:  # noqa: B902 - Pillow raises many types for corrupt data
+        raise _failed(msg, err) from err
+
+
+def compressed_to_rgb(msg: Any, expected_wh: Optional[Tuple[int, int]] = None) -> np.ndarray:
+    """Decode a CompressedImage to ``[H, W, 3]`` uint8 RGB: inspect the header, then decode.
+
+    Args:
+        msg: the CompressedImage.
+        expected_wh: (width, height) the image must have (its CameraInfo), or None.
+
+    Raises:
+        ConversionError: bad format string, a refused header (see :func:`check_header`),
+            undecodable data.
+    """
+    check_header(inspect(msg), expected_wh)
+    return decode(msg)
 
 
 def rgb_to_compressed(types: MsgTypes, rgb: np.ndarray, stamp_ns: int, frame_id: str, *,

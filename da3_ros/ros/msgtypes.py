@@ -41,6 +41,9 @@ _NAMES = {
     'CameraDepth': 'da3_ros_msgs/msg/CameraDepth',
 }
 
+# Message packages the package reads or writes (the replay tool imports only these).
+KNOWN_PACKAGES = frozenset(name.split('/')[0] for name in _NAMES.values()) | {'rosgraph_msgs'}
+
 
 @dataclass(frozen=True)
 class MsgTypes:

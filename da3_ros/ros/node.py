@@ -61,14 +61,15 @@ class Da3Node(LifecycleNode):
 
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
         try:
-            virtual, backend = read_virtual_cameras(self)
+            virtual, backend = read_virtual_cameras(self)  # declares the virtual.* keys
+            params.check_node_overrides(self)
             if virtual and not self.get_parameter('output.gaussians').value:
                 self.set_parameters([Parameter('output.gaussians', value=True)])
             config = params.read_engine_config(self)
             self.options = params.read_node_options(self)
             sources = params.camera_sources(self)
             self.engine = build_engine(config, self.get_logger())
-        except (Da3Error, OSError) as err:
+        except Exception as err:  # noqa: B902 - every failure is logged with its reason
             self.get_logger().error(f'configure failed: {type(err).__name__}: {err}')
             return TransitionCallbackReturn.FAILURE
         out = params.output_options(self.options, config.output, config.model.variant)
@@ -85,7 +86,7 @@ class Da3Node(LifecycleNode):
             overlap=self.engine.device.type == 'cuda', on_result=self.virtual)
         self.config = config
         self.get_logger().info(f'configured {len(sources)} cameras, {config.model.variant} on'
-                               f' {config.model.device}, tf_mode {self.options.tf_mode}')
+                               f' {self.engine.device}, tf_mode {self.options.tf_mode}')
         return TransitionCallbackReturn.SUCCESS
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:

@@ -13,8 +13,9 @@ optical frame, OpenCV x right / y down / z forward, into the ROS body frame ``ba
 it out to resolve the camera's optical frame to ``base_frame`` through ``/tf_static``.
 """
 import dataclasses
+import difflib
 import re
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
@@ -115,6 +116,10 @@ _CAMERA_FIELDS = {
     'frame_id': ('', 'optical frame; empty: the image header frame'),
     'undistort': (True, 'undistort with the CameraInfo model before inference'),
 }
+# Parameters every rclpy node declares itself (a params file may set them).
+ROS_PARAMETERS = ('use_sim_time', 'start_type_description_service')
+ROS_PARAMETER_PREFIXES = ('qos_overrides.',)
+_UNUSED_CAMERA = re.compile(r'^camera\.[^.]+\.(%s)$' % '|'.join((*_CAMERA_FIELDS, 'extrinsics')))
 _READ_ONLY = re.compile(r'^(model\.|camera\.|cameras$|qos$|sync\.|base_frame$|odom_frame$|'
                         r'use_odometry$|tf_cache_s$|autostart$)')
 
@@ -170,6 +175,36 @@ def declare_all(node: Node) -> None:
         name = f'camera.{cam}.extrinsics'
         node.declare_parameter(name, Parameter.Type.DOUBLE_ARRAY, descriptor(
             name, 'T_base_cam as [x, y, z, qx, qy, qz, qw]; leave out to use /tf_static', None))
+
+
+def check_known(given: Iterable[str], declared: Iterable[str]) -> None:
+    """Raise ConfigError naming every given key that is not a declared parameter.
+
+    A misspelt key (``output.max_dpeth``) would otherwise be ignored and its default stay in
+    force; the message names the closest declared key (``difflib``). The block of a camera not
+    listed in ``cameras`` is not in use (a shared file, an override listing fewer cameras) and
+    is accepted when its keys are camera keys.
+    """
+    known = set(declared) | set(ROS_PARAMETERS)
+    unknown = sorted(k for k in given if k not in known and not k.startswith(
+        ROS_PARAMETER_PREFIXES) and not _UNUSED_CAMERA.match(k))
+    if not unknown:
+        return
+    parts = []
+    for key in unknown:
+        close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+        parts.append(f'{key!r}' + (f' (did you mean {close[0]!r}?)' if close else ''))
+    raise ConfigError(f'unknown parameter {", ".join(parts)}; every parameter is listed in the'
+                      ' README, "Parameters"')
+
+
+def check_node_overrides(node: Node) -> None:
+    """:func:`check_known` for a node's ``--params-file`` and ``-p`` values.
+
+    rclpy keeps them, declared or not, in ``Node._parameter_overrides`` and has no public
+    accessor for the undeclared ones (which it otherwise ignores silently).
+    """
+    check_known(getattr(node, '_parameter_overrides', {}), node.get_parameters_by_prefix(''))
 
 
 def camera_names(node: Node) -> tuple[str, ...]:

@@ -28,7 +28,7 @@ from da3_ros.engine.decode import EncodedImage
 from da3_ros.engine.types import CameraFrame, RigFrame
 from da3_ros.errors import ConfigError, Da3Error
 from da3_ros.ros.camera_info import camera_from_info
-from da3_ros.ros.compressed import compressed_to_rgb, parse_format
+from da3_ros.ros.compressed import check_header, compressed_to_rgb, inspect, parse_format
 from da3_ros.ros.convert import image_to_rgb
 from da3_ros.ros.sync import SyncedSet
 from da3_ros.ros.tf_buffer import TfBuffer
@@ -82,19 +82,24 @@ class RigInput:
     odom_error: str = ''
 
 
-def decode_image(msg: Any, transport: str, encoded: bool = False) -> np.ndarray | EncodedImage:
+def decode_image(msg: Any, transport: str, expected_wh: tuple[int, int] | None = None,
+                 encoded: bool = False) -> np.ndarray | EncodedImage:
     """Decode an Image (``raw``) or CompressedImage (``compressed``) to ``[H, W, 3]`` uint8 RGB.
 
-    With ``encoded`` a CompressedImage is only inspected (format string and header: codec,
-    size, mode) and its bytes go to the engine, which decodes them on the GPU.
+    A compressed image whose header gives another size than ``expected_wh`` (width, height; the
+    CameraInfo's) is refused before its pixels are decoded. With ``encoded`` a CompressedImage
+    is only inspected (format string and header: codec, size, mode, the same checks) and its
+    bytes go to the engine, which decodes them on the GPU.
 
     Raises:
-        ConversionError: unsupported encoding/format or undecodable data.
+        ConversionError: unsupported encoding/format, a refused header or undecodable data.
     """
     if transport == 'compressed' and encoded:
         parse_format(msg.format)
+        check_header(inspect(msg), expected_wh)
         return EncodedImage.inspect(msg.data)
-    return compressed_to_rgb(msg) if transport == 'compressed' else image_to_rgb(msg)
+    return compressed_to_rgb(msg, expected_wh) if transport == 'compressed' \
+        else image_to_rgb(msg)
 
 
 def stamp_seconds(stamp_ns: int) -> float:
@@ -110,8 +115,10 @@ def camera_frame(source: CameraSource, image_msg: Any, info_msg: Any, stamp_ns: 
         ConversionError: undecodable image, invalid CameraInfo or a size mismatch.
         SyncError: ``T_base_cam`` cannot be looked up (unknown frame, unconnected trees).
     """
-    rgb = decode_image(image_msg, source.transport, encoded)
     model = camera_from_info(info_msg)
+    if source.transport != 'compressed':  # sizes first, pixels after (a compressed header too)
+        model.check_image_size(image_msg.width, image_msg.height)
+    rgb = decode_image(image_msg, source.transport, (model.width, model.height), encoded)
     model.check_image_size(rgb.shape[1], rgb.shape[0])
     frame_id = source.frame_id or image_msg.header.frame_id or model.frame_id
     t_base_cam = source.t_base_cam

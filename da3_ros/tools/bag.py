@@ -13,17 +13,20 @@ Also: ``python -m da3_ros.tools.bag record OUT`` renders the sample recording, a
 (``da3_ros.tools.fleet``, docs/fleet.md).
 """
 import argparse
+from contextlib import contextmanager
+from dataclasses import replace
 import logging
+import os
 from pathlib import Path
 import signal
 import sys
 import threading
 import time
-from typing import Any, Optional, Union
+from typing import Any, Iterator, Optional, Union
 
 from da3_ros.config import placeholder_notice
-from da3_ros.errors import Da3Error
-from da3_ros.tools import bag_config
+from da3_ros.errors import ConfigError, Da3Error
+from da3_ros.tools import bag_config, bag_output, bag_settings
 from da3_ros.tools.bag_config import BagConfig
 from da3_ros.tools.bag_eval import format_report, write_report
 from da3_ros.tools.bag_io import BagError, InputBag
@@ -42,14 +45,24 @@ def build_engine(config: BagConfig, predictor: Optional[Any] = None) -> Any:
 
     ``weights: parity`` loads the deterministic parity-rule weights, so runs repeat exactly;
     ``random`` keeps PyTorch's initialisation (``config.PLACEHOLDER_WEIGHTS``, as in the node).
+
+    Raises:
+        ConfigError: torch cannot build the model (out of memory, a missing backend).
+        WeightsError: the checkpoint cannot be loaded.
     """
     from da3_ros.engine.engine import Engine
     from da3_ros.engine.predictor import build_predictor
     from da3_ros.tools.weight_rule import placeholder_state_dict
-    if predictor is None:
+    try:
+        if predictor is None:
+            model = config.engine.model
+            predictor = build_predictor(model,
+                                        placeholder_state_dict(model.weights, model.variant))
+        return Engine(config.engine, predictor)
+    except (RuntimeError, AssertionError, MemoryError) as err:  # torch: no memory, no backend
         model = config.engine.model
-        predictor = build_predictor(model, placeholder_state_dict(model.weights, model.variant))
-    return Engine(config.engine, predictor)
+        raise ConfigError(f'model: cannot build {model.variant} on {model.device}:'
+                          f' {type(err).__name__}: {err}') from err
 
 
 def check_transports(bag: InputBag, config: BagConfig) -> None:
@@ -127,39 +140,53 @@ def process_bag(in_path: Union[str, Path], out_path: Union[str, Path],
 
     Args:
         in_path: input bag.
-        out_path: output bag folder.
+        out_path: output bag folder (never the input, inside it or containing it).
         config: a BagConfig, or the node's params file (default ``config/multi_cam.yaml``).
         eval: compare with ground truth in the bag; report in ``Summary.evaluation`` and
             ``OUT/eval.json``.
-        resume: continue an interrupted output.
+        resume: continue an interrupted output (the same settings, checked).
         progress: draw a progress bar on stderr.
         passthrough: copy the input topics into the output.
-        overwrite: replace an existing output.
+        overwrite: replace an earlier da3_bag output (``bag_output``: written beside, swapped).
         split_sets: sets per committed segment (the most a SIGKILL can lose).
         predictor: replace the network (tests).
         render_offset: ``x,y,z,yaw`` or a path file: what-if camera images (``bag_novel``).
         export_gs: folder for one 3DGS PLY per output set (``bag_novel``).
 
     Raises:
-        BagError: unreadable input, missing topics, existing output.
+        BagError: unreadable input, missing topics, an output that may not be written, a resume
+            state that is corrupt or from other settings, an I/O error (disk full).
         ConfigError: invalid configuration.
+        WeightsError: a checkpoint that cannot be loaded.
     """
+    from da3_ros.engine.predictor import with_device
     started = time.monotonic()
     cfg = _resolve_config(config)
     novel = _novel_views(render_offset, export_gs, resume)
     if novel is not None:
         cfg = _with_gaussians(cfg)
+    cfg = replace(cfg, engine=replace(cfg.engine, model=with_device(cfg.engine.model)))
+    out = Path(out_path)
+    bag_output.recover(out)
+    bag_output.check_separate(Path(in_path), out)
     threads = _TorchThreads()
     with InputBag(Path(in_path)) as bag:
         cams = cfg.engine.cameras
         bag.require([c.image_topic for c in cams], 'camera image')
         bag.require([cfg.info_topic(c) for c in cams], 'CameraInfo')
         check_transports(bag, cfg)
-        writer = SegmentedWriter(Path(out_path), bag.store, resume=resume, overwrite=overwrite)
+        target = out
+        if overwrite and not resume and not bag_output.is_empty(out):
+            target = bag_output.prepare_overwrite(out)
+        settings = bag_settings.run_settings(cfg, predictor)
+        with _io_errors(target):
+            writer = SegmentedWriter(target, bag.store, resume=resume, name=out.name)
         pipe = Pipeline(cfg, bag, writer, build_engine(cfg, predictor), evaluate=eval)
         pipe.novel = novel
+        pipe.settings = settings
         if resume:
             state = writer.load_state()
+            bag_settings.check(out, state.get('settings', {}), settings)
             pipe.restore(state)
             threads.match(state.get('torch_threads'))
         notice = placeholder_notice(cfg.engine.model.weights)
@@ -169,20 +196,30 @@ def process_bag(in_path: Union[str, Path], out_path: Union[str, Path],
         total = bag.reader.topics[cams[0].image_topic].msgcount
         bar = Progress(total, sys.stderr if progress else None)
         try:
-            with _StopFlag() as flag:
-                _run(pipe, bag, writer, bar, flag, passthrough, split_sets)
-            bar.update(pipe.summary.sets_total)
-            pipe.summary.interrupted = flag.stop
+            with _StopFlag() as flag, _io_errors(target):
+                try:
+                    _run(pipe, bag, writer, bar, flag, passthrough, split_sets)
+                except Da3Error:  # raised between sets (bad input): what is done is complete
+                    writer.commit(pipe.snapshot())
+                    raise
+                except BaseException:  # noqa: B902 - maybe mid-set (disk full): keep last commit
+                    writer.abandon()
+                    raise
+                writer.commit(pipe.snapshot())
+                bar.update(pipe.summary.sets_total)
+                pipe.summary.interrupted = flag.stop
         finally:
-            writer.commit(pipe.snapshot())
             threads.restore()
             bar.close()
             pipe.summary.wall_s += time.monotonic() - started
             pipe.summary.output = str(out_path)
             pipe.summary.sync_drops = {f'{k[0]}: {k[1]}': v for k, v in pipe.sync.drops.items()}
-    if pipe.evaluator is not None:
-        pipe.summary.evaluation = pipe.evaluator.report()
-        write_report(pipe.summary.evaluation, Path(out_path) / EVAL_FILE)
+    with _io_errors(target):
+        if pipe.evaluator is not None:
+            pipe.summary.evaluation = pipe.evaluator.report()
+            write_report(pipe.summary.evaluation, target / EVAL_FILE)
+        if target != out:
+            bag_output.swap(target, out)
     return pipe.summary
 
 
@@ -205,6 +242,18 @@ def _with_gaussians(cfg: BagConfig) -> BagConfig:
     import dataclasses
     output = dataclasses.replace(cfg.engine.output, gaussians=True)
     return dataclasses.replace(cfg, engine=dataclasses.replace(cfg.engine, output=output))
+
+
+@contextmanager
+def _io_errors(folder: Path) -> Iterator[None]:
+    """Turn an OSError while writing ``folder`` (disk full, permissions) into a BagError."""
+    try:
+        yield
+    except OSError as err:
+        reason = os.strerror(err.errno) if err.errno else str(err)
+        raise BagError(f'cannot write {str(folder)!r}: {reason} ({type(err).__name__}:'
+                       f' {err}); what was committed is kept: free space, then --resume'
+                       ) from err
 
 
 def _run(pipe: Pipeline, bag: InputBag, writer: SegmentedWriter, bar: Progress,
@@ -265,6 +314,8 @@ def _parser() -> argparse.ArgumentParser:
                       ' overrides config)')
     proc.add_argument('--variant', help='model variant of --weights, e.g. da3-small (overrides'
                       ' config)')
+    proc.add_argument('--device', help="'auto' (CUDA when present, else CPU), 'cpu', 'cuda',"
+                      " 'cuda:1' ... (overrides config)")
     proc.add_argument('--eval', action='store_true', help='AbsRel, delta<1.25, ATE vs GT')
     proc.add_argument('--resume', action='store_true', help='continue an interrupted output')
     proc.add_argument('--overwrite', action='store_true', help='replace an existing output')
@@ -300,9 +351,9 @@ def main(argv: Optional[list] = None) -> int:
             record(args.output, steps=args.steps, raw=args.raw, storage=args.storage)
             return 0
         config = bag_config.sample_config() if args.sample_config else args.config
-        if args.weights or args.variant:
-            config = bag_config.with_weights(_resolve_config(config), args.weights,
-                                             args.variant)
+        if args.weights or args.variant or args.device:
+            config = bag_config.with_model(_resolve_config(config), args.weights, args.variant,
+                                           args.device)
         summary = process_bag(args.input, args.output, config, eval=args.eval,
                               resume=args.resume, progress=not args.no_progress,
                               passthrough=args.passthrough, overwrite=args.overwrite,

@@ -120,12 +120,14 @@ def load_config(path: Path) -> BagConfig:
     of a live node, so the bag tool and the node read a file identically.
 
     Raises:
-        ConfigError: unreadable file, no ``ros__parameters`` block, or invalid values.
+        ConfigError: unreadable file, no ``ros__parameters`` block, an unknown key (named with
+            the closest valid one) or invalid values.
     """
     from da3_ros.ros import params
     from da3_ros.tools.params_file import FileParameters
     node = FileParameters.from_yaml(Path(path))
     params.declare_all(node)
+    params.check_known(node.values, node.defaults)
     engine = params.read_engine_config(node)
     options = params.read_node_options(node)
     sources = tuple(params.camera_sources(node))
@@ -138,12 +140,15 @@ def load_config(path: Path) -> BagConfig:
         gt_frames=(options.odom_frame, options.base_frame)).validate()
 
 
-def with_weights(config: BagConfig, weights: Optional[str],
-                 variant: Optional[str] = None) -> BagConfig:
-    """``config`` with ``model.weights`` and ``model.variant`` replaced where not None.
+def with_model(config: BagConfig, weights: Optional[str] = None, variant: Optional[str] = None,
+               device: Optional[str] = None) -> BagConfig:
+    """``config`` with the model's weights, variant and device replaced where not None.
 
-    ``weights`` is a placeholder word (``'parity'``, ``'random'``), a checkpoint path or a hub id.
+    The bag tool's ``--weights``, ``--variant`` and ``--device``. ``weights`` is a placeholder
+    word (``'parity'``, ``'random'``), a checkpoint path or a hub id; ``device`` is ``'auto'``
+    or a torch device string.
     """
-    model = replace(config.engine.model, weights=weights or config.engine.model.weights,
-                    variant=variant or config.engine.model.variant)
+    old = config.engine.model
+    model = replace(old, weights=weights or old.weights, variant=variant or old.variant,
+                    device=device or old.device)
     return replace(config, engine=replace(config.engine, model=model)).validate()

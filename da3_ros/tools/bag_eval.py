@@ -37,7 +37,7 @@ def depth_errors(depth: np.ndarray, gt: np.ndarray, *, metric: bool) -> Optional
 
 @dataclass
 class Evaluator:
-    """Accumulates per-camera depth errors and the trajectory over a run (picklable).
+    """Accumulates per-camera depth errors and the trajectory (saved in the resume state).
 
     Attributes:
         per_camera: camera -> list of per-image error dicts.

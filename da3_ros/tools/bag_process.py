@@ -6,7 +6,7 @@ pairing, approximate-time sets with a timeout in message time), ``TfBuffer`` fed
 is dropped for being busy: every set goes through the engine, and a set that cannot (no usable
 camera, an engine error) is counted with its reason and reported on ``/diagnostics``.
 """
-import pickle
+import copy
 import time
 from typing import Any, Dict, Optional
 
@@ -30,10 +30,12 @@ from da3_ros.tools.bag_writer import SegmentedWriter
 _NS = 1_000_000_000
 _KEEP_NS = 30 * _NS  # dynamic TF kept this long behind the newest message
 DIAG_NAME = 'da3_bag: set'
+# Engine attributes built again from the (checked-equal) config on --resume, never saved.
+ENGINE_REBUILT = ('predictor', 'config', 'device', 'pre', 'post', 'undistort')
 
 
 class Pipeline:
-    """State of one processing run (picklable parts are saved at every commit).
+    """State of one processing run (saved at every commit through ``bag_state``).
 
     Args:
         config: validated bag config.
@@ -67,7 +69,8 @@ class Pipeline:
         self.request = output_request(config.output, self.names,
                                       extra=('depth',) if evaluate else ())
         self.novel: Optional[Any] = None  # bag_novel.NovelViews when asked for
-        self._engine_blob = self._engine_state()
+        self.settings: Dict[str, Any] = {}
+        self._engine_copy = self._engine_state()
 
     def _routes(self) -> Dict[str, tuple]:
         routes: Dict[str, tuple] = {'/tf': ('tf', False), '/tf_static': ('tf', True)}
@@ -80,21 +83,23 @@ class Pipeline:
 
     # -- state -------------------------------------------------------------------------------
 
-    def _engine_state(self) -> bytes:
-        state = {k: v for k, v in self.engine.__dict__.items() if k != 'predictor'}
-        return pickle.dumps(state)
+    def _engine_state(self) -> Dict[str, Any]:
+        """A copy of the engine's mutable state (window, trajectory, keyframe bookkeeping)."""
+        return copy.deepcopy({k: v for k, v in self.engine.__dict__.items()
+                              if k not in ENGINE_REBUILT})
 
     def snapshot(self) -> Dict[str, Any]:
         """What ``--resume`` needs, as of the last completed set."""
         import torch
-        return {'engine': self._engine_blob, 'progress': dict(self.progress),
-                'summary': self.summary, 'evaluator': self.evaluator,
-                'recent': self.recent, 'torch_threads': torch.get_num_threads()}
+        return {'settings': self.settings, 'engine': self._engine_copy,
+                'progress': dict(self.progress), 'summary': self.summary,
+                'evaluator': self.evaluator, 'recent': self.recent,
+                'torch_threads': torch.get_num_threads()}
 
     def restore(self, state: Dict[str, Any]) -> None:
-        """Continue after the last committed set of a previous run."""
-        self.engine.__dict__.update(pickle.loads(state['engine']))
-        self._engine_blob = state['engine']
+        """Continue after the last committed set of a previous run (settings checked)."""
+        self.engine.__dict__.update(copy.deepcopy(state['engine']))
+        self._engine_copy = state['engine']
         self.progress = dict(state['progress'])
         self.summary = state['summary']
         self.summary.interrupted = False
@@ -174,7 +179,7 @@ class Pipeline:
                 self.summary.camera_errors[key] = self.summary.camera_errors.get(key, 0) + 1
         self.summary.sets_processed += 1
         self._remember(rig_input)
-        self._engine_blob = self._engine_state()
+        self._engine_copy = self._engine_state()
         if result is None:
             key = 'window filling or not a keyframe'
             self.summary.no_output[key] = self.summary.no_output.get(key, 0) + 1

@@ -8,8 +8,10 @@ is replaced atomically after each commit. Whatever happens, the folder reads bac
 ``rosbags.highlevel.AnyReader`` and ``ros2 bag play`` and holds every committed segment; a segment
 left unfinished by a kill is not listed and is deleted on ``--resume``.
 
-Next to the segments, ``resume.pkl`` holds the caller's state at the last commit (what was
-processed, the engine's window); it is written before ``metadata.yaml`` names the new segment.
+Next to the segments, ``resume.json`` and ``resume-<n>.npz`` (``bag_state``: JSON plus arrays,
+never pickle) hold the caller's state at the last commit (what was processed, the engine's
+window); they are written before ``metadata.yaml`` names the new segment. The folder carries
+``bag_output``'s marker from its creation on, so ``--resume``/``--overwrite`` recognise it.
 
 What ROS 2 Jazzy's rosbag2 requires of the folder (``rosbag2_storage/include/rosbag2_storage/
 yaml.hpp``, ``rosbag2_storage/src/rosbag2_storage/qos.cpp``, ``rosbag2_storage_mcap/src/
@@ -25,12 +27,11 @@ transient-local: a latched subscriber (tf2, da3_node) does not connect to a vola
 """
 import os
 from pathlib import Path
-import pickle
 from typing import Any, Dict, List, Optional
 
+from da3_ros.tools import bag_output, bag_state
 from da3_ros.tools.bag_io import BagError
 
-STATE_FILE = 'resume.pkl'
 METADATA_FILE = 'metadata.yaml'
 METADATA_VERSION = 9
 ROS_DISTRO = 'jazzy'
@@ -64,32 +65,26 @@ def _dump_yaml(data: Any) -> str:
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False)
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + '.tmp')
-    with open(tmp, 'wb') as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
 class SegmentedWriter:
     """Writes CDR messages into committed mcap segments of a rosbag2 folder.
 
     Args:
-        folder: output bag folder; created, or reopened with ``resume``.
+        folder: output bag folder; created (it must be empty or absent), or reopened with
+            ``resume``.
         store: rosbags typestore (message definitions for the mcap schemas).
         resume: keep committed segments and return their state from :meth:`load_state`.
-        overwrite: replace an existing output (without ``resume``).
+        name: base name of the segment files (default the folder's name; an ``--overwrite``
+            writes beside OUT under another name and is renamed to OUT at the end).
 
     Raises:
-        BagError: the folder exists and neither ``resume`` nor ``overwrite`` is set, or
-            ``resume`` finds no committed state.
+        BagError: the folder exists and is not empty without ``resume``; ``resume`` finds no
+            da3_bag output or no usable committed state (``bag_state.StateError``).
     """
 
     def __init__(self, folder: Path, store: Any, *, resume: bool = False,
-                 overwrite: bool = False) -> None:
+                 name: Optional[str] = None) -> None:
         self.folder = Path(folder)
+        self.name = name or self.folder.name
         self.store = store
         self.segments: List[Dict[str, Any]] = []
         self.topic_types: Dict[str, str] = {}
@@ -100,28 +95,36 @@ class SegmentedWriter:
         if resume:
             self._reopen()
         else:
-            self._create(overwrite)
+            self._create()
 
-    def _create(self, overwrite: bool) -> None:
-        if self.folder.exists() and any(self.folder.iterdir()):
-            if not overwrite:
-                raise BagError(f'output {str(self.folder)!r} exists; use --resume to continue'
-                               ' it or --overwrite to replace it')
-            for child in self.folder.iterdir():
-                child.unlink()
-        self.folder.mkdir(parents=True, exist_ok=True)
+    def _create(self) -> None:
+        if not bag_output.is_empty(self.folder):
+            reason = bag_output.foreign_entry(self.folder)
+            if reason is None:
+                raise BagError(f'output {str(self.folder)!r} exists (an earlier da3_bag output);'
+                               ' use --resume to continue it or --overwrite to replace it')
+            raise BagError(f'output {str(self.folder)!r} exists and is not a da3_bag output'
+                           f' ({reason}); choose another output folder')
+        bag_output.write_marker(self.folder)
 
     def _reopen(self) -> None:
-        path = self.folder / STATE_FILE
-        if not path.is_file():
-            raise BagError(f'--resume: {str(path)!r} not found (nothing was committed)')
-        with open(path, 'rb') as handle:
-            saved = pickle.load(handle)  # our own file, written by commit()
-        self.segments, self._state = saved['segments'], saved['state']
-        self.topic_types, self.topic_counts = saved['topic_types'], saved['topic_counts']
-        keep = {seg['path'] for seg in self.segments}
-        for stale in self.folder.glob('*.mcap'):
-            if stale.name not in keep:
+        reason = bag_output.marker_problem(self.folder)
+        if reason is not None:
+            raise BagError(f'--resume: {str(self.folder)!r} is not a da3_bag output ({reason})')
+        saved = bag_state.load(self.folder)
+        try:
+            writer = saved['writer']
+            self.segments, self._state = list(writer['segments']), saved['state']
+            self.topic_types = dict(writer['topic_types'])
+            self.topic_counts = dict(writer['topic_counts'])
+            keep = {str(seg['path']) for seg in self.segments}
+        except (KeyError, TypeError) as err:
+            raise bag_state.StateError(f'--resume: {str(self.folder)!r}: the resume state lacks'
+                                       f' {err}; start a new output') from err
+        for stale in self.folder.iterdir():  # a segment or temp file left by a kill
+            if bag_output.OWN_FILES.match(stale.name) and (
+                    stale.name.endswith('.tmp') or stale.suffix == '.mcap'
+                    and stale.name not in keep):
                 stale.unlink()
 
     def load_state(self) -> Optional[Any]:
@@ -167,14 +170,26 @@ class SegmentedWriter:
             for topic, count in seg['counts'].items():
                 self.topic_counts[topic] = self.topic_counts.get(topic, 0) + count
         self._state = state
-        saved = {'segments': self.segments, 'state': state, 'topic_types': self.topic_types,
-                 'topic_counts': self.topic_counts}
-        _atomic_write(self.folder / STATE_FILE, pickle.dumps(saved))
-        _atomic_write(self.folder / METADATA_FILE, self._metadata().encode())
+        writer = {'segments': self.segments, 'topic_types': self.topic_types,
+                  'topic_counts': self.topic_counts}
+        bag_state.save(self.folder, {'writer': writer, 'state': state})
+        bag_state.atomic_write(self.folder / METADATA_FILE, self._metadata().encode())
+
+    def abandon(self) -> None:
+        """Close the open segment without listing it (after a failure inside a set).
+
+        ``--resume`` deletes it and continues from the last commit.
+        """
+        seg, self._open = self._open, None
+        if seg is not None:
+            try:
+                seg['file'].close()
+            except OSError:  # the error that brought us here, again (disk full)
+                pass
 
     def _start_segment(self) -> Dict[str, Any]:
         from mcap.writer import CompressionType, Writer
-        name = f'{self.folder.name}_{len(self.segments)}.mcap'
+        name = f'{self.name}_{len(self.segments)}.mcap'
         handle = open(self.folder / name, 'wb')
         writer = Writer(handle, compression=CompressionType.ZSTD)
         writer.start(profile='ros2', library='da3_ros bag tool')

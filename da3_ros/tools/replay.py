@@ -7,32 +7,60 @@ first, so nodes with ``use_sim_time`` follow the bag. ``--loops N`` plays the ba
 loop starts the clock again at the bag's start, which a sim-time node sees as a backwards jump.
 ``/tf_static`` is published transient-local (latched), everything else reliable with a deep
 queue. ``--wait-topic`` holds playback until something subscribes to that topic.
+
+A bag names the message type of each topic, and the player imports that type's Python package:
+only packages of ``msgtypes.KNOWN_PACKAGES`` (the ones da3_ros reads or writes) are imported;
+topics of any other type are not played and are listed once.
 """
 import argparse
 import importlib
 from pathlib import Path
+import re
 import sys
 import time
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from da3_ros.tools.bag_io import InputBag
+from da3_ros.ros.msgtypes import KNOWN_PACKAGES
+from da3_ros.tools.bag_io import BagError, InputBag
 
 CLOCK_TOPIC = '/clock'
 STATIC_TOPICS = ('/tf_static',)
 
 
+_MSGTYPE = re.compile(r'^([a-z][a-z0-9_]*)/msg/([A-Z][A-Za-z0-9]*)$')
+
+
+def allowed(msgtype: str) -> bool:
+    """Whether ``'pkg/msg/Name'`` is well-formed and its package is in the allow-list."""
+    match = _MSGTYPE.match(msgtype)
+    return match is not None and match.group(1) in KNOWN_PACKAGES
+
+
 def message_class(msgtype: str) -> Any:
-    """The rclpy class of ``'pkg/msg/Name'``."""
+    """The rclpy class of ``'pkg/msg/Name'`` (only packages of ``KNOWN_PACKAGES``).
+
+    Raises:
+        BagError: a malformed type or a package outside the allow-list (nothing is imported).
+    """
+    if not allowed(msgtype):
+        raise BagError(f'message type {msgtype!r} is not played: only the packages'
+                       f' {sorted(KNOWN_PACKAGES)} are imported')
     package, _, name = msgtype.split('/')
     return getattr(importlib.import_module(f'{package}.msg'), name)
 
 
-def load(path: Path, topics: Optional[Sequence[str]] = None) -> tuple:
-    """(``{topic: msgtype}``, ``[(time_ns, topic, raw bytes)]``) of a bag in time order."""
+def load(path: Path, topics: Optional[Sequence[str]] = None) -> Tuple[Dict[str, str], list,
+                                                                      Dict[str, str]]:
+    """(``{topic: msgtype}``, ``[(time_ns, topic, raw bytes)]``, skipped ``{topic: msgtype}``).
+
+    Records are in time order; topics whose type is not :func:`allowed` are skipped.
+    """
     with InputBag(Path(path)) as bag:
-        types = {t: m for t, m in bag.topics.items() if not topics or t in topics}
+        chosen = {t: m for t, m in bag.topics.items() if not topics or t in topics}
+        types = {t: m for t, m in chosen.items() if allowed(m)}
+        skipped = {t: m for t, m in chosen.items() if t not in types}
         records = [(m.time_ns, m.topic, m.raw) for m in bag.messages(list(types))]
-    return types, records
+    return types, records, skipped
 
 
 class Player:
@@ -109,7 +137,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     ros_args = argv[argv.index('--ros-args'):] if '--ros-args' in argv else []
     args = parser.parse_args(argv[:len(argv) - len(ros_args)])
-    types, records = load(args.bag, args.topics)
+    types, records, skipped = load(args.bag, args.topics)
+    for topic, msgtype in sorted(skipped.items()):
+        print(f'replay: not playing {topic} ({msgtype}): message package not in the allow-list'
+              f' {sorted(KNOWN_PACKAGES)}', file=sys.stderr)
     rclpy.init(args=['replay'] + ros_args)
     node = rclpy.create_node('da3_replay')
     try:

@@ -156,3 +156,41 @@ def test_hub_id_resolves_from_local_cache(checkpoint_dir, tmp_path):
     missing = subprocess.run([sys.executable, '-c', code.replace('SMALL', 'BASE')], env=env,
                              capture_output=True, text=True, check=False)
     assert missing.returncode != 0 and 'WeightsError' in missing.stderr
+
+
+class _Payload:
+    """Unpickling this runs ``touch <path>``."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return os.system, (f'touch {self.path}',)
+
+
+def test_refused_pickle_names_the_global_without_torch_advice(tmp_path):
+    marker = tmp_path / 'ran'
+    path = tmp_path / 'pytorch_model.bin'
+    torch.save({'model.x': _Payload(marker)}, str(path))
+    with pytest.raises(WeightsError) as caught:
+        read_tensors(str(path))
+    text = str(caught.value)
+    assert 'refused' in text and 'system' in text and str(path) in text
+    assert 'weights_only' not in text and 'False' not in text
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize('fault', ['int32', 'nan', 'inf'])
+def test_wrong_dtype_or_non_finite_tensor_is_refused_with_its_key(small_model, fault):
+    state = {'model.' + k: v.clone() for k, v in small_model.state_dict().items()}
+    key = 'model.backbone.pretrained.cls_token'
+    if fault == 'int32':
+        state[key] = state[key].to(torch.int32)
+    else:
+        state[key].view(-1)[3] = float(fault)
+    with torch.device('meta'):
+        model = build_model(VARIANT)
+    with pytest.raises(WeightsError, match='NaN or Inf' if fault != 'int32' else 'wrong dtypes'
+                       ) as caught:
+        load_state_dict_strict(model, state, source='ckpt')
+    assert 'backbone.pretrained.cls_token' in str(caught.value)

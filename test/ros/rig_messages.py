@@ -3,7 +3,9 @@
 Camera ``<name>`` has optical frame ``<name>_optical``; ``T_base_cam`` comes from
 ``da3_ros.synthetic.rig``; odometry ``odom -> base_link`` from the synthetic trajectory.
 """
+import struct
 from typing import Any, Sequence
+import zlib
 
 import numpy as np
 
@@ -75,3 +77,18 @@ def synced_set(types: MsgTypes, rig: SyntheticRig, step: int, names: Sequence[st
         stamps.append(stamp_ns)
         messages.append(SyncCameraFrame(name, stamp_ns, image, info, stamp_ns))
     return SyncedSet(tuple(names), tuple(stamps), tuple(messages))
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG whose header claims ``width`` x ``height`` grey pixels (a few hundred bytes).
+
+    The IDAT holds one compressed row: enough for Pillow to open it, far from enough to decode.
+    """
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (struct.pack('>I', len(body)) + kind + body
+                + struct.pack('>I', zlib.crc32(kind + body) & 0xFFFFFFFF))
+
+    ihdr = struct.pack('>IIBBBBB', width, height, 8, 0, 0, 0, 0)
+    idat = zlib.compress(b'\x00' * (width + 1))
+    return b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', ihdr) + chunk(b'IDAT', idat) + chunk(b'IEND',
+                                                                                      b'')

@@ -3,11 +3,13 @@ import io
 from types import SimpleNamespace
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageFile
 import pytest
+from ros import rig_messages as rm  # test/ros helper (test/ is on sys.path)
 
 from da3_ros.errors import ConversionError
-from da3_ros.ros.compressed import compressed_to_rgb, parse_format, rgb_to_compressed
+from da3_ros.ros.compressed import (compressed_to_rgb, inspect, MAX_PIXELS, parse_format,
+                                    rgb_to_compressed)
 
 
 def _smooth_rgb(height=24, width=37):
@@ -71,3 +73,46 @@ def test_encode_rejects_bad_input(types):
         rgb_to_compressed(types, np.zeros((2, 2), np.uint8), 0, 'cam')
     with pytest.raises(ConversionError, match="'webp'"):
         rgb_to_compressed(types, np.zeros((2, 2, 3), np.uint8), 0, 'cam', codec='webp')
+
+
+@pytest.fixture
+def no_pixel_decoding(monkeypatch):
+    """Fail the test if any image's pixels are decoded."""
+    def load(self):
+        raise AssertionError(f'pixels of a {self.size} image were decoded')
+
+    monkeypatch.setattr(Image.Image, 'load', load)
+    monkeypatch.setattr(ImageFile.ImageFile, 'load', load)
+
+
+def test_header_is_read_without_decoding(no_pixel_decoding):
+    header = inspect(SimpleNamespace(format='png', data=rm.png_header_only(12000, 9000)))
+    assert (header.codec, header.width, header.height, header.mode) == ('png', 12000, 9000, 'L')
+
+
+def test_size_disagreeing_with_camera_info_is_refused_before_decoding(no_pixel_decoding):
+    msg = SimpleNamespace(format='png', data=rm.png_header_only(12000, 12000))
+    with pytest.raises(ConversionError, match='12000x12000 but the CameraInfo says 640x480'):
+        compressed_to_rgb(msg, (640, 480))
+
+
+def test_size_over_the_limit_is_refused_before_decoding(no_pixel_decoding):
+    side = int(MAX_PIXELS ** 0.5) + 1
+    msg = SimpleNamespace(format='png', data=rm.png_header_only(side, side))
+    with pytest.raises(ConversionError, match=f'exceeds the limit of {MAX_PIXELS} pixels'):
+        compressed_to_rgb(msg, (side, side))
+
+
+def test_decompression_bomb_is_a_conversion_error():
+    """Pillow raises DecompressionBombError from open(); it is not an OSError/ValueError."""
+    msg = SimpleNamespace(format='png', data=rm.png_header_only(20000, 20000))
+    with pytest.raises(ConversionError, match='DecompressionBombError'):
+        compressed_to_rgb(msg)
+
+
+def test_truncated_stream_is_a_conversion_error():
+    buffer = io.BytesIO()
+    Image.fromarray(_smooth_rgb(64, 64)).save(buffer, format='PNG')
+    msg = SimpleNamespace(format='png', data=buffer.getvalue()[:-40])
+    with pytest.raises(ConversionError, match='cannot decode'):
+        compressed_to_rgb(msg, (64, 64))

@@ -180,3 +180,42 @@ def test_run_time_update_keeps_or_restarts_the_engine():
     assert pipeline.engine.config.output.max_depth == 40.0
     with pytest.raises(ConfigError, match='max_depth'):
         engine.set_output(dataclasses.replace(output, max_depth=-1.0))
+
+
+def test_unknown_keys_are_named_with_the_closest_valid_one(repo_root, ros_env):
+    import rclpy
+    from rclpy.node import Node
+    from da3_ros.ros import params
+    ctx = rclpy.Context()
+    rclpy.init(context=ctx, args=['--ros-args', '--params-file',
+                                  str(repo_root / 'config' / 'multi_cam.yaml'), '-p',
+                                  'output.max_dpeth:=5.0', '-p', 'camera.front.image_topc:=/x'])
+    node = Node('da3_node', context=ctx)
+    try:
+        params.declare_all(node)
+        with pytest.raises(ConfigError) as caught:
+            params.check_node_overrides(node)
+        text = str(caught.value)
+        assert "'output.max_dpeth' (did you mean 'output.max_depth'?)" in text
+        assert "'camera.front.image_topc' (did you mean 'camera.front.image_topic'?)" in text
+    finally:
+        node.destroy_node()
+        rclpy.shutdown(context=ctx)
+
+
+def test_the_presets_have_no_unknown_keys(repo_root, ros_env):
+    import rclpy
+    from rclpy.node import Node
+    from da3_ros.ros import params
+    for preset in ('multi_cam.yaml', 'mono.yaml', 'stereo.yaml'):
+        ctx = rclpy.Context()
+        rclpy.init(context=ctx, args=['--ros-args', '--params-file',
+                                      str(repo_root / 'config' / preset)])
+        node = Node('da3_node', context=ctx)
+        try:
+            params.declare_all(node)
+            params.check_node_overrides(node)
+            assert params.read_engine_config(node).model.device == 'auto', preset
+        finally:
+            node.destroy_node()
+            rclpy.shutdown(context=ctx)

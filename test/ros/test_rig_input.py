@@ -128,3 +128,15 @@ def test_reference_stamp_is_oldest_image(types, rig):
 def test_unknown_transport_is_a_config_error():
     with pytest.raises(ConfigError, match='transport'):
         CameraSource('front', 'theora')
+
+
+def test_decompression_bomb_in_one_camera_keeps_the_others(types, rig):
+    """A PNG claiming 20000 x 20000 pixels (Pillow raises DecompressionBombError on open)."""
+    synced = rm.synced_set(types, rig, 0, NAMES, transport='compressed')
+    msg = synced.messages[1]
+    msg.image.data = np.frombuffer(rm.png_header_only(20000, 20000), np.uint8)
+    sources = [CameraSource(n, 'compressed', t_base_cam=np.eye(4)) for n in NAMES]
+    out = build_rig_input(_replace(synced, 'front_left', image=msg.image), sources, None,
+                          base_frame=rm.BASE)
+    assert list(out.errors) == ['front_left'] and 'DecompressionBomb' in out.errors['front_left']
+    assert [c.name for c in out.frame.cameras] == ['front', 'back']

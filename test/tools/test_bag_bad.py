@@ -114,3 +114,27 @@ def test_unknown_encoding_skips_camera_then_set_with_reasons(good, tmp_path):
     assert sorted(diag) == sorted({step_stamp_ns(SPEC, i) for i in range(SPEC.steps)}
                                   - {one_bad - TRIGGER_OFFSET_NS} | {one_bad})
     assert diag[one_bad].level == 1 and 'weird16' in str(diag[one_bad].values)
+
+
+def test_decompression_bomb_leaves_one_camera_out_and_the_run_goes_on(tmp_path):
+    """A PNG claiming 20000 x 20000 pixels in one compressed image: that camera, that set."""
+    import numpy as np
+    from ros import rig_messages as rm  # test/ros helper
+    from tools.bag_stub import StubPredictor
+    spec = RecordingSpec(steps=3, cameras=('front', 'back'))
+    rec = bf.make_recording(tmp_path / 'rec', spec)
+    bomb_ns = step_stamp_ns(spec, 1)
+
+    def edit(topic, time_ns, msg):
+        if topic == image_topic(spec, 'back') and abs(time_ns - bomb_ns) < 50_000_000:
+            return type(msg)(**{**msg.__dict__, 'format': 'png',
+                                'data': np.frombuffer(rm.png_header_only(20000, 20000),
+                                                      np.uint8)})
+        return msg
+
+    bad = rewrite(rec, tmp_path / 'bomb', edit)
+    summary = process_bag(bad, tmp_path / 'out', bf.small_config(spec), progress=False,
+                          predictor=StubPredictor())
+    assert summary.sets_processed == summary.sets_total == spec.steps, summary.text()
+    (key, count), = summary.camera_errors.items()
+    assert count == 1 and key.startswith('back:') and 'DecompressionBombError' in key
