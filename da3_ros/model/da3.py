@@ -2,9 +2,10 @@
 
 Inputs are ImageNet-normalised images [B, S, 3, H, W] (H, W multiples of 14). The backbone
 follows the caller's autocast; camera encoder/decoder, heads, ray->pose and the nested alignment
-run in fp32 with autocast disabled, as upstream does.
+run in fp32 with autocast disabled, as upstream does. ``finish=False`` / ``raw`` stop before the
+data-dependent steps of ``da3_ros.model.finish`` (what an exported graph computes).
 """
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Tuple
 
 import torch
 from torch import nn
@@ -13,10 +14,8 @@ from da3_ros.model.backbone import Backbone
 from da3_ros.model.camera import CameraDec, CameraEnc, decoder_cameras
 from da3_ros.model.dpt import DPT
 from da3_ros.model.dualdpt import DualDPT
+from da3_ros.model.finish import finish_nested, finish_single
 from da3_ros.model.prediction import Prediction
-from da3_ros.model.ray_pose import ray_to_pose
-from da3_ros.model.sky import (align_scale, fill_sky_depth, metric_scale_depth, nested_sky,
-                               SKY_THRESHOLD)
 from da3_ros.model.variants import VariantSpec
 
 
@@ -42,7 +41,7 @@ class DepthAnything3Net(nn.Module):
     def forward(self, images: torch.Tensor, extrinsics: Optional[torch.Tensor] = None,
                 intrinsics: Optional[torch.Tensor] = None, *,
                 export_feat_layers: Sequence[int] = (), use_ray_pose: bool = False,
-                ref_view_strategy: str = 'saddle_balanced') -> Prediction:
+                ref_view_strategy: str = 'saddle_balanced', finish: bool = True) -> Prediction:
         """Predict depth (and cameras) for images [B, S, 3, H, W].
 
         Args:
@@ -52,6 +51,8 @@ class DepthAnything3Net(nn.Module):
             export_feat_layers: backbone block indices whose features go to ``aux``.
             use_ray_pose: recover cameras from the ray map instead of the camera decoder.
             ref_view_strategy: reference-view choice for S >= 3 without conditioning.
+            finish: apply ``finish_single`` (sky fill, ray pose); False returns the raw
+                head outputs and the camera decoder's poses.
         """
         image_hw = (images.shape[-2], images.shape[-1])
         camera_tokens = None
@@ -61,22 +62,21 @@ class DepthAnything3Net(nn.Module):
         feats = self.backbone(images, camera_tokens, ref_view_strategy=ref_view_strategy,
                               export_feat_layers=export_feat_layers)
         with _fp32_region(images.device):
-            prediction = self._heads(feats, image_hw, use_ray_pose)
+            prediction = self._heads(feats, image_hw)
+            if finish:
+                prediction = finish_single(prediction, image_hw, use_ray_pose)
         prediction.aux = {f'feat_layer_{i}': f.unflatten(2, (image_hw[0] // 14, -1)).float()
                           for i, f in feats.aux.items()}
         return prediction
 
-    def _heads(self, feats, image_hw, use_ray_pose: bool) -> Prediction:
+    def _heads(self, feats, image_hw) -> Prediction:
         levels = [f.float() for f in feats.features]
         if self.spec.head.kind == 'dpt':
             depth, sky = self.head(levels, image_hw)
-            return Prediction(depth=fill_sky_depth(depth, sky), sky=sky)
+            return Prediction(depth=depth, sky=sky)
         depth, conf, ray, ray_conf = self.head(levels, image_hw)
-        if use_ray_pose:
-            extrinsics, intrinsics = ray_to_pose(ray, ray_conf, image_hw)
-        else:
-            encoding = self.cam_dec(feats.camera_tokens[-1])
-            extrinsics, intrinsics = decoder_cameras(encoding, image_hw)
+        encoding = self.cam_dec(feats.camera_tokens[-1])
+        extrinsics, intrinsics = decoder_cameras(encoding, image_hw)
         return Prediction(depth=depth, depth_conf=conf, extrinsics=extrinsics,
                           intrinsics=intrinsics, ray=ray, ray_conf=ray_conf)
 
@@ -94,17 +94,16 @@ class NestedDepthAnything3Net(nn.Module):
                 export_feat_layers: Sequence[int] = (), use_ray_pose: bool = False,
                 ref_view_strategy: str = 'saddle_balanced') -> Prediction:
         """Same contract as DepthAnything3Net; depth and translations come out in metres."""
-        out = self.da3(images, extrinsics, intrinsics, export_feat_layers=export_feat_layers,
-                       use_ray_pose=use_ray_pose, ref_view_strategy=ref_view_strategy)
-        metric = self.da3_metric(images)
+        anyview, metric = self.raw(images, extrinsics, intrinsics,
+                                   export_feat_layers=export_feat_layers,
+                                   ref_view_strategy=ref_view_strategy)
         with _fp32_region(images.device):
-            metric_depth = metric_scale_depth(metric.depth, out.intrinsics)
-            non_sky = metric.sky < SKY_THRESHOLD
-            scale = align_scale(out.depth, out.depth_conf, metric_depth, non_sky)
-            depth = out.depth * scale
-            extrinsics_out = out.extrinsics.clone()
-            extrinsics_out[..., :3, 3] = extrinsics_out[..., :3, 3] * scale
-            depth, conf = nested_sky(depth, out.depth_conf, non_sky)
-        return Prediction(depth=depth, depth_conf=conf, extrinsics=extrinsics_out,
-                          intrinsics=out.intrinsics, ray=out.ray, ray_conf=out.ray_conf,
-                          is_metric=True, scale_factor=scale.reshape(1), aux=out.aux)
+            return finish_nested(anyview, metric, tuple(images.shape[-2:]), use_ray_pose)
+
+    def raw(self, images: torch.Tensor, extrinsics: Optional[torch.Tensor] = None,
+            intrinsics: Optional[torch.Tensor] = None, *, export_feat_layers: Sequence[int] = (),
+            ref_view_strategy: str = 'saddle_balanced') -> Tuple[Prediction, Prediction]:
+        """(any-view, metric) predictions on the same images, before ``finish_nested``."""
+        anyview = self.da3(images, extrinsics, intrinsics, export_feat_layers=export_feat_layers,
+                           ref_view_strategy=ref_view_strategy, finish=False)
+        return anyview, self.da3_metric(images, finish=False)

@@ -1,7 +1,9 @@
 """Reference-view selection on backbone token 0 (spec 3).
 
 The chosen view is moved first so it receives the reference camera token; its camera frame
-becomes the world frame of the prediction.
+becomes the world frame of the prediction. The index and both permutations are tensors (argmin,
+where and gather, no tensor -> int conversion), so the choice stays on the device and the
+network exports to a graph without control flow.
 """
 import torch
 
@@ -15,13 +17,12 @@ def _minmax(values: torch.Tensor) -> torch.Tensor:
     return (values - values.min()) / (values.max() - values.min() + 1e-8)
 
 
-def select_reference_view(token0: torch.Tensor, strategy: str) -> int:
-    """Pick the reference view from token0 [S, C] (raw, any dtype); returns its index."""
+def select_reference_view(token0: torch.Tensor, strategy: str) -> torch.Tensor:
+    """Pick the reference view from token0 [S, C] (raw, any dtype); returns its index [] int64."""
     views = token0.shape[0]
-    if strategy == 'first':
-        return 0
-    if strategy == 'middle':
-        return views // 2
+    if strategy in ('first', 'middle'):
+        index = 0 if strategy == 'first' else views // 2
+        return torch.full((), index, dtype=torch.long, device=token0.device)
     tokens = token0.float()
     unit = tokens / tokens.norm(dim=-1, keepdim=True)
     sims = unit @ unit.T
@@ -31,22 +32,21 @@ def select_reference_view(token0: torch.Tensor, strategy: str) -> int:
         spread = unit.var(dim=-1, unbiased=True)
         score = ((_minmax(sim) - 0.5).abs() + (_minmax(norms) - 0.5).abs()
                  + (_minmax(spread) - 0.5).abs())
-        return int(torch.argmin(score))
+        return torch.argmin(score)
     if strategy == 'saddle_sim_range':
         sims = sims - torch.eye(views, device=sims.device)
         value_range = sims.max(dim=-1).values - sims.min(dim=-1).values
-        return int(torch.argmax(value_range))
+        return torch.argmax(value_range)
     raise ConfigError(f'unknown ref_view_strategy {strategy!r}; known: {", ".join(STRATEGIES)}')
 
 
-def reference_order(views: int, ref: int) -> list:
-    """View order that puts ``ref`` first and keeps the others in order."""
-    return [ref] + [v for v in range(views) if v != ref]
+def reference_order(views: int, ref: torch.Tensor) -> torch.Tensor:
+    """View order [S] int64 that puts ``ref`` ([] int64) first and keeps the others in order."""
+    slot = torch.arange(views, device=ref.device)
+    return torch.where(slot == 0, ref, torch.where(slot - 1 < ref, slot - 1, slot))
 
 
-def inverse_order(order: list) -> list:
-    """Inverse permutation of ``order``."""
-    inverse = [0] * len(order)
-    for new, old in enumerate(order):
-        inverse[old] = new
-    return inverse
+def inverse_order(views: int, ref: torch.Tensor) -> torch.Tensor:
+    """Inverse permutation [S] of ``reference_order(views, ref)``: original view -> its slot."""
+    view = torch.arange(views, device=ref.device)
+    return torch.where(view == ref, 0, torch.where(view < ref, view + 1, view))
