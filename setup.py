@@ -57,6 +57,8 @@ setup(
         'ros': ROS_JAZZY_WHEELS,
         'test': ['pytest', 'pytest-timeout'] + LINT,
         'bag': ['rosbags', 'mcap', 'mcap-ros2-support'],
+        # ONNX export and the onnxruntime backend (TensorRT comes from JetPack / NVIDIA's index).
+        'onnx': ['onnx', 'onnxruntime', 'onnxscript'],
     },
     zip_safe=False,
     entry_points={
@@ -65,6 +67,7 @@ setup(
             'da3_bag = da3_ros.tools.bag:main',
             'da3_parity = da3_ros.tools.parity:main',
             'da3_bench = da3_ros.tools.bench:main',
+            'da3_export = da3_ros.tools.export:main',
         ],
     },
 )

@@ -16,6 +16,7 @@ from da3_ros.errors import ConfigError
 VARIANTS = ('da3-small', 'da3-base', 'da3-large', 'da3-giant', 'da3metric-large',
             'da3mono-large', 'da3nested-giant-large')
 DTYPES = ('fp32', 'fp16', 'bf16')
+BACKENDS = ('torch', 'onnxruntime', 'tensorrt')
 REF_VIEW_STRATEGIES = ('first', 'middle', 'saddle_balanced', 'saddle_sim_range')
 RESIZE_METHODS = ('upper_bound_resize', 'upper_bound_crop', 'lower_bound_resize',
                   'lower_bound_crop')
@@ -42,6 +43,12 @@ class ModelConfig:
         process_res: target side length in pixels before rounding to a multiple of 14.
         resize_method: which side ``process_res`` bounds and how the multiple of 14 is reached.
         compile: wrap the model in ``torch.compile``.
+        backend: ``torch`` (eager/compiled network), ``onnxruntime`` or ``tensorrt`` (exported
+            graph per window shape; same outputs, see README "Deployment backends").
+        model_file: exported ``.onnx`` (onnxruntime) or ``.engine`` (tensorrt) for one window
+            shape; empty, or other shapes: exported/built into the cache on first use.
+        cache_dir: export/engine cache folder; empty: ``$DA3_ROS_CACHE`` or
+            ``~/.cache/da3_ros``.
     """
 
     variant: str = 'da3-large'
@@ -53,6 +60,9 @@ class ModelConfig:
     process_res: int = 504
     resize_method: str = 'upper_bound_resize'
     compile: bool = False  # noqa: A003 (the YAML key; never shadows the builtin in use)
+    backend: str = 'torch'
+    model_file: str = ''
+    cache_dir: str = ''
 
 
 @dataclass(frozen=True)
@@ -183,6 +193,7 @@ def validate_model(cfg: ModelConfig) -> None:
     """Raise ConfigError on an invalid ModelConfig field."""
     _choice('model.variant', cfg.variant, VARIANTS)
     _choice('model.dtype', cfg.dtype, DTYPES)
+    _choice('model.backend', cfg.backend, BACKENDS)
     _choice('model.ref_view_strategy', cfg.ref_view_strategy, REF_VIEW_STRATEGIES)
     _choice('model.resize_method', cfg.resize_method, RESIZE_METHODS)
     _check('model.process_res', cfg.process_res, cfg.process_res >= 14, '>= 14')
