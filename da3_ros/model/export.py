@@ -125,7 +125,7 @@ def export_onnx(net: nn.Module, shape: GraphShape, path: str,
     The weights go to ``<path>.data`` beside it (ONNX external data: protobuf files stop at
     2 GB). ``metadata`` is stored in the model's metadata_props next to the shape fields.
     """
-    graph = GraphNet(net.float().eval(), shape)
+    graph = GraphNet(net.float(), shape).eval()
     optimizer_log = logging.getLogger('onnxscript')  # one warning per Split node otherwise
     level = optimizer_log.level
     optimizer_log.setLevel(logging.ERROR)

@@ -2,7 +2,7 @@
 
 Weights: the parity rule with another seed than the golden fixtures; images: random, at shapes
 and view counts (S <= 2) no fixture has. Tolerance: 1e-4 max relative error per output (fp32 on
-the CPU; observed about 5e-6), 1e-3 for the RANSAC ray poses.
+the CPU; observed about 5e-6), 1e-2 for the RANSAC ray poses (ill-conditioned on random weights).
 """
 import pytest
 import torch
@@ -13,6 +13,7 @@ from da3_ros.engine.backends.ort_predictor import OnnxRuntimePredictor
 from da3_ros.engine.predictor import build_predictor
 from da3_ros.engine.types import ModelInput
 from da3_ros.errors import ConfigError
+from da3_ros.model.ray_pose import ray_to_pose
 from da3_ros.tools.weight_rule import rule_state_dict
 
 pytestmark = pytest.mark.slow
@@ -66,8 +67,12 @@ def test_ray_pose_is_finished_after_the_graph(state_dict, cache_dir):
         torch.manual_seed(0)  # RANSAC draws from the global RNG
         results.append(predictor.predict(inputs))
     got, want = results
-    assert _max_rel(got.extrinsics, want.extrinsics) < 1e-3
-    assert _max_rel(got.intrinsics, want.intrinsics) < 1e-3
+    torch.manual_seed(0)
+    expected = ray_to_pose(got.ray, got.ray_conf, tuple(inputs.images.shape[-2:]))
+    assert torch.equal(got.extrinsics, expected[0]) and torch.equal(got.intrinsics, expected[1])
+    # RANSAC + QL on random weights is ill-conditioned: 1e-5 ray differences grow to ~1e-3
+    assert _max_rel(got.extrinsics, want.extrinsics) < 1e-2
+    assert _max_rel(got.intrinsics, want.intrinsics) < 1e-2
 
 
 def test_cache_is_reused_and_keyed_by_weights(state_dict, cache_dir, monkeypatch):

@@ -4,9 +4,10 @@ Inputs, outputs and the execution stream are torch's own (``data_ptr`` bound wit
 ``set_tensor_address``, ``execute_async_v3`` on the current stream), so the engine's GPU pre-
 and post-processing share device buffers with TensorRT and nothing crosses the host. Engines are
 cached by variant, shape, precision, weights, GPU name and TensorRT version (sidecar JSON); a
-stale or foreign engine is rebuilt, and a configured ``model.model_file`` engine whose sidecar
-does not match this GPU and TensorRT is refused. Only runs where TensorRT >= 10.14 is installed
-(older versions have been reported to make DA3's depth scale jump between frames).
+stale or foreign engine is rebuilt; a configured ``model.model_file`` engine serves the shape its
+sidecar names, and is refused when that sidecar names another GPU, TensorRT or precision. Only
+runs where TensorRT >= 10.14 is installed (older versions have been reported to make DA3's depth
+scale jump between frames).
 """
 import json
 import logging
@@ -121,14 +122,19 @@ class TensorRTPredictor(GraphPredictor):
     def engine_for(self, shape: GraphShape) -> str:
         """Path of a valid engine for ``shape`` (the configured one or the cache's)."""
         bound = target(self.trt, self.precision)
-        if self.cfg.model_file.endswith('.engine'):
-            sidecar = cache.read_sidecar(self.cfg.model_file) or {}
-            wanted = dict(bound, **_shape_fields(shape))
-            if {k: sidecar.get(k) for k in wanted} != wanted:
-                raise ConfigError(f'model.model_file: {self.cfg.model_file!r} was built for '
-                                  f'{json.dumps(sidecar)}, this run needs {json.dumps(wanted)}; '
-                                  'rebuild it with python -m da3_ros.tools.export trt')
-            return self.cfg.model_file
+        given = self.cfg.model_file
+        if given.endswith('.engine'):
+            sidecar = cache.read_sidecar(given) or {}
+            fields = _shape_fields(shape)
+            if {k: sidecar.get(k) for k in fields} == fields:
+                if {k: sidecar.get(k) for k in bound} != bound:
+                    raise ConfigError(f'model.model_file: {given!r} was built for '
+                                      f'{json.dumps(sidecar)}; this run needs '
+                                      f'{json.dumps(bound)}; rebuild it with '
+                                      'python -m da3_ros.tools.export trt')
+                return given
+            LOG.warning('model.model_file %s (sidecar %s) is not for %s; building into the cache',
+                        given, sidecar or 'missing', shape)
         onnx_path = self.source.onnx_for(shape)
         key = dict(self.source.key(shape), artifact='engine', **bound)
         stem = f'{shape.variant}_s{shape.views}_{shape.height}x{shape.width}_{self.precision}'
