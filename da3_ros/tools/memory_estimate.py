@@ -13,8 +13,8 @@ cuDNN libraries, the ROS node and its image queues). The model needs
   values live at once (residual, norm, qkv, attention output, MLP hidden); with fused attention
   (flash / TensorRT MHA fusion) nothing else, unfused also the heads x L x L scores of a global
   block (L = S x (1 + N); mono/metric: S such matrices with L = 1 + N);
-* head activations: ``FRAMES_PER_CHUNK`` (8) views at a time at full resolution with
-  ``features + 64`` channels (the DPT output convolutions).
+* head activations: the views of one head pass (DualDPT: ``FRAMES_PER_CHUNK`` = 8 at a time;
+  DPT: all) at full resolution with ``features + 64`` channels (the output convolutions).
 The nested model holds both networks (giant + metric large) and runs them one after the other.
 """
 import argparse
@@ -60,7 +60,8 @@ def activation_bytes(variant: str, views: int, height: int, width: int, precisio
         if not fused:  # the largest score matrix: one global block, or per view without them
             length = tokens if spec.backbone.alt_start != -1 else tokens // views
             backbone += spec.backbone.num_heads * length * length * size * (tokens // length)
-        head = min(views, FRAMES_PER_CHUNK) * height * width * (spec.head.features + 64) * size
+        frames = min(views, FRAMES_PER_CHUNK) if spec.head.kind == 'dualdpt' else views
+        head = frames * height * width * (spec.head.features + 64) * size
         peak = max(peak, backbone + head)
     return peak
 
