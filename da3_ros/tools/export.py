@@ -116,8 +116,8 @@ def run_onnx(args: argparse.Namespace) -> int:
 def run_trt(args: argparse.Namespace) -> int:
     """The ``trt`` subcommand."""
     from da3_ros.engine.backends.trt_predictor import build_engine, import_tensorrt, target
-    shape = read_onnx_shape(args.onnx)
     trt = import_tensorrt()
+    shape = read_onnx_shape(args.onnx)
     build_engine(args.onnx, args.engine, args.fp16, int(args.workspace_gb * (1 << 30)))
     with open(args.onnx, 'rb') as handle:
         onnx_sha = hashlib.sha256(handle.read()).hexdigest()[:16]
