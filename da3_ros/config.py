@@ -44,7 +44,7 @@ class ModelConfig:
         resize_method: which side ``process_res`` bounds and how the multiple of 14 is reached.
         compile: wrap the model in ``torch.compile``.
         backend: ``torch`` (eager/compiled network), ``onnxruntime`` or ``tensorrt`` (exported
-            graph per window shape; same outputs, see README "Deployment backends").
+            graph per window shape; same outputs, see "Deployment backends").
         model_file: exported ``.onnx`` (onnxruntime) or ``.engine`` (tensorrt) for one window
             shape; empty, or other shapes: exported/built into the cache on first use.
         cache_dir: export/engine cache folder; empty: ``$DA3_ROS_CACHE`` or
