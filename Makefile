@@ -19,13 +19,14 @@ DEMO_WEIGHTS = $(or $(strip $(WEIGHTS)),depth-anything/DA3-SMALL)
 MSG_SRC := msg/package.xml msg/CMakeLists.txt $(wildcard msg/msg/*.msg)
 TF2_SRC := $(wildcard ros_stubs/tf2_msgs/*.txt ros_stubs/tf2_msgs/*.xml ros_stubs/tf2_msgs/msg/*.msg)
 
-.PHONY: help venv interfaces test demo bench lint clean
+.PHONY: help venv interfaces test demo bench trt-check lint clean
 
 help:
 	@echo 'make venv        create $(VENV): pinned ROS 2 Jazzy wheels, torch, tf2_msgs + da3_ros_msgs, da3_ros -e'
 	@echo 'make test        venv + the whole pytest suite with the ROS test environment (PYTEST_ARGS=...)'
 	@echo 'make demo        venv + python -m da3_ros.tools.demo (WEIGHTS=<file|dir|hub id>, OUT=$(OUT))'
 	@echo 'make bench       venv + python -m da3_ros.tools.bench $$ARGS'
+	@echo 'make trt-check   venv + TensorRT engine vs torch on parity weights: errors, latency ($$ARGS)'
 	@echo 'make lint        flake8 with the ament rules'
 	@echo 'make interfaces  rebuild the interface packages into $(VENV)'
 	@echo 'make clean       remove $(VENV) and build outputs'
@@ -57,7 +58,7 @@ $(STAMPS)/interfaces: $(STAMPS)/torch $(MSG_SRC) $(TF2_SRC) scripts/build_interf
 # --symlink-install), so that ament_index_python finds da3_ros with AMENT_PREFIX_PATH=$(VENV), and
 # lib/da3_ros/da3_node to the console script, where launch_ros and `ros2 run` look for it.
 $(STAMPS)/editable: $(STAMPS)/interfaces setup.py setup.cfg package.xml Makefile
-	$(PIP) install -q -c $(CONSTRAINTS) -e '.[test,bag,fleet]'
+	$(PIP) install -q -c $(CONSTRAINTS) -e '.[test,bag,fleet,onnx]'
 	mkdir -p $(VENV)/share/da3_ros $(VENV)/share/ament_index/resource_index/packages
 	ln -sfn $(CURDIR)/package.xml $(VENV)/share/da3_ros/package.xml
 	ln -sfn $(CURDIR)/config $(VENV)/share/da3_ros/config
@@ -81,6 +82,10 @@ demo: venv
 bench: venv
 	@echo 'bench: loading torch; progress follows on stderr, the JSON goes to bench_out/'
 	VENV=$(VENV) . scripts/ros_env.sh && $(PY) -m da3_ros.tools.bench $(ARGS)
+
+# Needs TensorRT >= 10.14 and CUDA; without them it says so and exits 2 (nothing is run).
+trt-check: venv
+	$(PY) -m da3_ros.tools.trt_check $(ARGS)
 
 lint: venv
 	$(PY) -m flake8 da3_ros test setup.py launch

@@ -62,6 +62,8 @@ setup(
         # da3_bag fleet (da3_ros.tools.fleet.driver); the single-bag tool never imports ray.
         'fleet': ['ray[data]'],
         'gs': ['gsplat'],  # CUDA Gaussian rasterizer; compiles its kernels on first import
+        # ONNX export and the onnxruntime backend (TensorRT comes from JetPack / NVIDIA's index).
+        'onnx': ['onnx', 'onnxruntime', 'onnxscript'],
     },
     zip_safe=False,
     entry_points={
@@ -70,6 +72,7 @@ setup(
             'da3_bag = da3_ros.tools.bag:main',
             'da3_parity = da3_ros.tools.parity:main',
             'da3_bench = da3_ros.tools.bench:main',
+            'da3_export = da3_ros.tools.export:main',
         ],
     },
 )

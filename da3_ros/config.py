@@ -16,6 +16,7 @@ from da3_ros.errors import ConfigError
 VARIANTS = ('da3-small', 'da3-base', 'da3-large', 'da3-giant', 'da3metric-large',
             'da3mono-large', 'da3nested-giant-large')
 DTYPES = ('fp32', 'fp16', 'bf16')
+BACKENDS = ('torch', 'onnxruntime', 'tensorrt')
 REF_VIEW_STRATEGIES = ('first', 'middle', 'saddle_balanced', 'saddle_sim_range')
 RESIZE_METHODS = ('upper_bound_resize', 'upper_bound_crop', 'lower_bound_resize',
                   'lower_bound_crop')
@@ -65,6 +66,12 @@ class ModelConfig:
         compile: wrap the model in ``torch.compile``.
         cuda_graph: replay the forward as a CUDA graph per input shape (CUDA only; any-view
             variants without ``use_ray_pose``; others run eagerly with a warning).
+        backend: ``torch`` (eager/compiled network), ``onnxruntime`` or ``tensorrt`` (exported
+            graph per window shape; same outputs, see "Deployment backends").
+        model_file: exported ``.onnx`` (onnxruntime) or ``.engine`` (tensorrt) for one window
+            shape; empty, or other shapes: exported/built into the cache on first use.
+        cache_dir: export/engine cache folder; empty: ``$DA3_ROS_CACHE`` or
+            ``~/.cache/da3_ros``.
     """
 
     variant: str = 'da3-large'
@@ -78,6 +85,9 @@ class ModelConfig:
     compile: bool = False  # noqa: A003 (the YAML key; never shadows the builtin in use)
     head_dtype: str = 'fp32'
     cuda_graph: bool = False
+    backend: str = 'torch'
+    model_file: str = ''
+    cache_dir: str = ''
 
 
 @dataclass(frozen=True)
@@ -212,6 +222,7 @@ def validate_model(cfg: ModelConfig) -> None:
     _choice('model.variant', cfg.variant, VARIANTS)
     _choice('model.dtype', cfg.dtype, DTYPES)
     _choice('model.head_dtype', cfg.head_dtype, DTYPES)
+    _choice('model.backend', cfg.backend, BACKENDS)
     _choice('model.ref_view_strategy', cfg.ref_view_strategy, REF_VIEW_STRATEGIES)
     _choice('model.resize_method', cfg.resize_method, RESIZE_METHODS)
     _check('model.process_res', cfg.process_res, cfg.process_res >= 14, '>= 14')

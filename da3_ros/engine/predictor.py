@@ -188,9 +188,15 @@ def load_network(cfg: ModelConfig, state_dict: Optional[dict] = None) -> nn.Modu
     return model
 
 
-def build_predictor(cfg: ModelConfig, state_dict: Optional[dict] = None) -> TorchPredictor:
-    """A TorchPredictor for ``cfg`` (see :func:`load_network`; ``cfg.device`` may be 'auto')."""
+def build_predictor(cfg: ModelConfig, state_dict: Optional[dict] = None) -> Predictor:
+    """The predictor of ``cfg.backend``: TorchPredictor, or an exported-graph backend.
+
+    ``cfg.device`` may be 'auto' (see :func:`with_device`).
+    """
     cfg = with_device(cfg)
+    if cfg.backend != 'torch':
+        from da3_ros.engine.backends import build_graph_predictor
+        return build_graph_predictor(cfg, state_dict)
     return TorchPredictor(load_network(cfg, state_dict), device=cfg.device, dtype=cfg.dtype,
                           use_ray_pose=cfg.use_ray_pose,
                           ref_view_strategy=cfg.ref_view_strategy, compile_model=cfg.compile,

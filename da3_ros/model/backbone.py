@@ -25,8 +25,7 @@ class BackboneOutput:
     camera_tokens: per out layer, raw token 0 [B, S, C'].
     aux: block index -> final-normed patch tokens [B, S, N, C] in the (possibly reordered)
         order the blocks saw (an upstream quirk kept for parity).
-    ref_view: 0-dim int64 index of the chosen reference view (on the device), or None when
-        no selection ran.
+    ref_view: index [] int64 of the chosen reference view, or None when no selection ran.
     """
 
     features: List[torch.Tensor]
@@ -111,15 +110,17 @@ class Backbone(nn.Module):
         x = vit.embed(images)
         ropes = self._rope_tables(grid, views, images.device)
         local_x = x
-        order: Optional[torch.Tensor] = None
+        ref: Optional[torch.Tensor] = None
         collected: List[Tuple[torch.Tensor, torch.Tensor]] = []
         aux: Dict[int, torch.Tensor] = {}
         select = (spec.alt_start != -1 and views >= MIN_VIEWS_FOR_SELECTION
                   and camera_tokens is None)
         for index, block in enumerate(vit.blocks):
             if select and index == spec.alt_start - 1:
-                order = self._choose_order(x, ref_view_strategy)
-                x, local_x = x[:, order], local_x[:, order]
+                # Upstream's API runs one scene per call (B = 1); batch element 0 decides.
+                ref = select_reference_view(x[0, :, 0], ref_view_strategy)
+                order = reference_order(views, ref)
+                x, local_x = x.index_select(1, order), local_x.index_select(1, order)
             if index == spec.alt_start:
                 x = self._inject_camera_token(x, camera_tokens)
             x = self._run_block(block, index, x, ropes)
@@ -129,18 +130,13 @@ class Backbone(nn.Module):
                 collected.append(self._collect(x, local_x))
             if index in export_feat_layers:
                 aux[index] = vit.norm(x)[:, :, 1:]
-        return self._finish(collected, aux, order)
+        return self._finish(collected, aux, ref)
 
     def _rope_tables(self, grid: Tuple[int, int], views: int, device: torch.device) -> dict:
         head_dim = self.pretrained.spec.embed_dim // self.pretrained.spec.num_heads
         local = rope_tables(patch_positions(grid[0], grid[1], device), head_dim)
         glob = rope_tables(global_positions(grid[0] * grid[1], views, device), head_dim)
         return {'local': local, 'global': glob}
-
-    def _choose_order(self, x: torch.Tensor, strategy: str) -> torch.Tensor:
-        # Upstream's API runs one scene per call (B = 1); batch element 0 decides.
-        ref = select_reference_view(x[0, :, 0], strategy)
-        return reference_order(x.shape[1], ref)
 
     def _inject_camera_token(self, x: torch.Tensor,
                              camera_tokens: Optional[torch.Tensor]) -> torch.Tensor:
@@ -176,13 +172,11 @@ class Backbone(nn.Module):
         return features[:, :, 1:], camera
 
     def _finish(self, collected: list, aux: dict,
-                order: Optional[torch.Tensor]) -> BackboneOutput:
+                ref: Optional[torch.Tensor]) -> BackboneOutput:
         features = [f for f, _ in collected]
         cameras = [c for _, c in collected]
-        ref = None
-        if order is not None:
-            restore = inverse_order(order)
-            features = [f[:, restore] for f in features]
-            cameras = [c[:, restore] for c in cameras]
-            ref = order[0]
+        if ref is not None:
+            restore = inverse_order(features[0].shape[1], ref)
+            features = [f.index_select(1, restore) for f in features]
+            cameras = [c.index_select(1, restore) for c in cameras]
         return BackboneOutput(features, cameras, aux, ref)

@@ -1,11 +1,14 @@
 """DepthAnything3Net (one network) and the nested any-view + metric network (spec 0, 8).
 
 Inputs are ImageNet-normalised images [B, S, 3, H, W] (H, W multiples of 14). The backbone
-follows the caller's autocast; camera encoder/decoder, heads, ray->pose and the nested alignment
-run in fp32 with autocast disabled, as upstream does. The Gaussian head (giant only) runs only
-when ``gaussians=True`` is asked for; the default forward neither computes nor returns Gaussians.
+follows the caller's autocast; camera encoder/decoder, ray->pose and the nested alignment run in
+fp32 with autocast disabled, as upstream does; the dense heads too unless ``head_dtype`` names a
+half dtype (the GPU fast path). The Gaussian head (giant only) runs only when ``gaussians=True``
+is asked for; the default forward neither computes nor returns Gaussians. ``finish=False`` /
+``raw`` stop before the data-dependent steps of ``da3_ros.model.finish`` (what an exported graph
+computes).
 """
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Tuple
 
 import torch
 from torch import nn
@@ -15,12 +18,10 @@ from da3_ros.model.backbone import Backbone
 from da3_ros.model.camera import CameraDec, CameraEnc, decoder_cameras
 from da3_ros.model.dpt import DPT
 from da3_ros.model.dualdpt import DualDPT
+from da3_ros.model.finish import finish_nested, finish_single
 from da3_ros.model.gaussians import GaussianAdapter
 from da3_ros.model.gs_head import GaussianHead
 from da3_ros.model.prediction import Prediction
-from da3_ros.model.ray_pose import ray_to_pose
-from da3_ros.model.sky import (align_scale, fill_sky_depth, metric_scale_depth, nested_sky,
-                               SKY_THRESHOLD)
 from da3_ros.model.variants import VariantSpec
 
 
@@ -63,7 +64,7 @@ class DepthAnything3Net(nn.Module):
                 intrinsics: Optional[torch.Tensor] = None, *,
                 export_feat_layers: Sequence[int] = (), use_ray_pose: bool = False,
                 ref_view_strategy: str = 'saddle_balanced', with_ray: bool = True,
-                gaussians: bool = False) -> Prediction:
+                gaussians: bool = False, finish: bool = True) -> Prediction:
         """Predict depth (and cameras, and optionally Gaussians) for images [B, S, 3, H, W].
 
         Args:
@@ -76,6 +77,8 @@ class DepthAnything3Net(nn.Module):
             with_ray: compute the ray map (always done with ``use_ray_pose``); without it
                 ``ray`` and ``ray_conf`` are None and the head's ray branch is skipped.
             gaussians: also run the Gaussian head (ConfigError for variants without one).
+            finish: apply ``finish_single`` (sky fill, ray pose); False returns the raw
+                head outputs and the camera decoder's poses.
         """
         if gaussians and not self.spec.has_gs_head:
             raise ConfigError(f'{self.spec.name} has no Gaussian head; gaussians=True needs'
@@ -87,9 +90,11 @@ class DepthAnything3Net(nn.Module):
                 camera_tokens = self.cam_enc(extrinsics, intrinsics, image_hw)
         feats = self.backbone(images, camera_tokens, ref_view_strategy=ref_view_strategy,
                               export_feat_layers=export_feat_layers)
-        prediction = self._heads(feats, image_hw, use_ray_pose, with_ray or use_ray_pose)
-        if gaussians:
-            with _fp32_region(images.device):
+        prediction = self._heads(feats, image_hw, with_ray or use_ray_pose)
+        with _fp32_region(images.device):
+            if finish:
+                prediction = finish_single(prediction, image_hw, use_ray_pose)
+            if gaussians:
                 prediction.gaussians = self._gaussians(feats, images, prediction, extrinsics)
         prediction.aux = {f'feat_layer_{i}': f.unflatten(2, (image_hw[0] // 14, -1)).float()
                           for i, f in feats.aux.items()}
@@ -102,7 +107,8 @@ class DepthAnything3Net(nn.Module):
         return self.gs_adapter(raw, density, prediction.depth, prediction.extrinsics,
                                prediction.intrinsics, given)
 
-    def _heads(self, feats, image_hw, use_ray_pose: bool, with_ray: bool) -> Prediction:
+    def _heads(self, feats, image_hw, with_ray: bool) -> Prediction:
+        """Dense heads (in ``head_dtype``) and the camera decoder (fp32): the raw outputs."""
         device = feats.features[0].device
         levels = [f.float() for f in feats.features]
         with _head_region(device, self.head_dtype):
@@ -110,17 +116,10 @@ class DepthAnything3Net(nn.Module):
                    else self.head(levels, image_hw, with_ray))
             outputs = [None if o is None else o.float() for o in raw]
         with _fp32_region(device):
-            return self._decode(feats, outputs, image_hw, use_ray_pose)
-
-    def _decode(self, feats, outputs, image_hw, use_ray_pose: bool) -> Prediction:
-        """Sky fill (mono/metric) or cameras (any-view) from the dense head outputs, in fp32."""
-        if self.spec.head.kind == 'dpt':
-            depth, sky = outputs
-            return Prediction(depth=fill_sky_depth(depth, sky), sky=sky)
-        depth, conf, ray, ray_conf = outputs
-        if use_ray_pose:
-            extrinsics, intrinsics = ray_to_pose(ray, ray_conf, image_hw)
-        else:
+            if self.spec.head.kind == 'dpt':
+                depth, sky = outputs
+                return Prediction(depth=depth, sky=sky)
+            depth, conf, ray, ray_conf = outputs
             encoding = self.cam_dec(feats.camera_tokens[-1])
             extrinsics, intrinsics = decoder_cameras(encoding, image_hw)
         return Prediction(depth=depth, depth_conf=conf, extrinsics=extrinsics,
@@ -145,19 +144,21 @@ class NestedDepthAnything3Net(nn.Module):
         Gaussians come from the any-view branch before the metric alignment: they are in the
         any-view scale; multiply by ``scale_factor`` to bring them to metres.
         """
-        out = self.da3(images, extrinsics, intrinsics, export_feat_layers=export_feat_layers,
-                       use_ray_pose=use_ray_pose, ref_view_strategy=ref_view_strategy,
-                       with_ray=with_ray, gaussians=gaussians)
-        metric = self.da3_metric(images)
+        anyview, metric = self.raw(images, extrinsics, intrinsics,
+                                   export_feat_layers=export_feat_layers,
+                                   ref_view_strategy=ref_view_strategy,
+                                   with_ray=with_ray or use_ray_pose, gaussians=gaussians)
         with _fp32_region(images.device):
-            metric_depth = metric_scale_depth(metric.depth, out.intrinsics)
-            non_sky = metric.sky < SKY_THRESHOLD
-            scale = align_scale(out.depth, out.depth_conf, metric_depth, non_sky)
-            depth = out.depth * scale
-            extrinsics_out = out.extrinsics.clone()
-            extrinsics_out[..., :3, 3] = extrinsics_out[..., :3, 3] * scale
-            depth, conf = nested_sky(depth, out.depth_conf, non_sky)
-        return Prediction(depth=depth, depth_conf=conf, extrinsics=extrinsics_out,
-                          intrinsics=out.intrinsics, ray=out.ray, ray_conf=out.ray_conf,
-                          is_metric=True, scale_factor=scale.reshape(1), aux=out.aux,
-                          gaussians=out.gaussians)
+            out = finish_nested(anyview, metric, tuple(images.shape[-2:]), use_ray_pose)
+        out.gaussians = anyview.gaussians
+        return out
+
+    def raw(self, images: torch.Tensor, extrinsics: Optional[torch.Tensor] = None,
+            intrinsics: Optional[torch.Tensor] = None, *, export_feat_layers: Sequence[int] = (),
+            ref_view_strategy: str = 'saddle_balanced', with_ray: bool = True,
+            gaussians: bool = False) -> Tuple[Prediction, Prediction]:
+        """(any-view, metric) predictions on the same images, before ``finish_nested``."""
+        anyview = self.da3(images, extrinsics, intrinsics, export_feat_layers=export_feat_layers,
+                           ref_view_strategy=ref_view_strategy, finish=False, with_ray=with_ray,
+                           gaussians=gaussians)
+        return anyview, self.da3_metric(images, finish=False)

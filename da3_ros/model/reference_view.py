@@ -1,9 +1,9 @@
 """Reference-view selection on backbone token 0 (spec 3).
 
 The chosen view is moved first so it receives the reference camera token; its camera frame
-becomes the world frame of the prediction. Everything stays on the device (index tensors, no
-``int()`` of a device value), so the forward never waits for the host: it can be captured as a
-CUDA graph and exported to ONNX with argmin/gather instead of control flow.
+becomes the world frame of the prediction. The index and both permutations are tensors (argmin,
+where and gather, no tensor -> int conversion), so the choice stays on the device and the
+network exports to a graph without control flow.
 """
 import torch
 
@@ -18,11 +18,11 @@ def _minmax(values: torch.Tensor) -> torch.Tensor:
 
 
 def select_reference_view(token0: torch.Tensor, strategy: str) -> torch.Tensor:
-    """Pick the reference view from token0 [S, C] (raw, any dtype): 0-dim int64 index tensor."""
+    """Pick the reference view from token0 [S, C] (raw, any dtype); returns its index [] int64."""
     views = token0.shape[0]
     if strategy in ('first', 'middle'):
-        return torch.full((), 0 if strategy == 'first' else views // 2, dtype=torch.long,
-                          device=token0.device)
+        index = 0 if strategy == 'first' else views // 2
+        return torch.full((), index, dtype=torch.long, device=token0.device)
     tokens = token0.float()
     unit = tokens / tokens.norm(dim=-1, keepdim=True)
     sims = unit @ unit.T
@@ -41,11 +41,12 @@ def select_reference_view(token0: torch.Tensor, strategy: str) -> torch.Tensor:
 
 
 def reference_order(views: int, ref: torch.Tensor) -> torch.Tensor:
-    """View order [S] (int64, ref's device) that puts ``ref`` first and keeps the others' order."""
-    index = torch.arange(views, device=ref.device)
-    return torch.argsort(torch.where(index == ref, -1, index))
+    """View order [S] int64 that puts ``ref`` ([] int64) first and keeps the others in order."""
+    slot = torch.arange(views, device=ref.device)
+    return torch.where(slot == 0, ref, torch.where(slot - 1 < ref, slot - 1, slot))
 
 
-def inverse_order(order: torch.Tensor) -> torch.Tensor:
-    """Inverse permutation of ``order`` [S]."""
-    return torch.argsort(order)
+def inverse_order(views: int, ref: torch.Tensor) -> torch.Tensor:
+    """Inverse permutation [S] of ``reference_order(views, ref)``: original view -> its slot."""
+    view = torch.arange(views, device=ref.device)
+    return torch.where(view == ref, 0, torch.where(view < ref, view + 1, view))

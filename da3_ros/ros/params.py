@@ -35,6 +35,7 @@ _SECTIONS = (('model', cfg_lib.ModelConfig), ('window', cfg_lib.WindowConfig),
              ('output', cfg_lib.OutputConfig))
 _CHOICES = {
     'model.variant': cfg_lib.VARIANTS, 'model.dtype': cfg_lib.DTYPES,
+    'model.backend': cfg_lib.BACKENDS,
     'model.ref_view_strategy': cfg_lib.REF_VIEW_STRATEGIES,
     'model.resize_method': cfg_lib.RESIZE_METHODS,
     'window.pose_conditioning': cfg_lib.POSE_CONDITIONING,

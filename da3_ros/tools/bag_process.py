@@ -31,7 +31,9 @@ _NS = 1_000_000_000
 _KEEP_NS = 30 * _NS  # dynamic TF kept this long behind the newest message
 DIAG_NAME = 'da3_bag: set'
 # Engine attributes built again from the (checked-equal) config on --resume, never saved.
-ENGINE_REBUILT = ('predictor', 'config', 'device', 'pre', 'post', 'undistort')
+# Rebuilt from the config on resume, never saved (decoder and transfer hold device resources).
+ENGINE_REBUILT = ('predictor', 'config', 'device', 'pre', 'post', 'undistort', 'decoder',
+                  'transfer', 'decode_errors')
 
 
 class Pipeline:

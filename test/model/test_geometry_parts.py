@@ -107,10 +107,11 @@ def test_reference_view_strategies():
     assert 0 <= select_reference_view(tokens, 'saddle_sim_range') < 4
     with pytest.raises(ConfigError, match='bogus'):
         select_reference_view(tokens, 'bogus')
-    order = reference_order(5, torch.tensor(3))
-    assert order.tolist() == [3, 0, 1, 2, 4]
-    assert order[inverse_order(order)].tolist() == list(range(5))
-    assert reference_order(3, torch.tensor(0)).tolist() == [0, 1, 2]
+    for ref in range(5):
+        order = reference_order(5, torch.tensor(ref))
+        expected = [ref] + [v for v in range(5) if v != ref]
+        assert order.tolist() == expected
+        assert order[inverse_order(5, torch.tensor(ref))].tolist() == list(range(5))
 
 
 def test_saddle_balanced_picks_the_balanced_view():

@@ -25,8 +25,9 @@ OVERRIDE = """/**/da3_node:
   ros__parameters:
     use_sim_time: true
     tf_mode: {tf_mode}
-    model: {{variant: da3-small, weights: parity, device: cpu, dtype: fp32, process_res: 98}}
-    window: {{length: 1}}
+    model: {{variant: da3-small, weights: parity, device: cpu, dtype: fp32,
+            process_res: 98{model}}}
+    window: {{length: 1{window}}}
     sync: {{timeout_s: 0.25}}
     diagnostics_period_s: 0.5
 """
@@ -50,10 +51,11 @@ def output_collector() -> TopicCollector:
     return TopicCollector(output_topics(rclpy_types()))
 
 
-def _run(ros_launcher, tmp_path: Path, scenario: dict, tf_mode: str = 'none'):
+def _run(ros_launcher, tmp_path: Path, scenario: dict, tf_mode: str = 'none', model: str = '',
+         window: str = '', timeout: float = 240):
     """Start node, collector and player; return (collector, player stamps, node log)."""
     override = tmp_path / 'override.yaml'
-    override.write_text(OVERRIDE.format(tf_mode=tf_mode))
+    override.write_text(OVERRIDE.format(tf_mode=tf_mode, model=model, window=window))
     (tmp_path / 'scenario.json').write_text(json.dumps(scenario))
     node = ros_launcher.module('da3_ros.ros.node', '--ros-args', '--params-file',
                                'config/multi_cam.yaml', '--params-file', str(override),
@@ -62,7 +64,7 @@ def _run(ros_launcher, tmp_path: Path, scenario: dict, tf_mode: str = 'none'):
     player = ros_launcher.start([sys.executable, str(Path(__file__).with_name('rig_player.py')),
                                  str(tmp_path / 'scenario.json')], name='player')
     try:
-        player.wait(timeout=240)
+        player.wait(timeout=timeout)
         time.sleep(1.0)
     finally:
         collector.close()
@@ -152,6 +154,30 @@ def test_rig_outputs_dropout_late_camera_and_clock_jump(ros_launcher, tmp_path):
     fused = c.msgs['/da3_node/points'][-1]
     assert fused.header.frame_id == 'base_link' and fused.height == 1 and fused.width > 0
     assert stamp_to_ns(fused.header.stamp) in published
+    _check_tf(c, steps)
+
+
+def test_onnxruntime_backend_serves_the_rig(ros_launcher, tmp_path):
+    """model.backend onnxruntime: the node exports its window shape once and publishes.
+
+    Poses are not fed to the model, so every window has one shape (6 views, 56 x 98) and the
+    node never stops in the middle of a second export; shape changes are covered by
+    test/engine/test_graph_predictor.py.
+    """
+    cache = tmp_path / 'onnx_cache'
+    scenario = {'period_s': 0.2, 'distinct_images': 2,
+                'phases': [{'name': 'full', 'min_results': 3, 'max_steps': 3000}]}
+    c, phases, log = _run(ros_launcher, tmp_path, scenario, tf_mode='cameras',
+                          model=f', backend: onnxruntime, cache_dir: {cache}',
+                          window=', pose_conditioning: never', timeout=800)
+    lo, hi = phases['full']
+    for cam in NAMES:
+        _check_camera(c, cam, set(range(lo, hi + 1, NS // 10)))
+    steps = c.msgs['/da3_node/rig_step']
+    assert len(steps) >= 3 and all(all(d.valid for d in x.cameras) for x in steps[-3:])
+    exports = sorted(p.name for p in cache.glob('*.onnx'))
+    assert any(p.startswith('da3-small_s6_56x98-') for p in exports), exports
+    assert all((cache / (p + '.json')).is_file() for p in exports)
     _check_tf(c, steps)
 
 
