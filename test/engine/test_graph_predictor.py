@@ -10,7 +10,7 @@ import torch
 from da3_ros.config import ModelConfig
 from da3_ros.engine.backends import graph
 from da3_ros.engine.backends.ort_predictor import OnnxRuntimePredictor
-from da3_ros.engine.predictor import build_predictor
+from da3_ros.engine.predictor import build_predictor, load_network, TorchPredictor
 from da3_ros.engine.types import ModelInput
 from da3_ros.errors import ConfigError
 from da3_ros.model.ray_pose import ray_to_pose
@@ -37,6 +37,13 @@ def _config(backend, cache_dir, **kw):
                        backend=backend, cache_dir=cache_dir, **kw)
 
 
+def _torch_with_rays(cache_dir, state_dict, **kw):
+    """The torch backend returning the ray map too (the engine's default skips it)."""
+    cfg = _config('torch', cache_dir, **kw)
+    return TorchPredictor(load_network(cfg, state_dict), device='cpu', dtype='fp32',
+                          use_ray_pose=cfg.use_ray_pose, ray_outputs=True)
+
+
 def _inputs(views, height, width, seed=3):
     gen = torch.Generator().manual_seed(seed)
     return ModelInput(torch.randn(views, 3, height, width, generator=gen))
@@ -49,7 +56,7 @@ def _max_rel(got, want):
 @pytest.mark.parametrize('views,height,width', SHAPES)
 def test_onnxruntime_equals_torch(state_dict, cache_dir, views, height, width):
     backend = build_predictor(_config('onnxruntime', cache_dir), state_dict)
-    reference = build_predictor(_config('torch', cache_dir), state_dict)
+    reference = _torch_with_rays(cache_dir, state_dict)
     assert isinstance(backend, OnnxRuntimePredictor)
     for seed in (3, 4):  # the second forward reuses the shape's session
         inputs = _inputs(views, height, width, seed)
