@@ -29,6 +29,9 @@ LOG = logging.getLogger(__name__)
 CODECS = {'JPEG': 'jpeg', 'PNG': 'png'}
 RGB_MODES = ('RGB', 'RGBA', 'L', 'LA', 'P', 'CMYK', 'YCbCr', '1')
 GPU_MODES = ('RGB', 'L')  # JPEG colour spaces handed to nvJPEG; the rest go to Pillow
+# What a device decoder raises for data or a mode it refuses (older torchvision: TypeError for a
+# batch); the image then goes to Pillow.
+GPU_ERRORS = (RuntimeError, ValueError, TypeError)
 Decoded = Union[np.ndarray, torch.Tensor]
 # (list of uint8 CPU byte tensors) -> list of [3, H, W] uint8 device tensors
 GpuDecode = Callable[[List[torch.Tensor]], List[torch.Tensor]]
@@ -160,13 +163,13 @@ class ImageDecoder:
         batch = [_byte_tensor(im.data) for im in images]
         try:
             results = list(self.gpu(batch))
-        except RuntimeError as err:
+        except GPU_ERRORS as err:
             self._warn(err)
             results = []
             for tensor in batch:
                 try:
                     results.append(self.gpu([tensor])[0])
-                except RuntimeError:
+                except GPU_ERRORS:
                     results.append(None)
         out: List[Optional[Decoded]] = []
         for image, chw in zip(images, results):
