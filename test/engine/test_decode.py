@@ -126,7 +126,7 @@ def _engine(rig, gpu=None):
     cfg = EngineConfig(model=ModelConfig(device='cpu', weights='random', process_res=28),
                        window=WindowConfig(length=2))
     engine = Engine(cfg, SimulatedPredictor(rig, seed=3))
-    engine.decoder = ImageDecoder('cpu', gpu_decode=gpu)
+    engine.pre.decoder = ImageDecoder('cpu', gpu_decode=gpu)
     return engine
 
 

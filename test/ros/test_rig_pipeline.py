@@ -42,7 +42,7 @@ def _pipeline(rig, types, *, transport='raw', demand=None, overlap=False, gpu=No
                           window=WindowConfig(length=2))
     engine = Engine(config, SimulatedPredictor(rig, seed=2))
     if gpu is not None:
-        engine.decoder = ImageDecoder('cpu', gpu_decode=gpu)
+        engine.pre.decoder = ImageDecoder('cpu', gpu_decode=gpu)
     published, errors = [], []
     stats = NodeStats(NAMES)
     pipeline = RigPipeline(
