@@ -160,3 +160,17 @@ def test_publishers_report_subscribed_topics(ros_env):
         node.destroy_node()
         for ctx in contexts:
             rclpy.shutdown(context=ctx)
+
+
+@pytest.mark.parametrize('flavour', ['rclpy'], indirect=True)
+def test_overlapped_publish_errors_are_reported_not_raised(types, rig):
+    pipeline, _, errors, stats = _pipeline(rig, types, overlap=True)
+
+    def broken(messages):
+        raise RuntimeError('publisher context is invalid')
+
+    pipeline.publish = broken
+    pipeline(rm.synced_set(types, rig, 0, NAMES))
+    pipeline.close()  # the node's teardown: must not raise
+    assert stats.drops['publish_error'] == 1
+    assert any('publisher context is invalid' in e for e in errors)
