@@ -17,7 +17,7 @@ import time
 from typing import Any, Callable, Container, Optional, Sequence
 
 from da3_ros.config import EngineConfig
-from da3_ros.engine.engine import Engine
+from da3_ros.engine.engine import Engine, PendingStep
 from da3_ros.engine.predictor import build_predictor
 from da3_ros.engine.types import RigResult
 from da3_ros.errors import Da3Error
@@ -166,9 +166,8 @@ class RigPipeline:
             self._out.shutdown(wait=True)
             self._out = None
 
-    def _finish(self, pending: Any, rig_input: RigInput | None, options: OutputOptions,
+    def _finish(self, pending: PendingStep, rig_input: RigInput | None, options: OutputOptions,
                 topics: Optional[Container[str]]) -> None:
-        """Wait for ``pending`` (an ``engine.PendingStep``) and publish its result."""
         try:
             result = pending.result()
         except (Da3Error, RuntimeError, ValueError) as err:
