@@ -50,9 +50,6 @@ class Pipeline:
         self.types = msg_types(bag.store)
         self.names = tuple(cam.name for cam in config.engine.cameras)
         self.sources = config.sources()
-        # Only what is written (or evaluated) is computed and copied back.
-        self.request = output_request(config.output, self.names,
-                                      extra=('depth',) if evaluate else ())
         self.routes = self._routes()
         self.now_ns = self.newest_ns = 0
         self.sync = MultiCameraSync(self.names, slop_ns=int(config.slop_s * _NS),
@@ -66,6 +63,9 @@ class Pipeline:
         self.resume_set_ns, self.resume_index = -1, -1
         self.recent: Dict[float, RigInput] = {}
         self.pending_set_ns = -1
+        # Only what is written (or evaluated) is computed and copied back.
+        self.request = output_request(config.output, self.names,
+                                      extra=('depth',) if evaluate else ())
         self._engine_blob = self._engine_state()
 
     def _routes(self) -> Dict[str, tuple]:
