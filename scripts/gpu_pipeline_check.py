@@ -54,6 +54,7 @@ def _jpeg(rgb):
 
 
 def _p50(fn, iters, sync=True):
+    sync = sync and torch.cuda.is_available()
     times = []
     for _ in range(iters):
         if sync:
@@ -66,8 +67,8 @@ def _p50(fn, iters, sync=True):
     return float(np.median(times))
 
 
-def check_decode(jpegs, iters):
-    decoder = ImageDecoder('cuda')
+def check_decode(jpegs, iters, device):
+    decoder = ImageDecoder(device)
     cpu = [decode_cpu(j) for j in jpegs]
     report = {'torchvision': decoder.gpu is not None,
               'pillow_ms': _p50(lambda: [decode_cpu(j) for j in jpegs], iters, sync=False)}
@@ -80,12 +81,13 @@ def check_decode(jpegs, iters):
     report['mean_abs_diff'] = float(np.mean([d.mean() for d in diffs]))
     report['on_device'] = all(isinstance(d, torch.Tensor) and d.is_cuda
                               for d in decoder.decode(jpegs))
+    report['decoder'] = 'pillow' if decoder.gpu is None else 'nvjpeg (torchvision)'
     return report
 
 
 def check_step(args, images, jpegs):
     k = cam_lib.intrinsics_matrix(1000.0, 1000.0, HW[1] / 2, HW[0] / 2)
-    model = ModelConfig(variant=args.variant, weights='random', device='cuda',
+    model = ModelConfig(variant=args.variant, weights='random', device=args.device,
                         dtype='bf16', process_res=504)
     cfg = EngineConfig(model=model, window=WindowConfig(length=1))
     predictor = build_predictor(model)
@@ -104,7 +106,7 @@ def check_step(args, images, jpegs):
         totals, transfers = [], []
         for i, frame in enumerate(frames(use_jpeg)):
             result = engine.step(frame, request)
-            if i >= 3:
+            if i >= 3 or args.iters < 3:
                 totals.append(result.timings['total'])
                 transfers.append(result.timings['transfer'])
         report[name] = {'total_ms': float(np.median(totals)),
@@ -113,12 +115,13 @@ def check_step(args, images, jpegs):
     engine = Engine(cfg, predictor)
     pending = engine.submit(frames(False)[0])
     tensors = pending._parts.tensors
-    pinned = HostTransfer('cuda')(tensors)
+    pinned = HostTransfer(args.device, staged=True)(tensors)
     plain = to_host(tensors)
     report['pinned_equals_to_host'] = all(
         a.dtype == b.dtype and np.array_equal(a, b, equal_nan=a.dtype.kind == 'f')
         for a, b in zip(pinned, plain))
-    report['pinned_is_pinned'] = HostTransfer('cuda').allocate((4,), torch.float32).is_pinned()
+    report['pinned_is_pinned'] = HostTransfer(args.device).allocate((4,),
+                                                                    torch.float32).is_pinned()
     return report
 
 
@@ -127,12 +130,15 @@ def main():
     parser.add_argument('--variant', default='da3-small')
     parser.add_argument('--cameras', type=int, default=6)
     parser.add_argument('--iters', type=int, default=20)
+    parser.add_argument('--device', default='cuda', help='cpu: a smoke test of the script only')
     args = parser.parse_args()
     images = _images(args.cameras)
     jpegs = [_jpeg(rgb) for rgb in images]
-    report = {'gpu': torch.cuda.get_device_name(), 'torch': torch.__version__,
+    gpu = torch.cuda.get_device_name() if args.device.startswith('cuda') else 'none (cpu)'
+    report = {'gpu': gpu, 'torch': torch.__version__,
               'variant': args.variant, 'cameras': args.cameras, 'hw': list(HW),
-              'decode': check_decode(jpegs, args.iters), 'step': check_step(args, images, jpegs)}
+              'decode': check_decode(jpegs, args.iters, args.device),
+              'step': check_step(args, images, jpegs)}
     print(json.dumps(report, indent=2))
     out = os.environ.get('OUT', '.')
     with open(os.path.join(out, 'gpu_pipeline_check.json'), 'w') as handle:

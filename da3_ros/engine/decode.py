@@ -29,24 +29,27 @@ LOG = logging.getLogger(__name__)
 CODECS = {'JPEG': 'jpeg', 'PNG': 'png'}
 RGB_MODES = ('RGB', 'RGBA', 'L', 'LA', 'P', 'CMYK', 'YCbCr', '1')
 GPU_MODES = ('RGB', 'L')  # JPEG colour spaces handed to nvJPEG; the rest go to Pillow
+# What a device decoder raises for data or a mode it refuses (older torchvision: TypeError for a
+# batch); the image then goes to Pillow.
+GPU_ERRORS = (RuntimeError, ValueError, TypeError)
 Decoded = Union[np.ndarray, torch.Tensor]
 # (list of uint8 CPU byte tensors) -> list of [3, H, W] uint8 device tensors
 GpuDecode = Callable[[List[torch.Tensor]], List[torch.Tensor]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class EncodedImage:
     """A compressed image whose header was read, not its pixels.
 
     Attributes:
-        data: the encoded bytes.
+        data: the encoded bytes as a 1-D uint8 array (a view of the message's buffer).
         codec: ``'jpeg'`` or ``'png'``.
         height: pixel rows from the header.
         width: pixel columns from the header.
         mode: Pillow mode from the header (``'RGB'``, ``'L'``, ...).
     """
 
-    data: bytes
+    data: np.ndarray
     codec: str
     height: int
     width: int
@@ -64,7 +67,8 @@ class EncodedImage:
         Raises:
             ConversionError: not a JPEG or PNG, an unreadable header, or a 16-bit/float mode.
         """
-        blob = memoryview(data).cast('B').tobytes() if not isinstance(data, bytes) else data
+        blob = np.asarray(data, np.uint8).reshape(-1) if isinstance(data, np.ndarray) \
+            else np.frombuffer(memoryview(data).cast('B'), np.uint8)
         try:
             with PILImage.open(io.BytesIO(blob)) as image:
                 fmt, mode, (width, height) = image.format, image.mode, image.size
@@ -160,13 +164,13 @@ class ImageDecoder:
         batch = [_byte_tensor(im.data) for im in images]
         try:
             results = list(self.gpu(batch))
-        except RuntimeError as err:
+        except GPU_ERRORS as err:
             self._warn(err)
             results = []
             for tensor in batch:
                 try:
                     results.append(self.gpu([tensor])[0])
-                except RuntimeError:
+                except GPU_ERRORS:
                     results.append(None)
         out: List[Optional[Decoded]] = []
         for image, chw in zip(images, results):
@@ -186,10 +190,10 @@ class ImageDecoder:
                         ' Pillow where the GPU refuses', err)
 
 
-def _byte_tensor(data: bytes) -> torch.Tensor:
-    with warnings.catch_warnings():  # read-only bytes: the decoder only reads them
-        warnings.filterwarnings('ignore', message='The given buffer is not writable')
-        return torch.frombuffer(data, dtype=torch.uint8)
+def _byte_tensor(data: np.ndarray) -> torch.Tensor:
+    with warnings.catch_warnings():  # read-only message buffers: the decoder only reads them
+        warnings.filterwarnings('ignore', message='The given NumPy array is not writable')
+        return torch.from_numpy(np.ascontiguousarray(data))
 
 
 def _checked(hw: tuple, image: EncodedImage, decoded: Decoded) -> Decoded:

@@ -19,14 +19,13 @@ import torch
 
 from da3_ros.config import EngineConfig, OutputConfig
 from da3_ros.engine import gaussians_io, geometry_io
-from da3_ros.engine.decode import EncodedImage, ImageDecoder
 from da3_ros.engine.outputs import ALL, OutputRequest
 from da3_ros.engine.postprocess import Postprocessor
 from da3_ros.engine.predictor import build_predictor, Predictor, with_device
 from da3_ros.engine.preprocess import Preprocessor, window_size
 from da3_ros.engine.stitch import Alignment, Stitcher
 from da3_ros.engine.timing import StageTimer
-from da3_ros.engine.transfer import HostTransfer, PendingCopy
+from da3_ros.engine.transfer import host_transfer, PendingCopy
 from da3_ros.engine.types import RigFrame, RigResult
 from da3_ros.engine.window import ViewMeta, WindowBuffer
 from da3_ros.errors import ConversionError
@@ -59,8 +58,6 @@ class Engine:
         self.last_key_odom: Optional[np.ndarray] = None
         self.since_key = 0
         self.pending_reset = True
-        self.decoder = ImageDecoder(self.device)
-        self.transfer = HostTransfer(self.device)
         self.decode_errors: Dict[str, str] = {}
 
     @property
@@ -69,7 +66,7 @@ class Engine:
 
         Callers then pass ``EncodedImage`` instead of decoding on the CPU.
         """
-        return self.decoder.gpu is not None
+        return self.pre.decoder.gpu is not None
 
     def set_output(self, output: OutputConfig) -> None:
         """Use ``output`` from the next step on (the window and the trajectory are kept).
@@ -149,7 +146,7 @@ class Engine:
                     pred, inputs, sel, geo.t_gauge_cam, k_proc, [c[3] for c in parts.cameras],
                     alignment.sim.scale, self.config.output.sky_threshold)
         with timer.stage('transfer'):  # accumulates with the wait in PendingStep.result
-            copy = self.transfer.start(parts.tensors)
+            copy = host_transfer(self.device).start(parts.tensors)
         reset, self.pending_reset = self.pending_reset, False
         return PendingStep(parts, copy, alignment, out_stamp, tuple(stamps), reset, timer,
                            gaussians)
@@ -206,22 +203,11 @@ class Engine:
 
     def _decoded(self, frame: RigFrame) -> RigFrame:
         """The frame with its ``EncodedImage`` cameras decoded (failed ones left out)."""
-        index = [i for i, c in enumerate(frame.cameras) if isinstance(c.image, EncodedImage)]
-        if not index:
-            return frame
-        decoded = self.decoder.decode([frame.cameras[i].image for i in index])
-        cameras = list(frame.cameras)
-        for i, image in zip(index, decoded):
-            if isinstance(image, ConversionError):
-                self.decode_errors[cameras[i].name] = f'ConversionError: {image}'
-                cameras[i] = None
-            else:
-                cameras[i] = dataclasses.replace(cameras[i], image=image)
-        kept = tuple(c for c in cameras if c is not None)
-        if not kept:
+        frame, self.decode_errors = self.pre.decode(frame)
+        if not frame.cameras:
             raise ConversionError('no camera image could be decoded: ' + '; '.join(
                 f'{k}: {v}' for k, v in self.decode_errors.items()))
-        return dataclasses.replace(frame, cameras=kept)
+        return frame
 
 
 class PendingStep:

@@ -5,6 +5,7 @@ pixel ``u`` (per axis), i.e. resampling with ``align_corners=False``; ``ImageTra
 ``s`` and ``crop`` so depth can be mapped back and K follows (``geometry.camera``). A distorted
 camera is resampled onto the ideal pinhole camera with the same K through a cached remap grid.
 """
+import dataclasses
 from dataclasses import dataclass
 from typing import Dict, Optional, Sequence, Tuple, Union
 import warnings
@@ -13,7 +14,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from da3_ros.engine.types import CameraFrame
+from da3_ros.engine.decode import EncodedImage, ImageDecoder
+from da3_ros.engine.types import CameraFrame, RigFrame
+from da3_ros.errors import ConversionError
 from da3_ros.geometry import camera as cam_lib
 from da3_ros.geometry import distortion as dist_lib
 
@@ -95,8 +98,29 @@ class Preprocessor:
         self.process_res = process_res
         self.method = method
         self._grids: Dict[tuple, torch.Tensor] = {}
+        self.decoder = ImageDecoder(self.device)  # encoded images (JPEG/PNG bytes)
         self._mean = torch.tensor(MEAN, device=self.device).view(3, 1, 1) * 255.0
         self._std = torch.tensor(STD, device=self.device).view(3, 1, 1) * 255.0
+
+    def decode(self, frame: RigFrame) -> Tuple[RigFrame, Dict[str, str]]:
+        """Decode the frame's ``EncodedImage`` cameras (on the device when the decoder can).
+
+        Returns:
+            (the frame with decoded images and without the cameras that failed, camera name ->
+            error of those).
+        """
+        index = [i for i, c in enumerate(frame.cameras) if isinstance(c.image, EncodedImage)]
+        if not index:
+            return frame, {}
+        errors, cameras = {}, list(frame.cameras)
+        for i, image in zip(index, self.decoder.decode([cameras[i].image for i in index])):
+            if isinstance(image, ConversionError):
+                errors[cameras[i].name] = f'ConversionError: {image}'
+                cameras[i] = None
+            else:
+                cameras[i] = dataclasses.replace(cameras[i], image=image)
+        kept = tuple(c for c in cameras if c is not None)
+        return dataclasses.replace(frame, cameras=kept), errors
 
     def transform(self, src_hw: Tuple[int, int], out_hw: Tuple[int, int]) -> ImageTransform:
         """The policy's transform when it yields ``out_hw``, else a direct resize."""

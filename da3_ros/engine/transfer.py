@@ -13,6 +13,7 @@ Host arrays follow :func:`postprocess.to_host`'s rule on every device: bool stay
 is float64 if any tensor is float64, else float32. On the CPU the copy is ``to_host`` itself,
 so the CPU path is unchanged.
 """
+import functools
 from typing import Callable, List, Optional, Sequence
 
 import numpy as np
@@ -108,3 +109,9 @@ class HostTransfer:
         if self._stream is None:
             self._stream = torch.cuda.Stream(self.device)
         return self._stream
+
+
+@functools.lru_cache(maxsize=None)
+def host_transfer(device: torch.device) -> HostTransfer:
+    """The default :class:`HostTransfer` of ``device`` (one side stream per device, shared)."""
+    return HostTransfer(device)

@@ -42,6 +42,13 @@ class RateMeter:
             self._times.popleft()
 
 
+def _percentiles(samples: list) -> tuple[float, float]:
+    """(p50, p90) of ``samples``; NaN when there are none."""
+    if not samples:
+        return float('nan'), float('nan')
+    return float(np.percentile(samples, 50)), float(np.percentile(samples, 90))
+
+
 class NodeStats:
     """Everything ``/diagnostics`` reports; every method may be called from any thread.
 
@@ -165,9 +172,3 @@ class NodeStats:
         return StatusReport(f'{self.name}: camera {camera}', level, message, {
             'input_rate_hz': f'{rate:.2f}', 'images': str(self._inputs[camera].count),
             'missing_from_sets': str(self.missing[camera]), 'last_error': error})
-
-
-def _percentiles(samples: list) -> tuple[float, float]:
-    if not samples:
-        return float('nan'), float('nan')
-    return float(np.percentile(samples, 50)), float(np.percentile(samples, 90))

@@ -148,10 +148,18 @@ class RigPipeline:
         self._last = self._out.submit(self._finish, *job)
 
     def wait_published(self) -> None:
-        """Wait until the result in flight (``overlap``) is published."""
+        """Wait until the result in flight (``overlap``) is published.
+
+        What the publishing thread raised (e.g. publishing after shutdown) is reported as an
+        error, never raised here: this runs in the worker and in the node's teardown.
+        """
         last, self._last = self._last, None
-        if last is not None:
-            last.result()
+        if last is None:
+            return
+        err = last.exception()
+        if err is not None:
+            self._error(f'publish: {type(err).__name__}: {err}')
+            self.stats.drop('publish_error')
 
     def close(self) -> None:
         """Publish the result in flight and stop the publishing thread (restarts on demand)."""

@@ -37,6 +37,7 @@ _TENSOR_DTYPES = ('float32', 'float64', 'float16', 'bfloat16', 'uint8', 'int64',
 
 def _classes() -> Dict[str, type]:
     """The allow-list: every class a resume state may hold, by qualified name."""
+    from da3_ros.engine.decode import EncodedImage
     from da3_ros.engine.preprocess import ImageTransform
     from da3_ros.engine.stitch import Stitcher
     from da3_ros.engine.types import CameraFrame, RigFrame
@@ -47,7 +48,7 @@ def _classes() -> Dict[str, type]:
     from da3_ros.tools.bag_eval import Evaluator
     from da3_ros.tools.bag_summary import Summary
     classes = (ImageTransform, Stitcher, CameraFrame, RigFrame, ViewMeta, WindowBuffer, Sim3,
-               WindowConfig, RigInput, Evaluator, Summary)
+               WindowConfig, RigInput, Evaluator, Summary, EncodedImage)
     return {f'{cls.__module__}.{cls.__qualname__}': cls for cls in classes}
 
 
@@ -84,6 +85,8 @@ class _Encoder:
                     'dtype': dtype}
         if isinstance(obj, torch.device):
             return {'$device': str(obj)}
+        if isinstance(obj, (bytes, bytearray)):  # encoded images kept for the GPU decoder
+            return {'$bytes': self._array(np.frombuffer(bytes(obj), dtype=np.uint8))}
         if isinstance(obj, list):
             return [self(v) for v in obj]
         if isinstance(obj, tuple):
@@ -125,6 +128,8 @@ class _Decoder:
         if '$device' in node:
             import torch
             return torch.device(str(node['$device']))
+        if '$bytes' in node:
+            return np.asarray(self._array(node['$bytes']), dtype=np.uint8).tobytes()
         if '$tuple' in node:
             return tuple(self(v) for v in node['$tuple'])
         if '$dict' in node:

@@ -126,7 +126,7 @@ def _engine(rig, gpu=None):
     cfg = EngineConfig(model=ModelConfig(device='cpu', weights='random', process_res=28),
                        window=WindowConfig(length=2))
     engine = Engine(cfg, SimulatedPredictor(rig, seed=3))
-    engine.decoder = ImageDecoder('cpu', gpu_decode=gpu)
+    engine.pre.decoder = ImageDecoder('cpu', gpu_decode=gpu)
     return engine
 
 
@@ -164,3 +164,22 @@ def test_engine_leaves_out_an_undecodable_camera(rig):
     all_bad = frame.__class__(0.5, (cams[1],), None)
     with pytest.raises(ConversionError, match='front_left'):
         engine.step(all_bad)
+
+
+def test_encoded_images_are_undistorted_like_arrays(rig):
+    def distorted(frame):
+        cams = tuple(c.__class__(**{**c.__dict__, 'distortion_model': 'plumb_bob',
+                                    'distortion': (0.1, -0.05, 0.001, 0.0, 0.0)})
+                     for c in frame.cameras)
+        return frame.__class__(frame.stamp, cams, frame.t_odom_base)
+
+    plain, encoded = _engine(rig), _engine(rig, FakeGpu())
+    frame = distorted(_replace_images(rig.frame(0, names=NAMES),
+                                      lambda rgb: EncodedImage.inspect(_encode(rgb, 'JPEG'))))
+    plain.step(_replace_images(frame, decode_cpu))
+    encoded.step(frame)
+    undistorted = _engine(rig)
+    undistorted.step(_replace_images(_replace_images(rig.frame(0, names=NAMES), lambda rgb: (
+        EncodedImage.inspect(_encode(rgb, 'JPEG')))), decode_cpu))
+    torch.testing.assert_close(encoded.window.images, plain.window.images, rtol=0, atol=0)
+    assert not torch.equal(encoded.window.images, undistorted.window.images)

@@ -42,7 +42,7 @@ def _pipeline(rig, types, *, transport='raw', demand=None, overlap=False, gpu=No
                           window=WindowConfig(length=2))
     engine = Engine(config, SimulatedPredictor(rig, seed=2))
     if gpu is not None:
-        engine.decoder = ImageDecoder('cpu', gpu_decode=gpu)
+        engine.pre.decoder = ImageDecoder('cpu', gpu_decode=gpu)
     published, errors = [], []
     stats = NodeStats(NAMES)
     pipeline = RigPipeline(
@@ -132,3 +132,45 @@ def test_undecodable_bytes_are_a_camera_error(types, rig):
     pipeline.close()
     assert 'front_left' in stats.camera_errors
     assert any('front_left' in e for e in errors)
+
+
+def test_publishers_report_subscribed_topics(ros_env):
+    import time
+
+    import rclpy
+    from da3_ros.ros.msgtypes import rclpy_types
+    from da3_ros.ros.publishers import OutputPublishers
+    types = rclpy_types()
+    contexts = [rclpy.Context(), rclpy.Context()]
+    for ctx in contexts:
+        rclpy.init(context=ctx)
+    node = rclpy.create_node('da3_pubs', context=contexts[0])
+    other = rclpy.create_node('reader', context=contexts[1])
+    try:
+        pubs = OutputPublishers(node, types, ['front'], OutputOptions(tf_mode='odom'))
+        assert pubs.subscribed() == {'/tf'}  # /tf always counts: it feeds TF
+        other.create_subscription(types.PointCloud2, '/da3_pubs/front/points',
+                                  lambda m: None, 5)
+        deadline = time.monotonic() + 20
+        while pubs.subscribed() != {'/tf', 'front/points'} and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert pubs.subscribed() == {'/tf', 'front/points'}
+    finally:
+        other.destroy_node()
+        node.destroy_node()
+        for ctx in contexts:
+            rclpy.shutdown(context=ctx)
+
+
+@pytest.mark.parametrize('flavour', ['rclpy'], indirect=True)
+def test_overlapped_publish_errors_are_reported_not_raised(types, rig):
+    pipeline, _, errors, stats = _pipeline(rig, types, overlap=True)
+
+    def broken(messages):
+        raise RuntimeError('publisher context is invalid')
+
+    pipeline.publish = broken
+    pipeline(rm.synced_set(types, rig, 0, NAMES))
+    pipeline.close()  # the node's teardown: must not raise
+    assert stats.drops['publish_error'] == 1
+    assert any('publisher context is invalid' in e for e in errors)

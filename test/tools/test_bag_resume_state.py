@@ -160,6 +160,22 @@ def test_state_round_trips_without_pickle(tmp_path):
         bag_state.save(tmp_path / 'out', {'x': object()})
 
 
+def test_encoded_images_round_trip(tmp_path):
+    """Frames held for the GPU decoder keep their JPEG bytes exactly."""
+    import io
+    from PIL import Image
+    from da3_ros.engine.decode import EncodedImage
+    buffer = io.BytesIO()
+    Image.fromarray(np.full((6, 8, 3), 90, np.uint8)).save(buffer, format='JPEG')
+    image = EncodedImage.inspect(buffer.getvalue())
+    (tmp_path / 'out').mkdir()
+    bag_state.save(tmp_path / 'out', {'image': image})
+    back = bag_state.load(tmp_path / 'out')['image']
+    assert isinstance(back, EncodedImage)
+    assert (back.codec, back.height, back.width, back.mode) == ('jpeg', 6, 8, 'RGB')
+    assert bytes(memoryview(back.data).cast('B')) == bytes(memoryview(image.data).cast('B'))
+
+
 def _failing(monkeypatch, fail_at: int, calls: list) -> None:
     """Raise OSError at the ``fail_at``-th rename/unlink of the resume state or metadata."""
     for name in ('replace', 'unlink'):
