@@ -72,8 +72,10 @@ class VisionTransformer(nn.Module):
         """
         if torch.compiler.is_compiling() or not torch.is_inference_mode_enabled():
             return interpolate_pos_embed(self.pos_embed, h, w, square)
-        key = (h, w, square, self.pos_embed.device, self.pos_embed.data_ptr(),
-               self.pos_embed._version)
+        pos = self.pos_embed
+        # Inference tensors (a model built under inference_mode) carry no version counter.
+        version = None if pos.is_inference() else pos._version
+        key = (h, w, square, pos.device, pos.data_ptr(), version)
         table = self._position_cache.get(key)
         if table is None:
             if len(self._position_cache) >= 8:

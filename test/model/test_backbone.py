@@ -24,3 +24,12 @@ def test_position_table_is_reused_in_inference_and_follows_new_weights():
         recomputed = model(images).depth
     assert not torch.equal(changed, first)
     assert torch.equal(changed, recomputed)
+
+
+def test_position_table_of_a_model_built_in_inference_mode():
+    images = torch.randn(1, 1, 3, 42, 56, generator=torch.Generator().manual_seed(1))
+    with torch.inference_mode():
+        model = build_model('da3-small').eval()
+        first = model(images).depth
+        again = model(images).depth
+    assert torch.equal(first, again)
