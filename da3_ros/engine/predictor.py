@@ -193,6 +193,9 @@ def build_predictor(cfg: ModelConfig, state_dict: Optional[dict] = None) -> Pred
 
     ``cfg.device`` may be 'auto' (see :func:`with_device`).
     """
+    if cfg.backend == 'tensorrt':  # a missing TensorRT is the reason to name, before the GPU
+        from da3_ros.engine.backends.trt_predictor import import_tensorrt
+        import_tensorrt()
     cfg = with_device(cfg)
     if cfg.backend != 'torch':
         from da3_ros.engine.backends import build_graph_predictor

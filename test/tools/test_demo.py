@@ -79,7 +79,11 @@ def test_every_image_loads_in_a_browser(demo_out, tmp_path):
             pytest.fail(f'{CHROMIUM} missing: scripts/run_tests.sh installs it as root')
         pytest.skip('chromium is not installed (apt-get install chromium)')
     report = _browser_report(demo_out / 'index.html', tmp_path)
-    assert len(report['images']) == 3 + 2  # three step sheets, trajectory, top view
+    names = [name for name, _ in report['images']]
+    novel = sorted(p.name for p in (demo_out / 'sheets').glob('novel_*.png'))
+    # three step sheets, the novel-view sheets of the placeholder run, trajectory, top view
+    assert len(names) == 3 + len(novel) + 2, names
+    assert all(f'sheets/{n}' in names for n in novel)
     assert all(width > 0 for _, width in report['images']), report['images']
     assert report['plotly'] == 'object'  # the 3D viewer's library loaded from the folder
     shot = tmp_path / 'page.png'
@@ -169,7 +173,8 @@ def test_demo_shows_a_novel_view_beside_the_real_cameras(tmp_path):
     sheets = sorted((tmp_path / 'sheets').glob('novel_*.png'))
     assert sheets
     width, height = Image.open(sheets[0]).size
-    assert width == 2 * 100 and height == 6 * (60 + 12)  # six cameras x (image | novel view)
+    assert width == 2 * 100  # image | novel view
+    assert height > 6 * 60 and height % 6 == 0  # six labelled camera rows
     pixels = np.asarray(Image.open(sheets[0]))
     assert pixels[:, 100:].max() > 0  # the rendered column is not empty
     assert 'sheets/novel_000.png' in page.sheets
