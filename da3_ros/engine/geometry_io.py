@@ -18,6 +18,7 @@ from da3_ros.engine.types import CameraResult, ModelInput, RigResult
 from da3_ros.engine.window import View, WindowBuffer
 from da3_ros.geometry import pose as pose_lib
 from da3_ros.model.prediction import Prediction
+from da3_ros.model.sky import SKY_THRESHOLD
 
 
 def known_poses(window: WindowBuffer, views: Sequence[View]) -> List[Optional[np.ndarray]]:
@@ -125,8 +126,9 @@ def _centred_k(hw) -> np.ndarray:
 
 
 def _conf(pred: Prediction) -> torch.Tensor:
-    return pred.depth_conf.float() if pred.depth_conf is not None else torch.ones_like(
-        pred.depth.float())
+    """Depth confidence; NaN (not estimated) for the variants without one (mono, metric)."""
+    return pred.depth_conf.float() if pred.depth_conf is not None else torch.full_like(
+        pred.depth.float(), float('nan'))
 
 
 @dataclass
@@ -165,7 +167,7 @@ def output_tensors(post: Postprocessor, window: WindowBuffer, views: Sequence[Vi
              else alignment.sim.apply_pose(geo.t_gauge_cam[i]) for i in sel]
     depth = pred.depth[0, sel].float() * scale
     conf = _conf(pred)[0, sel]
-    sky = (pred.sky[0, sel] >= config.output.sky_threshold) if pred.sky is not None \
+    sky = (pred.sky[0, sel] >= SKY_THRESHOLD) if pred.sky is not None \
         else torch.zeros_like(depth, dtype=torch.bool)
     parts = OutputParts(world_is_odom=alignment.world_is_odom)
     for j, i in enumerate(sel):

@@ -107,4 +107,5 @@ class NestedDepthAnything3Net(nn.Module):
             depth, conf = nested_sky(depth, out.depth_conf, non_sky)
         return Prediction(depth=depth, depth_conf=conf, extrinsics=extrinsics_out,
                           intrinsics=out.intrinsics, ray=out.ray, ray_conf=out.ray_conf,
-                          is_metric=True, scale_factor=scale.reshape(1), aux=out.aux)
+                          sky=metric.sky, is_metric=True, scale_factor=scale.reshape(1),
+                          aux=out.aux)

@@ -7,6 +7,13 @@ model, width, height and the frame; unlike it, it validates instead of producing
 non-finite values, a zero or negative focal length (an uncalibrated camera publishes all-zero
 K), wrong ``D`` lengths for the model, binning, and a size that differs from the image.
 
+Distortion must also be plausible over the image (``check_distortion``): along a ray's
+undistorted radius the distorted radius must grow monotonically until it reaches the image
+corner (no fold), and the corner's undistorted radius must be at least
+``MIN_CORNER_RADIUS_RATIO`` of its distorted one (real lenses, barrel or pincushion, stay far
+from that; coefficients like ``D = [1e6, -1e6, 1e6, 0, 0]`` compress the whole image into a
+pinhole of a few pixels and are rejected).
+
 Models and coefficient order follow ``da3_ros.geometry.distortion``: ``plumb_bob`` (5),
 ``rational_polynomial`` (8), ``equidistant`` (4); an empty model with all-zero ``D`` is
 ``'none'``, and a model with an empty ``D`` gets zero coefficients. Intrinsics are in pixels
@@ -18,7 +25,27 @@ from typing import Any
 import numpy as np
 
 from da3_ros.errors import ConversionError
+from da3_ros.geometry.distortion import distort
 from da3_ros.ros.tf_msgs import stamp_to_ns
+
+TRANSPORT_SUFFIXES = ('compressed',)  # image_transport sub-topics this package reads
+
+
+def camera_info_topic(image_topic: str) -> str:
+    """The CameraInfo topic of an image topic, by image_transport's rule.
+
+    The info topic is ``camera_info`` in the namespace of the *base* image topic; a transport
+    sub-topic is not the base: ``/ns/image_raw`` and ``/ns/image_raw/compressed`` both give
+    ``/ns/camera_info``. The node and the bag tool both use this one rule.
+    """
+    parts = image_topic.rstrip('/').split('/')
+    if len(parts) > 2 and parts[-1] in TRANSPORT_SUFFIXES:
+        parts = parts[:-1]
+    return '/'.join(parts[:-1] + ['camera_info'])
+
+
+MIN_CORNER_RADIUS_RATIO = 0.25
+_RAYS = np.tan(np.radians(np.linspace(0.0, 89.5, 2000)))  # undistorted radii up to 89.5 deg
 
 DISTORTION_SIZES = {'none': 0, 'plumb_bob': 5, 'rational_polynomial': 8, 'equidistant': 4}
 
@@ -73,8 +100,30 @@ def camera_from_info(msg: Any) -> CameraModel:
         raise ConversionError(f'CameraInfo K of [{msg.header.frame_id}] is not upper'
                               f' triangular with K[2] = [0, 0, 1]: {k.tolist()}')
     model, d = _distortion(msg)
+    check_distortion(model, d, k, width, height, msg.header.frame_id)
     return CameraModel(frame_id=msg.header.frame_id, stamp_ns=stamp_to_ns(msg.header.stamp),
                        width=width, height=height, K=k, D=d, distortion_model=model)
+
+
+def check_distortion(model: str, d: np.ndarray, k: np.ndarray, width: int, height: int,
+                     frame_id: str = '') -> None:
+    """Raise ``ConversionError`` when the distortion is implausible (module docstring)."""
+    if model == 'none' or not np.any(d):
+        return
+    corners = np.array([[0.0, 0.0], [width, 0.0], [0.0, height], [width, height]])
+    corner = float(np.max(np.hypot((corners[:, 0] - k[0, 2]) / k[0, 0],
+                                   (corners[:, 1] - k[1, 2]) / k[1, 1])))
+    radial = distort(np.stack([_RAYS, np.zeros_like(_RAYS)], -1), model, d)[:, 0]
+    reach = int(np.argmax(radial >= corner)) if np.any(radial >= corner) else len(radial) - 1
+    if np.any(np.diff(radial[:reach + 1]) <= 0):
+        fold = float(_RAYS[int(np.argmax(np.diff(radial[:reach + 1]) <= 0))])
+        raise ConversionError(f'CameraInfo D of [{frame_id}] is implausible: {model}'
+                              f' {d.tolist()} folds the image back at undistorted radius'
+                              f' {fold:.3g}, inside the image (corner radius {corner:.3g})')
+    if radial[reach] >= corner and _RAYS[reach] < MIN_CORNER_RADIUS_RATIO * corner:
+        raise ConversionError(f'CameraInfo D of [{frame_id}] is implausible: {model}'
+                              f' {d.tolist()} maps the image corner (radius {corner:.3g}) to'
+                              f' undistorted radius {_RAYS[reach]:.3g}')
 
 
 def _finite(name: str, values: Any, frame_id: str) -> np.ndarray:

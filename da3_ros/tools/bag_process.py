@@ -14,6 +14,7 @@ import numpy as np
 
 from da3_ros.errors import Da3Error
 from da3_ros.ros.camera_sync import MultiCameraSync
+from da3_ros.ros.clock_policy import ClockPolicy
 from da3_ros.ros.convert import image_to_depth
 from da3_ros.ros.rig_input import build_rig_input, RigInput
 from da3_ros.ros.rig_output import diagnostic_array, result_messages, StatusReport
@@ -54,6 +55,7 @@ class Pipeline:
         self.sync = MultiCameraSync(self.names, slop_ns=int(config.slop_s * _NS),
                                     queue_size=10_000, timeout_ns=int(config.timeout_s * _NS),
                                     clock=lambda: self.now_ns)
+        self.clock = ClockPolicy(self.names)
         self.tf = TfBuffer(cache_time_ns=_KEEP_NS)
         self.gt_depth: Dict[tuple, Any] = {}
         self.evaluator = Evaluator() if evaluate else None
@@ -128,8 +130,23 @@ class Pipeline:
         if kind == 'gt':
             self.gt_depth[(arg, stamp)] = msg
             return []
-        add = self.sync.add_image if kind == 'image' else self.sync.add_info
-        return add(arg, stamp, msg)
+        if kind == 'info':
+            return self.sync.add_info(arg, stamp, msg)
+        return self._image(arg, stamp, msg)
+
+    def _image(self, camera: str, stamp: int, msg: Any) -> list:
+        """An image through the node's clock policy (bad clocks excluded, one reset per jump)."""
+        excluded = self.clock.excluded()
+        verdict = self.clock.image(camera, stamp)
+        if verdict.reset:
+            self.sync.reset()
+        out = []
+        if self.clock.excluded() != excluded:
+            out += self.sync.exclude(sorted(self.clock.excluded()))
+        if verdict.bad_clock:
+            key = f'{camera}: {verdict.bad_clock.split(":", 1)[0]}'
+            self.summary.camera_errors[key] = self.summary.camera_errors.get(key, 0) + 1
+        return out + (self.sync.add_image(camera, stamp, msg) if verdict.use else [])
 
     def flush(self) -> list:
         """Sets still queued at the end of the input (partial where a camera had ended)."""
