@@ -30,6 +30,22 @@ def known_poses(window: WindowBuffer, views: Sequence[View]) -> List[Optional[np
     return out
 
 
+def conditioning_poses(window: WindowBuffer, views: Sequence[View],
+                       known: Sequence[Optional[np.ndarray]]) -> Optional[List[np.ndarray]]:
+    """Every view's pose in one frame, or None: what pose conditioning can use.
+
+    The metric odometry poses when every view has one; else, for the views of one timestep
+    (a single-timestep window without odometry), the rig extrinsics ``T_base_cam`` (all in
+    the base frame of that timestep) when every view has one.
+    """
+    if all(p is not None for p in known):
+        return list(known)
+    extrinsics = [window.view_meta(v).t_base_cam for v in views]
+    if len({v.stamp for v in views}) == 1 and all(e is not None for e in extrinsics):
+        return extrinsics
+    return None
+
+
 def normalise_extrinsics(t_world_cam: np.ndarray) -> np.ndarray:
     """Upstream ``_normalize_extrinsics``: w2c [S, 4, 4] relative to view 0, unit median range.
 
@@ -53,9 +69,9 @@ def model_input(window: WindowBuffer, views: Sequence[View],
     device = window.device
     intr = torch.tensor(np.stack([m.k_proc for m in metas]), dtype=torch.float32,
                         device=device) if have_k else None
-    extr = None
-    if conditioning == 'auto' and have_k and all(p is not None for p in known):
-        extr = torch.tensor(normalise_extrinsics(np.stack(known)), dtype=torch.float32,
+    extr, poses = None, conditioning_poses(window, views, known)
+    if conditioning == 'auto' and have_k and poses is not None:
+        extr = torch.tensor(normalise_extrinsics(np.stack(poses)), dtype=torch.float32,
                             device=device)
     keys = tuple((v.stamp, v.name) for v in views)
     return ModelInput(window.gather(views), extr, intr, keys), known

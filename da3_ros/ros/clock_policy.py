@@ -7,13 +7,17 @@ on this policy's word (the engine keeps its own guard, which is about its window
 Rules (stamps in integer ns):
 
 - **Clock jump.** ROS time running backwards (``clock_jumped``, fed by the ``/clock`` jump
-  callback under ``use_sim_time``) is a jump of the rig's time: one reset.
+  callback under ``use_sim_time``) is a jump of the rig's time: one reset, unless the image
+  stamps already jumped with it (no camera's history lies after the new time), so one jump of a
+  looping bag is one reset whichever of ``/clock`` and the images arrives first.
 - **A camera's own jump.** A stamp more than ``jump_ns`` behind the camera's own newest accepted
   stamp. If the camera now agrees with the others (within ``skew_ns`` of their median), it was
   the camera's glitch: its history restarts, nothing is reset. Otherwise the camera waits
-  (its images are excluded) until the cameras that jumped are a majority of the reporting
-  cameras: then the rig's time jumped (a bag looping without ``/clock``) and there is exactly
-  one reset. A rig of one camera resets on its own jump.
+  (its images are excluded, ``Verdict.waiting``: the caller keeps the last one) until the
+  cameras that jumped are a majority of the reporting cameras: then the rig's time jumped (a
+  bag looping without ``/clock``), there is exactly one reset and the waiting cameras' last
+  images belong to the new time (the caller feeds them again). A rig of one camera resets on
+  its own jump.
 - **Bad clock.** A camera stamping 0 (an unsynchronised driver), or more than ``skew_ns`` away
   from the median of the other reporting cameras' last stamps (lagging or leading the rig),
   has a bad clock: its images are excluded and the reason is reported for that camera only;
@@ -46,11 +50,13 @@ class Verdict:
         use: feed the image to the synchroniser.
         reset: why everything must be reset now ('' for no reset); the image is then used.
         bad_clock: why the camera's clock is bad ('' when it is good).
+        waiting: not used now because the camera jumped alone; after a reset it is valid.
     """
 
     use: bool
     reset: str = ''
     bad_clock: str = ''
+    waiting: bool = False
 
 
 class ClockPolicy:
@@ -80,8 +86,10 @@ class ClockPolicy:
         self.bad: dict[str, str] = {}  # camera -> why its clock is bad
         self.resets = 0
 
-    def clock_jumped(self) -> str:
-        """ROS time ran backwards: forget every history; returns the reset reason."""
+    def clock_jumped(self, now_ns: int) -> str:
+        """ROS time ran back to ``now_ns``: the reset reason, or '' when images already did."""
+        if all(stamp <= now_ns + self._jump for stamp in self._last.values()):
+            return ''
         self._forget(keep_jumped=False)
         return 'clock jumped backwards'
 
@@ -122,7 +130,7 @@ class ClockPolicy:
         self._jumped[camera] = stamp_ns
         reporting = {c for c in self._voters(None) if c not in self.bad} | set(self._jumped)
         if 2 * len(self._jumped) <= len(reporting):
-            return Verdict(use=False)
+            return Verdict(use=False, waiting=True)
         self._forget(keep_jumped=True)
         return Verdict(use=True, reset='image stamps jumped backwards')
 

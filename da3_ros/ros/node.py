@@ -59,6 +59,7 @@ class Da3Node(LifecycleNode):
         self.engine = self.outputs = self.pipeline = self.worker = self.sync = None
         self.handles: list = []
         self.jump_handler = self.diagnostics_timer = self.clock_policy = None
+        self.held: dict = {}  # camera -> (stamp, image) waiting after the camera's own jump
 
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
         try:
@@ -108,7 +109,9 @@ class Da3Node(LifecycleNode):
 
     def _clock_jumped(self, jump) -> None:
         if jump.delta.nanoseconds < 0:  # not the ROS_TIME_ACTIVATED notice of /clock's start
-            self._reset(self.clock_policy.clock_jumped())
+            why = self.clock_policy.clock_jumped(self.get_clock().now().nanoseconds)
+            if why:
+                self._reset(why)
 
     def _diagnostics_timer(self, period_s: float):
         # Steady, not ROS time: diagnostics must keep coming when /clock stops with the inputs
@@ -203,6 +206,12 @@ class Da3Node(LifecycleNode):
         verdict = self.clock_policy.image(camera, stamp_ns)
         if verdict.reset:
             self._reset(verdict.reset)
+            held, self.held = self.held, {}
+            for other, (other_ns, other_msg) in held.items():  # they jumped first: new time
+                if other != camera:
+                    self._submit(self.sync.add_image(other, other_ns, other_msg))
+        if verdict.waiting:
+            self.held[camera] = (stamp_ns, msg)
         if self.stats.clock(camera, verdict.bad_clock):
             self._clock_changed(camera, verdict.bad_clock)
         if self.clock_policy.excluded() != excluded:

@@ -25,7 +25,7 @@ from rclpy.parameter import Parameter
 
 from da3_ros import config as cfg_lib
 from da3_ros.errors import ConfigError, ConversionError
-from da3_ros.ros.camera_info import camera_info_topic
+from da3_ros.ros.camera_info import camera_info_topic, is_rectified_topic
 from da3_ros.ros.quaternion import transform_matrix
 from da3_ros.ros.rig_input import CameraSource, TRANSPORTS
 from da3_ros.ros.rig_output import DEPTH_ENCODINGS, OutputOptions, TF_MODES
@@ -228,7 +228,9 @@ def camera_sources(node: Node) -> list[CameraSource]:
                               f' {TRANSPORTS}')
         sources.append(CameraSource(name=name, transport=transport,
                                     frame_id=_camera(node, name, 'frame_id'),
-                                    t_base_cam=_extrinsics(node, name)))
+                                    t_base_cam=_extrinsics(node, name),
+                                    rectified=is_rectified_topic(
+                                        _camera(node, name, 'image_topic'))))
     return sources
 
 

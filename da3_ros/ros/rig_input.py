@@ -51,12 +51,15 @@ class CameraSource:
         transport: ``'raw'`` (sensor_msgs/Image) or ``'compressed'`` (sensor_msgs/CompressedImage).
         frame_id: optical frame to use; empty for the image header's frame.
         t_base_cam: [4, 4] ``T_base_cam`` from the parameters, or None to look it up in TF.
+        rectified: the image is rectified (``image_rect*``): read with ``P`` and ``R`` of its
+            CameraInfo instead of ``K`` and ``D`` (``camera_info.CameraModel``).
     """
 
     name: str
     transport: str = 'raw'
     frame_id: str = ''
     t_base_cam: np.ndarray | None = None
+    rectified: bool = False
 
     def __post_init__(self) -> None:
         if self.transport not in TRANSPORTS:
@@ -116,9 +119,15 @@ def camera_frame(source: CameraSource, image_msg: Any, info_msg: Any, stamp_ns: 
     t_base_cam = source.t_base_cam
     if t_base_cam is None and base_frame and tf is not None:
         t_base_cam = tf.lookup(base_frame, frame_id, stamp_ns)
-    distortion = 'none' if not model.D.size else model.distortion_model
-    return CameraFrame(name=source.name, image=rgb, frame_id=frame_id, k=model.K,
-                       distortion_model=distortion, distortion=tuple(model.D.tolist()),
+    k, distortion, coeffs = model.K, model.distortion_model, tuple(model.D.tolist())
+    if not coeffs:
+        distortion = 'none'
+    if source.rectified:
+        k, t_cam_rect = model.rectified_view()
+        distortion, coeffs = 'none', ()
+        t_base_cam = None if t_base_cam is None else np.asarray(t_base_cam) @ t_cam_rect
+    return CameraFrame(name=source.name, image=rgb, frame_id=frame_id, k=k,
+                       distortion_model=distortion, distortion=coeffs,
                        t_base_cam=None if t_base_cam is None else np.asarray(t_base_cam))
 
 

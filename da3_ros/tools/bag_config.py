@@ -10,7 +10,7 @@ from typing import Optional, Tuple
 
 from da3_ros.config import CameraConfig, EngineConfig, ModelConfig, OutputConfig, WindowConfig
 from da3_ros.errors import ConfigError
-from da3_ros.ros.camera_info import camera_info_topic
+from da3_ros.ros.camera_info import camera_info_topic, is_rectified_topic
 from da3_ros.ros.rig_input import CameraSource
 from da3_ros.ros.rig_output import OutputOptions
 
@@ -51,7 +51,8 @@ class BagConfig:
         if self.camera_sources:
             return self.camera_sources
         return tuple(CameraSource(name=cam.name, transport=self.transport(i),
-                                  frame_id=cam.frame_id)
+                                  frame_id=cam.frame_id,
+                                  rectified=is_rectified_topic(cam.image_topic))
                      for i, cam in enumerate(self.engine.cameras))
 
     def transport(self, index: int) -> str:

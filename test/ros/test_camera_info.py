@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from da3_ros.errors import ConversionError
-from da3_ros.ros.camera_info import camera_from_info, camera_info_topic
+from da3_ros.ros.camera_info import camera_from_info, camera_info_topic, is_rectified_topic
 
 sensor_msgs = pytest.importorskip('sensor_msgs.msg', reason='ROS 2 message wheels (make venv)')
 
@@ -116,3 +116,29 @@ def test_real_lens_distortions_are_plausible(model, d):
 def test_absurd_distortion_is_rejected(d, needle):
     with pytest.raises(ConversionError, match=f'implausible.*{needle}'):
         camera_from_info(_info(d=d))
+
+
+@pytest.mark.parametrize('topic, rectified', [
+    ('/stereo/left/image_rect_color', True), ('/cam/image_rect', True),
+    ('/cam/image_rect/compressed', True), ('/cam/image_raw', False),
+    ('/cam/image_raw/compressed', False), ('/image_color', False)])
+def test_rectified_topics_by_image_proc_names(topic, rectified):
+    assert is_rectified_topic(topic) == rectified
+
+
+def test_r_and_p_give_the_rectified_view():
+    yaw = np.radians(2.0)
+    r = np.array([[np.cos(yaw), 0.0, np.sin(yaw)], [0.0, 1.0, 0.0],
+                  [-np.sin(yaw), 0.0, np.cos(yaw)]])
+    p = np.array([[480.0, 0.0, 300.0, -480.0 * 0.12], [0.0, 480.0, 250.0, 0.0],
+                  [0.0, 0.0, 1.0, 0.0]])
+    cam = camera_from_info(_info(r=r.reshape(-1).tolist(), p=p.reshape(-1).tolist()))
+    k_rect, t_cam_rect = cam.rectified_view()
+    np.testing.assert_array_equal(k_rect, p[:, :3])
+    ray_rect = np.array([0.1, 0.0, 1.0])  # X_rect = R X_cam  <=>  X_cam = T_cam_rect X_rect
+    np.testing.assert_allclose(t_cam_rect[:3, :3] @ ray_rect, r.T @ ray_rect)
+    plain = camera_from_info(_info())  # monocular drivers leave R and P zero
+    np.testing.assert_array_equal(plain.R, np.eye(3))
+    np.testing.assert_array_equal(plain.P[:, :3], np.reshape(K, (3, 3)))
+    with pytest.raises(ConversionError, match='R of .* is not a rotation'):
+        camera_from_info(_info(r=[2.0, 0, 0, 0, 1, 0, 0, 0, 1]))

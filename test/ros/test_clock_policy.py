@@ -51,9 +51,20 @@ def test_bad_clock_that_recovers_is_used_again():
 def test_clock_jump_resets_once_and_forgets_the_histories():
     policy = ClockPolicy(CAMS)
     _step(policy, {c: 100 * NS for c in CAMS})
-    assert policy.clock_jumped() == 'clock jumped backwards'
+    assert policy.clock_jumped(NS) == 'clock jumped backwards'
     verdicts = _step(policy, {c: NS for c in CAMS})
     assert all(v.use and not v.reset for v in verdicts.values()) and policy.resets == 1
+    assert policy.clock_jumped(NS) == '', 'the images are at the new time already'
+    assert policy.resets == 1
+
+
+def test_images_jumping_before_the_clock_make_one_reset():
+    policy = ClockPolicy(CAMS)
+    _step(policy, {c: 100 * NS for c in CAMS})
+    verdicts = _step(policy, {c: NS for c in CAMS})
+    assert [c for c, v in verdicts.items() if v.waiting] == ['a', 'b', 'c']
+    assert [c for c, v in verdicts.items() if v.reset] == ['d']
+    assert policy.clock_jumped(NS) == '' and policy.resets == 1
 
 
 def test_rig_looping_without_clock_resets_exactly_once():

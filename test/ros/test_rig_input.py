@@ -153,6 +153,31 @@ def test_each_camera_is_placed_with_odometry_at_its_own_stamp(types, rig):
     np.testing.assert_allclose(cams['back'].t_base_cam, expected, atol=1e-9)
 
 
+def test_rectified_image_is_read_with_p_and_r(types, rig):
+    yaw = np.radians(3.0)
+    r = np.array([[np.cos(yaw), 0.0, np.sin(yaw)], [0.0, 1.0, 0.0],
+                  [-np.sin(yaw), 0.0, np.cos(yaw)]])
+    synced = rm.synced_set(types, rig, 0, NAMES)
+    info = synced.messages[0].info
+    p = np.reshape(np.asarray(info.p, dtype=float), (3, 4)).copy()
+    p[0, 0] *= 1.1
+    info.r, info.p, info.d = r.reshape(-1), p.reshape(-1), np.array([0.2, 0.0, 0.0, 0.0, 0.0])
+    extr = {n: rig.cameras[n].t_base_cam for n in NAMES}
+    for rectified in (False, True):
+        sources = [CameraSource(n, t_base_cam=extr[n], rectified=rectified) for n in NAMES]
+        out = build_rig_input(synced, sources, None, base_frame='')
+        front = out.frame.cameras[0]
+        if not rectified:  # raw image: K and D, the camera's own frame
+            assert front.distortion == (0.2, 0.0, 0.0, 0.0, 0.0)
+            np.testing.assert_allclose(front.t_base_cam, extr['front'])
+            continue
+        assert front.distortion_model == 'none' and front.distortion == ()
+        np.testing.assert_allclose(front.k, p[:, :3])
+        expected = extr['front'].copy()
+        expected[:3, :3] = extr['front'][:3, :3] @ r.T
+        np.testing.assert_allclose(front.t_base_cam, expected, atol=1e-12)
+
+
 def test_unknown_transport_is_a_config_error():
     with pytest.raises(ConfigError, match='transport'):
         CameraSource('front', 'theora')
