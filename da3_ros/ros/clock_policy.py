@@ -9,7 +9,9 @@ Rules (stamps in integer ns):
 - **Clock jump.** ROS time running backwards (``clock_jumped``, fed by the ``/clock`` jump
   callback under ``use_sim_time``) is a jump of the rig's time: one reset, unless the image
   stamps already jumped with it (no camera's history lies after the new time), so one jump of a
-  looping bag is one reset whichever of ``/clock`` and the images arrives first.
+  looping bag is one reset whichever of ``/clock`` and the images arrives first. While ROS time
+  is active (``now_ns`` given), an image stamped more than ``jump_ns`` after it was sent before
+  the clock jumped and arrived late (another topic): it is dropped without judging anything.
 - **A camera's own jump.** A stamp more than ``jump_ns`` behind the camera's own newest accepted
   stamp. If the camera now agrees with the others (within ``skew_ns`` of their median), it was
   the camera's glitch: its history restarts, nothing is reset. Otherwise the camera waits
@@ -97,11 +99,13 @@ class ClockPolicy:
         """Cameras whose images are currently not used (bad clock or waiting after a jump)."""
         return frozenset(self.bad) | frozenset(self._jumped)
 
-    def image(self, camera: str, stamp_ns: int) -> Verdict:
-        """Judge one image stamp of ``camera``."""
+    def image(self, camera: str, stamp_ns: int, now_ns: int | None = None) -> Verdict:
+        """Judge one image stamp of ``camera``; ``now_ns``: ROS time when it is active (sim)."""
         if camera not in self.cameras:
             raise SyncError(f'unknown camera {camera!r}; known: {list(self.cameras)}')
         stamp_ns = int(stamp_ns)
+        if now_ns and stamp_ns > now_ns + self._jump:
+            return Verdict(use=False)  # from before a clock jump, delivered after it
         self._count += 1
         if stamp_ns <= 0:
             return self._bad(camera, f'bad clock: image stamp is {stamp_ns} (driver not synced)')

@@ -203,7 +203,9 @@ class Da3Node(LifecycleNode):
         self.stats.image(camera)
         stamp_ns = stamp_to_ns(msg.header.stamp)
         excluded = self.clock_policy.excluded()
-        verdict = self.clock_policy.image(camera, stamp_ns)
+        clock = self.get_clock()
+        now_ns = clock.now().nanoseconds if getattr(clock, 'ros_time_is_active', False) else None
+        verdict = self.clock_policy.image(camera, stamp_ns, now_ns)
         if verdict.reset:
             self._reset(verdict.reset)
             held, self.held = self.held, {}

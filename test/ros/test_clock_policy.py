@@ -67,6 +67,16 @@ def test_images_jumping_before_the_clock_make_one_reset():
     assert policy.clock_jumped(NS) == '' and policy.resets == 1
 
 
+def test_images_sent_before_a_clock_jump_are_dropped_after_it():
+    policy = ClockPolicy(CAMS)
+    _step(policy, {c: 100 * NS for c in CAMS})
+    assert policy.clock_jumped(NS) and policy.resets == 1
+    late = policy.image('a', 100 * NS + PERIOD, now_ns=NS)  # in flight during the jump
+    assert not late.use and not late.bad_clock and not late.reset
+    verdicts = {c: policy.image(c, NS, now_ns=NS) for c in CAMS}
+    assert all(v.use for v in verdicts.values()) and not policy.bad and policy.resets == 1
+
+
 def test_rig_looping_without_clock_resets_exactly_once():
     policy = ClockPolicy(CAMS)
     resets = []
