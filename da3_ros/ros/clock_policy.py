@@ -8,10 +8,11 @@ Rules (stamps in integer ns):
 
 - **Clock jump.** ROS time running backwards (``clock_jumped``, fed by the ``/clock`` jump
   callback under ``use_sim_time``) is a jump of the rig's time: one reset, unless the image
-  stamps already jumped with it (no camera's history lies after the new time), so one jump of a
-  looping bag is one reset whichever of ``/clock`` and the images arrives first. While ROS time
-  is active (``now_ns`` given), an image stamped more than ``jump_ns`` after it was sent before
-  the clock jumped and arrived late (another topic): it is dropped without judging anything.
+  stamps already jumped with it (no camera's last stamp lies more than half the jump after the
+  new time), so one jump of a looping bag is one reset whichever of ``/clock`` and the images
+  arrives first. While ROS time is active (``now_ns`` given), an image stamped more than
+  ``jump_ns`` (or half the last clock jump, if smaller) after it was sent before the clock
+  jumped and arrived late (another topic): it is dropped without judging anything.
 - **A camera's own jump.** A stamp more than ``jump_ns`` behind the camera's own newest accepted
   stamp. If the camera now agrees with the others (within ``skew_ns`` of their median), it was
   the camera's glitch: its history restarts, nothing is reset. Otherwise the camera waits
@@ -81,6 +82,7 @@ class ClockPolicy:
         self.cameras = tuple(cameras)
         self._jump, self._skew, self._stale = jump_ns, skew_ns, stale
         self._count = 0  # images judged so far
+        self._ahead = jump_ns  # an image this far after ROS time was sent before a clock jump
         self._newest: dict[str, int] = {}  # newest accepted stamp per camera (its history)
         self._last: dict[str, int] = {}  # last judged stamp per camera (its vote)
         self._seen: dict[str, int] = {}  # ``_count`` at the camera's last judged image
@@ -88,9 +90,10 @@ class ClockPolicy:
         self.bad: dict[str, str] = {}  # camera -> why its clock is bad
         self.resets = 0
 
-    def clock_jumped(self, now_ns: int) -> str:
-        """ROS time ran back to ``now_ns``: the reset reason, or '' when images already did."""
-        if all(stamp <= now_ns + self._jump for stamp in self._last.values()):
+    def clock_jumped(self, now_ns: int, back_ns: int) -> str:
+        """ROS time ran back by ``back_ns`` to ``now_ns``: the reset reason, or '' (see above)."""
+        self._ahead = min(self._jump, max(abs(int(back_ns)) // 2, 1))
+        if all(stamp <= now_ns + self._ahead for stamp in self._last.values()):
             return ''
         self._forget(keep_jumped=False)
         return 'clock jumped backwards'
@@ -104,7 +107,7 @@ class ClockPolicy:
         if camera not in self.cameras:
             raise SyncError(f'unknown camera {camera!r}; known: {list(self.cameras)}')
         stamp_ns = int(stamp_ns)
-        if now_ns and stamp_ns > now_ns + self._jump:
+        if now_ns and stamp_ns > now_ns + self._ahead:
             return Verdict(use=False)  # from before a clock jump, delivered after it
         self._count += 1
         if stamp_ns <= 0:

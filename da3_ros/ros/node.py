@@ -109,7 +109,8 @@ class Da3Node(LifecycleNode):
 
     def _clock_jumped(self, jump) -> None:
         if jump.delta.nanoseconds < 0:  # not the ROS_TIME_ACTIVATED notice of /clock's start
-            why = self.clock_policy.clock_jumped(self.get_clock().now().nanoseconds)
+            why = self.clock_policy.clock_jumped(self.get_clock().now().nanoseconds,
+                                                 jump.delta.nanoseconds)
             if why:
                 self._reset(why)
 
@@ -207,8 +208,8 @@ class Da3Node(LifecycleNode):
         now_ns = clock.now().nanoseconds if getattr(clock, 'ros_time_is_active', False) else None
         verdict = self.clock_policy.image(camera, stamp_ns, now_ns)
         if verdict.reset:
+            held = self.held
             self._reset(verdict.reset)
-            held, self.held = self.held, {}
             for other, (other_ns, other_msg) in held.items():  # they jumped first: new time
                 if other != camera:
                     self._submit(self.sync.add_image(other, other_ns, other_msg))
@@ -260,6 +261,7 @@ class Da3Node(LifecycleNode):
         self.tf.clear_dynamic(list(self.statics.values()))
         self.pipeline.reset_requested.set()
         self.stats.reset()
+        self.held = {}
 
     def _diagnostics(self) -> None:
         reports = self.stats.reports(self.sync.drops if self.sync is not None else {})

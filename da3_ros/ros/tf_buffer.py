@@ -23,7 +23,10 @@ Inserts (``set_transform``, ``add_tf_message``):
   squared norm; a quaternion inside the tolerance is used normalised), and - stricter than
   tf2, which stores it and fails every later lookup through it - a transform whose child is
   already an ancestor of its parent (it would close a loop in the tree). A rejected insert
-  never changes the buffer, so output resumes as soon as correct transforms arrive.
+  never changes the buffer, so a wrong transform arriving after the correct tree does not
+  stop any lookup. (Order matters as it does in tf2: when the wrong transform came first, the
+  correct one is the insert that closes the loop; the error names the chain, and the fix is
+  to correct or re-parent the wrong link's child.)
 
 Lookups (``lookup(target, source, stamp)``) return ``T_target_source`` (maps points in
 ``source`` into ``target``) through the common ancestor, interpolating each dynamic link

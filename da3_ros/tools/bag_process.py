@@ -19,7 +19,7 @@ from da3_ros.ros.convert import image_to_depth
 from da3_ros.ros.rig_input import build_rig_input, RigInput
 from da3_ros.ros.rig_output import diagnostic_array, result_messages, StatusReport
 from da3_ros.ros.sync import SyncedSet
-from da3_ros.ros.tf_buffer import TfBuffer
+from da3_ros.ros.tf_buffer import TfBuffer, TransformException
 from da3_ros.ros.tf_msgs import stamp_to_ns
 from da3_ros.tools.bag_config import BagConfig
 from da3_ros.tools.bag_eval import Evaluator
@@ -124,7 +124,11 @@ class Pipeline:
             return []
         msg = self.bag.decode(message)
         if kind == 'tf':
-            self.tf.add_tf_message(msg, static=arg)
+            try:
+                self.tf.add_tf_message(msg, static=arg)
+            except TransformException as err:  # tf2 ignores such a transform; so does the tool
+                key = f'{message.topic}: {type(err).__name__}'
+                self.summary.sync_drops[key] = self.summary.sync_drops.get(key, 0) + 1
             return []
         stamp = stamp_to_ns(msg.header.stamp)
         if kind == 'gt':

@@ -51,10 +51,10 @@ def test_bad_clock_that_recovers_is_used_again():
 def test_clock_jump_resets_once_and_forgets_the_histories():
     policy = ClockPolicy(CAMS)
     _step(policy, {c: 100 * NS for c in CAMS})
-    assert policy.clock_jumped(NS) == 'clock jumped backwards'
+    assert policy.clock_jumped(NS, -99 * NS) == 'clock jumped backwards'
     verdicts = _step(policy, {c: NS for c in CAMS})
     assert all(v.use and not v.reset for v in verdicts.values()) and policy.resets == 1
-    assert policy.clock_jumped(NS) == '', 'the images are at the new time already'
+    assert policy.clock_jumped(NS, -99 * NS) == '', 'the images are at the new time already'
     assert policy.resets == 1
 
 
@@ -64,17 +64,31 @@ def test_images_jumping_before_the_clock_make_one_reset():
     verdicts = _step(policy, {c: NS for c in CAMS})
     assert [c for c, v in verdicts.items() if v.waiting] == ['a', 'b', 'c']
     assert [c for c, v in verdicts.items() if v.reset] == ['d']
-    assert policy.clock_jumped(NS) == '' and policy.resets == 1
+    assert policy.clock_jumped(NS, -99 * NS) == '' and policy.resets == 1
 
 
 def test_images_sent_before_a_clock_jump_are_dropped_after_it():
     policy = ClockPolicy(CAMS)
     _step(policy, {c: 100 * NS for c in CAMS})
-    assert policy.clock_jumped(NS) and policy.resets == 1
+    assert policy.clock_jumped(NS, -99 * NS) and policy.resets == 1
     late = policy.image('a', 100 * NS + PERIOD, now_ns=NS)  # in flight during the jump
     assert not late.use and not late.bad_clock and not late.reset
     verdicts = {c: policy.image(c, NS, now_ns=NS) for c in CAMS}
     assert all(v.use for v in verdicts.values()) and not policy.bad and policy.resets == 1
+
+
+def test_a_short_loop_with_clock_resets_once_even_after_its_images():
+    # a 1.2 s bag: the jump is barely over jump_ns; half the clock's jump decides
+    policy = ClockPolicy(['a', 'b', 'c'])
+    for k in range(12):
+        _step(policy, {c: 100 * NS + k * PERIOD for c in 'abc'})
+    verdict = policy.image('a', 100 * NS, now_ns=101 * NS + PERIOD)  # before /clock jumped
+    assert not verdict.reset
+    assert policy.clock_jumped(100 * NS, -(NS + PERIOD)) == 'clock jumped backwards'
+    late = policy.image('b', 101 * NS + PERIOD, now_ns=100 * NS)
+    assert not late.use and not late.bad_clock
+    verdicts = _step(policy, {c: 100 * NS for c in 'abc'})
+    assert all(v.use for v in verdicts.values()) and policy.resets == 1 and not policy.bad
 
 
 def test_rig_looping_without_clock_resets_exactly_once():

@@ -114,3 +114,20 @@ def test_unknown_encoding_skips_camera_then_set_with_reasons(good, tmp_path):
     assert sorted(diag) == sorted({step_stamp_ns(SPEC, i) for i in range(SPEC.steps)}
                                   - {one_bad - TRIGGER_OFFSET_NS} | {one_bad})
     assert diag[one_bad].level == 1 and 'weird16' in str(diag[one_bad].values)
+
+
+def test_static_tf_loop_is_rejected_counted_and_loses_nothing(good, tmp_path):
+    def edit(topic, time_ns, msg):
+        if topic != '/tf_static':
+            return msg
+        first = msg.transforms[0]
+        header = type(first.header)(stamp=first.header.stamp, frame_id=first.child_frame_id)
+        loop = type(first)(header=header, child_frame_id=first.header.frame_id,
+                           transform=first.transform)
+        return type(msg)(transforms=[*msg.transforms, loop])
+
+    rec = rewrite(good, tmp_path / 'loop', edit)
+    summary = process_bag(rec, tmp_path / 'out', config(), progress=False)
+    assert summary.sets_processed == summary.sets_total == SPEC.steps
+    assert not summary.camera_errors
+    assert summary.sync_drops.get('/tf_static: InvalidArgumentException') == 1
