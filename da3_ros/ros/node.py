@@ -257,6 +257,7 @@ class Da3Node(LifecycleNode):
     def _reset(self, why: str) -> None:
         self.get_logger().warning(f'{why}: resetting synchroniser, TF buffer and engine')
         self.sync.reset()
+        self.sync.exclude(sorted(self.clock_policy.excluded()))  # the policy forgot its verdicts
         self.worker.clear()
         self.tf.clear_dynamic(list(self.statics.values()))
         self.pipeline.reset_requested.set()

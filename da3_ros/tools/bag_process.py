@@ -6,6 +6,7 @@ pairing, approximate-time sets with a timeout in message time), ``TfBuffer`` fed
 is dropped for being busy: every set goes through the engine, and a set that cannot (no usable
 camera, an engine error) is counted with its reason and reported on ``/diagnostics``.
 """
+import collections
 import pickle
 import time
 from typing import Any, Dict, Optional
@@ -56,6 +57,7 @@ class Pipeline:
                                     queue_size=10_000, timeout_ns=int(config.timeout_s * _NS),
                                     clock=lambda: self.now_ns)
         self.clock = ClockPolicy(self.names)
+        self.tf_rejected: collections.Counter = collections.Counter()  # reported as sync drops
         self.tf = TfBuffer(cache_time_ns=_KEEP_NS)
         self.gt_depth: Dict[tuple, Any] = {}
         self.evaluator = Evaluator() if evaluate else None
@@ -127,8 +129,7 @@ class Pipeline:
             try:
                 self.tf.add_tf_message(msg, static=arg)
             except TransformException as err:  # tf2 ignores such a transform; so does the tool
-                key = f'{message.topic}: {type(err).__name__}'
-                self.summary.sync_drops[key] = self.summary.sync_drops.get(key, 0) + 1
+                self.tf_rejected[f'{message.topic}: {type(err).__name__}'] += 1
             return []
         stamp = stamp_to_ns(msg.header.stamp)
         if kind == 'gt':
