@@ -77,14 +77,18 @@ def params_yaml(args: argparse.Namespace) -> str:
 
 
 class StandInPredictor:
-    """Constant depth 5 m, confidence 2, identity poses, the given intrinsics: no network."""
+    """Constant depth 5 m, confidence 2, the conditioning poses, the given intrinsics."""
 
     def predict(self, inputs):
         import torch
         from da3_ros.model.prediction import Prediction
         views, _, height, width = inputs.images.shape
         depth = torch.full((1, views, height, width), 5.0, device=inputs.images.device)
-        extrinsics = torch.eye(4, device=depth.device)[:3].expand(1, views, 3, 4).clone()
+        if inputs.extrinsics is not None:  # pose-conditioned: give the rig back
+            extrinsics = inputs.extrinsics[None, :, :3].float()
+        else:
+            extrinsics = torch.eye(4, device=depth.device)[:3].expand(1, views, 3, 4).clone()
+            extrinsics[..., 0, 3] = torch.arange(views, device=depth.device) * 0.1
         if inputs.intrinsics is not None:
             intrinsics = inputs.intrinsics[None].float()
         else:
