@@ -57,15 +57,28 @@ $(STAMPS)/interfaces: $(STAMPS)/torch $(MSG_SRC) $(TF2_SRC) scripts/build_interf
 # An editable install skips data_files: link share/da3_ros to the working tree instead (like colcon's
 # --symlink-install), so that ament_index_python finds da3_ros with AMENT_PREFIX_PATH=$(VENV), and
 # lib/da3_ros/da3_node to the console script, where launch_ros and `ros2 run` look for it.
+# launch/ and config/ are real folders of per-file links: `ros2 launch` finds a launch file by
+# os.walk over share/da3_ros, which does not enter symlinked folders. A link left from an older
+# layout (a whole-folder link) or to a deleted file is removed, never what it points to.
+SHARE_DIRS := launch config rviz
+SHARE_FILES := $(wildcard $(addsuffix /*,$(SHARE_DIRS)))
+venv: $(STAMPS)/share
+
 $(STAMPS)/editable: $(STAMPS)/interfaces setup.py setup.cfg package.xml Makefile
 	$(PIP) install -q -c $(CONSTRAINTS) -e '.[test,bag,fleet,onnx]'
 	mkdir -p $(VENV)/share/da3_ros $(VENV)/share/ament_index/resource_index/packages
 	ln -sfn $(CURDIR)/package.xml $(VENV)/share/da3_ros/package.xml
-	ln -sfn $(CURDIR)/config $(VENV)/share/da3_ros/config
-	ln -sfn $(CURDIR)/launch $(VENV)/share/da3_ros/launch
-	ln -sfn $(CURDIR)/rviz $(VENV)/share/da3_ros/rviz
 	mkdir -p $(VENV)/lib/da3_ros && ln -sfn ../../bin/da3_node $(VENV)/lib/da3_ros/da3_node
 	touch $(VENV)/share/ament_index/resource_index/packages/da3_ros
+	@touch $@
+
+$(STAMPS)/share: $(STAMPS)/editable $(SHARE_FILES) Makefile
+	for dir in $(SHARE_DIRS); do \
+	  share=$(VENV)/share/da3_ros/$$dir; \
+	  if [ -L $$share ]; then rm $$share; fi; \
+	  mkdir -p $$share && find $$share -maxdepth 1 -type l -delete; \
+	  for file in $(CURDIR)/$$dir/*; do ln -sfn $$file $$share/; done; \
+	done
 	@touch $@
 
 interfaces:

@@ -160,8 +160,11 @@ class OutputConfig:
         upsample: interpolation used to map depth and confidence back.
         min_depth: points closer than this (m or units) are invalid.
         max_depth: points farther than this are invalid.
-        min_confidence: points with lower confidence are invalid (DA3 confidence is >= 1).
-        sky_threshold: sky score at or above which a pixel is sky.
+        min_confidence: points with lower confidence are invalid. DA3's confidence is
+            1 + exp(logit) >= 1, so 1.0 means none; the default 1.1 drops the pixels the
+            network gives (almost) no confidence (logit < ln 0.1), e.g. the nested model's sky
+            fill (confidence 1.0). Variants without a confidence output (mono, metric) are not
+            filtered by it.
         voxel_size: fused-cloud voxel edge (m); 0 disables downsampling.
         fused_cloud: build the fused cloud in the base frame.
         organized_clouds: build per-camera organized clouds (camera frame, NaN invalid).
@@ -173,8 +176,7 @@ class OutputConfig:
     upsample: str = 'nearest'
     min_depth: float = 0.1
     max_depth: float = 80.0
-    min_confidence: float = 0.0
-    sky_threshold: float = 0.5
+    min_confidence: float = 1.1
     voxel_size: float = 0.0
     fused_cloud: bool = True
     organized_clouds: bool = True
@@ -259,4 +261,3 @@ def validate_output(cfg: OutputConfig) -> None:
     _check('output.max_depth', cfg.max_depth, cfg.max_depth > cfg.min_depth,
            f'> output.min_depth={cfg.min_depth}')
     _check('output.voxel_size', cfg.voxel_size, cfg.voxel_size >= 0.0, '>= 0')
-    _check('output.sky_threshold', cfg.sky_threshold, cfg.sky_threshold > 0.0, '> 0')

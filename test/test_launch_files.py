@@ -17,6 +17,8 @@ import os
 from pathlib import Path
 import re
 import runpy
+import shutil
+import subprocess
 from typing import Dict, List, Set
 
 import pytest
@@ -186,3 +188,32 @@ def test_launch_description_builds(repo_root, name) -> None:
     assert _declared(_tree(repo_root, name)) <= names
     if name == 'replay.launch.py':  # the included file's arguments show and are accepted
         assert _declared(_tree(repo_root, 'multi_cam.launch.py')) <= names
+
+
+def _share_file_path(share: Path, file_name: str) -> List[Path]:
+    """What ``ros2launch.api.get_share_file_path_from_package`` finds: os.walk, no followlinks."""
+    return [Path(root) / name for root, _, files in os.walk(share) for name in files
+            if name == file_name]
+
+
+def test_make_venv_share_layout_is_found_by_ros2_launch(repo_root, tmp_path) -> None:
+    make = shutil.which('make')
+    assert make, 'make is needed to build the share layout'
+    venv = tmp_path / 'venv'
+    share = venv / 'share' / 'da3_ros'
+    share.mkdir(parents=True)
+    old_target = tmp_path / 'old_target'
+    old_target.mkdir()
+    (share / 'launch').symlink_to(old_target)  # the layout of an older make venv
+    (venv / '.stamps').mkdir()
+    stamp = venv / '.stamps' / 'share'
+    # Only the share recipe runs: the editable install is assumed done (make --assume-old).
+    subprocess.run([make, '-C', str(repo_root), f'VENV={venv}',
+                    f'--assume-old={venv}/.stamps/editable', str(stamp)],
+                   check=True, capture_output=True, timeout=60)
+    assert not (share / 'launch').is_symlink() and not list(old_target.iterdir())
+    for name in LAUNCH_FILES:
+        (found,) = _share_file_path(share, name)
+        assert found.resolve() == (repo_root / 'launch' / name).resolve()
+    (found,) = _share_file_path(share, 'multi_cam.yaml')
+    assert found.parent.name == 'config'

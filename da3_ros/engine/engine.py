@@ -30,6 +30,7 @@ from da3_ros.engine.types import RigFrame, RigResult
 from da3_ros.engine.window import ViewMeta, WindowBuffer
 from da3_ros.errors import ConversionError
 from da3_ros.geometry.align import Sim3
+from da3_ros.model.sky import SKY_THRESHOLD
 
 LOG = logging.getLogger(__name__)
 METRIC_VARIANT = 'da3metric-large'
@@ -144,7 +145,7 @@ class Engine:
                 sel = [i for i, v in enumerate(views) if v.stamp == out_stamp]
                 gaussians = gaussians_io.world_gaussians(
                     pred, inputs, sel, geo.t_gauge_cam, k_proc, [c[3] for c in parts.cameras],
-                    alignment.sim.scale, self.config.output.sky_threshold)
+                    alignment.sim.scale, SKY_THRESHOLD)
         with timer.stage('transfer'):  # accumulates with the wait in PendingStep.result
             copy = host_transfer(self.device).start(parts.tensors)
         reset, self.pending_reset = self.pending_reset, False

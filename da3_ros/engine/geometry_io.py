@@ -19,6 +19,7 @@ from da3_ros.engine.types import CameraResult, ModelInput, RigResult
 from da3_ros.engine.window import View, WindowBuffer
 from da3_ros.geometry import pose as pose_lib
 from da3_ros.model.prediction import Prediction
+from da3_ros.model.sky import SKY_THRESHOLD
 
 
 def known_poses(window: WindowBuffer, views: Sequence[View]) -> List[Optional[np.ndarray]]:
@@ -28,6 +29,22 @@ def known_poses(window: WindowBuffer, views: Sequence[View]) -> List[Optional[np
         odom, ext = window.odom[v.slot], window.view_meta(v).t_base_cam
         out.append(None if odom is None or ext is None else odom @ ext)
     return out
+
+
+def conditioning_poses(window: WindowBuffer, views: Sequence[View],
+                       known: Sequence[Optional[np.ndarray]]) -> Optional[List[np.ndarray]]:
+    """Every view's pose in one frame, or None: what pose conditioning can use.
+
+    The metric odometry poses when every view has one; else, for the views of one timestep
+    (a single-timestep window without odometry), the rig extrinsics ``T_base_cam`` (all in
+    the base frame of that timestep) when every view has one.
+    """
+    if all(p is not None for p in known):
+        return list(known)
+    extrinsics = [window.view_meta(v).t_base_cam for v in views]
+    if len({v.stamp for v in views}) == 1 and all(e is not None for e in extrinsics):
+        return extrinsics
+    return None
 
 
 def normalise_extrinsics(t_world_cam: np.ndarray) -> np.ndarray:
@@ -53,9 +70,9 @@ def model_input(window: WindowBuffer, views: Sequence[View],
     device = window.device
     intr = torch.tensor(np.stack([m.k_proc for m in metas]), dtype=torch.float32,
                         device=device) if have_k else None
-    extr = None
-    if conditioning == 'auto' and have_k and all(p is not None for p in known):
-        extr = torch.tensor(normalise_extrinsics(np.stack(known)), dtype=torch.float32,
+    extr, poses = None, conditioning_poses(window, views, known)
+    if conditioning == 'auto' and have_k and poses is not None:
+        extr = torch.tensor(normalise_extrinsics(np.stack(poses)), dtype=torch.float32,
                             device=device)
     keys = tuple((v.stamp, v.name) for v in views)
     return ModelInput(window.gather(views), extr, intr, keys), known
@@ -126,8 +143,9 @@ def _centred_k(hw) -> np.ndarray:
 
 
 def _conf(pred: Prediction) -> torch.Tensor:
-    return pred.depth_conf.float() if pred.depth_conf is not None else torch.ones_like(
-        pred.depth.float())
+    """Depth confidence; NaN (not estimated) for the variants without one (mono, metric)."""
+    return pred.depth_conf.float() if pred.depth_conf is not None else torch.full_like(
+        pred.depth.float(), float('nan'))
 
 
 @dataclass
@@ -177,7 +195,7 @@ def output_tensors(post: Postprocessor, window: WindowBuffer, views: Sequence[Vi
              else alignment.sim.apply_pose(geo.t_gauge_cam[i]) for i in sel]
     depth = pred.depth[0, sel].float() * scale
     conf = _conf(pred)[0, sel]
-    sky = (pred.sky[0, sel] >= config.output.sky_threshold) if pred.sky is not None \
+    sky = (pred.sky[0, sel] >= SKY_THRESHOLD) if pred.sky is not None \
         else torch.zeros_like(depth, dtype=torch.bool)
     parts = OutputParts(world_is_odom=alignment.world_is_odom)
     for j, i in enumerate(sel):

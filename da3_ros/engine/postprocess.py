@@ -70,9 +70,14 @@ class Postprocessor:
 
     def valid_mask(self, depth: torch.Tensor, conf: torch.Tensor,
                    sky: torch.Tensor) -> torch.Tensor:
-        """Pixels kept by range, confidence and sky filters (same shape as ``depth``)."""
+        """Pixels kept by range, confidence and sky filters (same shape as ``depth``).
+
+        A NaN confidence is "not estimated" (variants without a confidence output): the
+        confidence filter does not apply to it.
+        """
+        confident = (conf >= self.cfg.min_confidence) | torch.isnan(conf)
         return (torch.isfinite(depth) & (depth >= self.cfg.min_depth)
-                & (depth <= self.cfg.max_depth) & (conf >= self.cfg.min_confidence) & ~sky)
+                & (depth <= self.cfg.max_depth) & confident & ~sky)
 
     def _grid(self, tf: ImageTransform) -> torch.Tensor:
         if tf not in self._grids:

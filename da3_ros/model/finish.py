@@ -51,4 +51,5 @@ def finish_nested(anyview: Prediction, metric: Prediction, image_hw: Tuple[int, 
     depth, conf = nested_sky(depth, out.depth_conf, non_sky)
     return Prediction(depth=depth, depth_conf=conf, extrinsics=extrinsics,
                       intrinsics=out.intrinsics, ray=out.ray, ray_conf=out.ray_conf,
-                      is_metric=True, scale_factor=scale.reshape(1), aux=out.aux)
+                      sky=metric.sky, is_metric=True, scale_factor=scale.reshape(1),
+                      aux=out.aux)

@@ -18,7 +18,8 @@ class Prediction:
         extrinsics: [B, S, 3, 4] OpenCV world-to-camera (``T_cam_world``), world = reference
             view's camera frame, or None for mono/metric.
         intrinsics: [B, S, 3, 3] in processed-image pixels, or None for mono/metric.
-        sky: [B, S, H, W] sky score (ReLU output, >= 0) for mono/metric, else None.
+        sky: [B, S, H, W] sky score (ReLU output, >= 0) for mono/metric (nested: its metric
+            model's), else None.
         ray: [B, S, 8H/14, 8W/14, 6] ray direction (0:3) and origin (3:6), any-view only.
         ray_conf: [B, S, 8H/14, 8W/14] ray confidence >= 1, any-view only.
         is_metric: True when depth is in metres (nested model).

@@ -8,7 +8,13 @@ Pairing mirrors the ExactTime policy first: an image and a CameraInfo with the s
 pair. Drivers that latch CameraInfo once, or stamp it differently, would then never pair, so an
 image whose exact CameraInfo can no longer arrive (a CameraInfo or a newer image with a later
 stamp has been seen) falls back to the newest CameraInfo not after it (else the closest one) and
-is marked ``info_exact=False``. Each camera's pairs then feed ``ApproximateTimeSync``.
+is marked ``info_exact=False``. A CameraInfo more than ``max_info_age_ns`` (default
+``DEFAULT_MAX_INFO_AGE_NS``, 5 s) away from the image is never paired: the image is dropped as
+``stale_camera_info`` (a driver whose CameraInfo publisher died must not have its new images
+read with an old calibration; drivers that latch CameraInfo once must republish it at least
+that often, as ``camera_info_manager`` based drivers do with every image). Images of one camera
+may arrive out of stamp order: each is paired when its CameraInfo is there. Each camera's pairs
+then feed ``ApproximateTimeSync``.
 """
 import bisect
 import collections
@@ -17,6 +23,8 @@ from typing import Any, Callable, Sequence
 
 from da3_ros.errors import SyncError
 from da3_ros.ros.sync import ApproximateTimeSync, SyncedSet
+
+DEFAULT_MAX_INFO_AGE_NS = 5_000_000_000
 
 
 @dataclass(frozen=True)
@@ -40,37 +48,27 @@ class ImageInfoPairer:
     Args:
         camera: camera name (used in ``CameraFrame`` and drop counts).
         queue_size: how many unpaired images and CameraInfos are kept.
-        reset_jump_ns: a stamp this far behind the newest one seen resets the pairer.
+        max_info_age_ns: largest stamp distance between an image and its CameraInfo.
     """
 
     def __init__(self, camera: str, *, queue_size: int = 10,
-                 reset_jump_ns: int = 1_000_000_000) -> None:
+                 max_info_age_ns: int = DEFAULT_MAX_INFO_AGE_NS) -> None:
         self.camera = camera
-        self._queue_size, self._reset_jump = queue_size, reset_jump_ns
+        self._queue_size, self._max_age = queue_size, max_info_age_ns
         self.drops: collections.Counter = collections.Counter()
         self.reset()
 
     def reset(self) -> None:
-        """Forget pending images and CameraInfos (after a clock jump)."""
+        """Forget pending images and CameraInfos (the clock policy decided time jumped)."""
+        if getattr(self, '_images', None):
+            self.drops[(self.camera, 'clock_reset')] += len(self._images)
         self._images: dict[int, Any] = {}
         self._info_stamps: list[int] = []
         self._infos: dict[int, Any] = {}
-        self._last_emitted: int | None = None
-        self._newest: int | None = None
-
-    def _check_jump(self, stamp_ns: int) -> None:
-        if self._newest is not None and stamp_ns < self._newest - self._reset_jump:
-            self.drops[(self.camera, 'clock_reset')] += len(self._images)
-            self.reset()
-        self._newest = stamp_ns if self._newest is None else max(self._newest, stamp_ns)
 
     def add_image(self, stamp_ns: int, image: Any) -> list[CameraFrame]:
         """Queue an image; return the frames that are now paired."""
         stamp_ns = int(stamp_ns)
-        self._check_jump(stamp_ns)
-        if self._last_emitted is not None and stamp_ns <= self._last_emitted:
-            self.drops[(self.camera, 'late_image')] += 1
-            return []
         self._images[stamp_ns] = image
         if len(self._images) > self._queue_size:
             del self._images[min(self._images)]
@@ -80,7 +78,6 @@ class ImageInfoPairer:
     def add_info(self, stamp_ns: int, info: Any) -> list[CameraFrame]:
         """Store a CameraInfo; return the frames that are now paired."""
         stamp_ns = int(stamp_ns)
-        self._check_jump(stamp_ns)
         if stamp_ns not in self._infos:
             bisect.insort(self._info_stamps, stamp_ns)
         self._infos[stamp_ns] = info
@@ -94,9 +91,12 @@ class ImageInfoPairer:
             info_stamp = self._match(stamp_ns)
             if info_stamp is None:
                 break
+            if abs(stamp_ns - info_stamp) > self._max_age:
+                del self._images[stamp_ns]
+                self.drops[(self.camera, 'stale_camera_info')] += 1
+                continue
             out.append(CameraFrame(self.camera, stamp_ns, self._images.pop(stamp_ns),
                                    self._infos[info_stamp], info_stamp))
-            self._last_emitted = stamp_ns
         return out
 
     def _match(self, stamp_ns: int) -> int | None:
@@ -114,17 +114,19 @@ class MultiCameraSync:
     """Pair image + CameraInfo per camera, then synchronise the cameras.
 
     Emits ``SyncedSet`` objects whose messages are ``CameraFrame`` (or None for a camera missing
-    from a partial set). Keyword arguments go to ``ApproximateTimeSync``.
+    from a partial set). ``max_info_age_ns`` goes to ``ImageInfoPairer``, the other keyword
+    arguments to ``ApproximateTimeSync``.
     """
 
     def __init__(self, cameras: Sequence[str], *, slop_ns: int, queue_size: int = 10,
                  timeout_ns: int | None = None, clock: Callable[[], int] | None = None,
-                 reset_jump_ns: int = 1_000_000_000, min_period_ns: int = 0) -> None:
+                 min_period_ns: int = 0,
+                 max_info_age_ns: int = DEFAULT_MAX_INFO_AGE_NS) -> None:
         self._sync = ApproximateTimeSync(
             cameras, slop_ns=slop_ns, queue_size=queue_size, timeout_ns=timeout_ns,
-            clock=clock, reset_jump_ns=reset_jump_ns, min_period_ns=min_period_ns)
-        self._pairers = {c: ImageInfoPairer(c, queue_size=queue_size, reset_jump_ns=reset_jump_ns)
-                         for c in cameras}
+            clock=clock, min_period_ns=min_period_ns)
+        self._pairers = {c: ImageInfoPairer(c, queue_size=queue_size,
+                                            max_info_age_ns=max_info_age_ns) for c in cameras}
 
     @property
     def drops(self) -> collections.Counter:
@@ -135,10 +137,14 @@ class MultiCameraSync:
         return total
 
     def reset(self) -> None:
-        """Forget everything queued (call on a backwards clock jump)."""
+        """Forget everything queued (the clock policy decided time jumped)."""
         self._sync.reset()
         for pairer in self._pairers.values():
             pairer.reset()
+
+    def exclude(self, cameras: Sequence[str]) -> list[SyncedSet]:
+        """Stop waiting for ``cameras`` (a bad clock); return the sets that are now ready."""
+        return self._sync.exclude(cameras)
 
     def add_image(self, camera: str, stamp_ns: int, image: Any) -> list[SyncedSet]:
         return self._feed(self._pairer(camera).add_image(stamp_ns, image))

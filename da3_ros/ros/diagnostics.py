@@ -7,6 +7,7 @@ and the last error per camera and overall. Times are wall-clock seconds from an
 injectable monotonic clock, so rates stay meaningful under sim time.
 """
 import collections
+import re
 import threading
 import time
 from typing import Callable, Mapping, Sequence
@@ -14,6 +15,15 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 
 from da3_ros.ros.rig_output import StatusReport
+
+LOG_PERIOD_S = 300.0  # a persisting error is logged again after this long
+_MAX_KEYS = 256
+_NUMBER = re.compile(r'[-+]?\d+(\.\d+)?(e[-+]?\d+)?')
+
+
+def error_key(text: str) -> str:
+    """What makes an error distinct: its text with the numbers (stamps, sizes) left out."""
+    return _NUMBER.sub('#', text)
 
 
 class RateMeter:
@@ -57,10 +67,12 @@ class NodeStats:
         name: prefix of the status names (e.g. the node name).
         latency_window: results kept for the latency percentiles.
         clock: monotonic seconds.
+        log_period_s: a distinct error is logged at most once per this many seconds.
     """
 
     def __init__(self, cameras: Sequence[str], *, name: str = 'da3_node',
-                 latency_window: int = 100, clock: Callable[[], float] = time.monotonic):
+                 latency_window: int = 100, clock: Callable[[], float] = time.monotonic,
+                 log_period_s: float = LOG_PERIOD_S):
         self.cameras, self.name = tuple(cameras), name
         self._lock = threading.Lock()
         self._inputs = {c: RateMeter(clock=clock) for c in self.cameras}
@@ -69,7 +81,9 @@ class NodeStats:
         self._end_to_end: collections.deque = collections.deque(maxlen=latency_window)
         self.drops: collections.Counter = collections.Counter()
         self.camera_errors: dict[str, str] = {}
-        self._kinds: dict[str, str] = {}
+        self.bad_clocks: dict[str, str] = {}
+        self._clock, self._log_period = clock, log_period_s
+        self._logged: collections.OrderedDict = collections.OrderedDict()
         self.missing: collections.Counter = collections.Counter()
         self.last_error = ''
         self.is_metric: bool | None = None
@@ -90,23 +104,37 @@ class NodeStats:
             self.drops[reason] += count
 
     def error(self, text: str, camera: str = '') -> bool:
-        """Record an error; True when its kind (text up to the first colon) is new for the source.
+        """Record an error; True when it should be logged now.
 
-        Callers log only then, so a persistent fault is logged once, not once per set.
+        Errors are keyed on the distinct error (``error_key``) per source: each distinct error
+        is logged once per ``log_period_s``, so a persistent fault is not logged once per set,
+        different faults each get their line and alternating ones are rate-limited.
         """
-        kind = text.split(':', 1)[0]
+        key, now = (camera, error_key(text)), self._clock()
         with self._lock:
             self.last_error = f'{camera}: {text}' if camera else text
-            new = self._kinds.get(camera) != kind
-            self._kinds[camera] = kind
             if camera:
                 self.camera_errors[camera] = text
+            last = self._logged.pop(key, None)
+            new = last is None or now - last >= self._log_period
+            self._logged[key] = now if new else last
+            while len(self._logged) > _MAX_KEYS:
+                self._logged.popitem(last=False)
             return new
+
+    def clock(self, camera: str, bad_clock: str) -> bool:
+        """Record whether ``camera``'s clock is bad ('' = good); True when that changed."""
+        with self._lock:
+            was_bad = camera in self.bad_clocks
+            if bad_clock:
+                self.bad_clocks[camera] = bad_clock
+            else:
+                self.bad_clocks.pop(camera, None)
+            return was_bad != bool(bad_clock)
 
     def camera_ok(self, camera: str) -> None:
         with self._lock:
             self.camera_errors.pop(camera, None)
-            self._kinds.pop(camera, None)
 
     def result(self, latency_ms: float, is_metric: bool, gpu_memory_mb: float | None) -> None:
         with self._lock:
@@ -145,6 +173,7 @@ class NodeStats:
                 drops[f'sync:{reason}:{camera}'] += count
             values = {
                 'synced_set_rate_hz': f'{self._sets.rate():.2f}',
+                'synced_sets': str(self._sets.count),
                 'result_rate_hz': f'{self._results.rate():.2f}',
                 'results': str(self._results.count),
                 'inference_latency_p50_ms': f'{p50:.1f}',
@@ -166,9 +195,11 @@ class NodeStats:
 
     def _camera_report(self, camera: str) -> StatusReport:
         rate = self._inputs[camera].rate()
-        error = self.camera_errors.get(camera, '')
+        clock = self.bad_clocks.get(camera, '')
+        error = self.camera_errors.get(camera, '') or clock
         level = 'ERROR' if error else ('WARN' if rate == 0.0 else 'OK')
         message = error or ('no images' if rate == 0.0 else 'ok')
         return StatusReport(f'{self.name}: camera {camera}', level, message, {
             'input_rate_hz': f'{rate:.2f}', 'images': str(self._inputs[camera].count),
-            'missing_from_sets': str(self.missing[camera]), 'last_error': error})
+            'missing_from_sets': str(self.missing[camera]), 'clock': clock or 'ok',
+            'last_error': error})

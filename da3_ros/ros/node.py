@@ -5,10 +5,14 @@ subscribe (images, CameraInfo, ``/tf``, ``/tf_static``), start the inference wor
 With ``autostart`` (default) ``main`` runs both transitions, so the node also works as a plain
 node. Inputs go through ``MultiCameraSync`` (approximate time, partial sets after
 ``sync.timeout_s``) into a latest-only worker that runs ``rig_input -> Engine -> rig_output``.
-A clock jump backwards (looping bag) clears the synchroniser, the dynamic TF and the engine.
+Time is judged by ``ClockPolicy`` alone: a jump of ROS time (the ``/clock`` jump callback) or
+of the rig's image stamps (a bag looping without ``/clock``) clears the synchroniser, the dynamic
+TF and the engine once; a camera with a bad clock (stamp 0, far behind or ahead of the others)
+is excluded and flagged in its own diagnostics status while the others go on.
 
 Start it as the launch file does: ``da3_node --ros-args --params-file config/multi_cam.yaml``.
 """
+from dataclasses import replace
 import sys
 
 import rclpy
@@ -23,10 +27,11 @@ from rclpy.qos import DurabilityPolicy, qos_profile_sensor_data, QoSProfile, Rel
 from da3_ros.errors import Da3Error
 from da3_ros.ros import params
 from da3_ros.ros.camera_sync import MultiCameraSync
+from da3_ros.ros.clock_policy import ClockPolicy
 from da3_ros.ros.diagnostics import NodeStats
 from da3_ros.ros.msgtypes import rclpy_types
 from da3_ros.ros.publishers import OutputPublishers
-from da3_ros.ros.rig_output import diagnostic_array
+from da3_ros.ros.rig_output import diagnostic_array, OutputOptions
 from da3_ros.ros.tf_buffer import TfBuffer
 from da3_ros.ros.tf_msgs import stamp_to_ns
 from da3_ros.ros.virtual_cameras import read_virtual_cameras, VirtualCameras
@@ -56,8 +61,8 @@ class Da3Node(LifecycleNode):
         self.engine = self.outputs = self.pipeline = self.worker = self.sync = None
         self.virtual = None
         self.handles: list = []
-        self.jump_handler = self.diagnostics_timer = None
-        self.newest_ns = 0
+        self.jump_handler = self.diagnostics_timer = self.clock_policy = None
+        self.held: dict = {}  # camera -> (stamp, image) waiting after the camera's own jump
 
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
         try:
@@ -72,7 +77,7 @@ class Da3Node(LifecycleNode):
         except Exception as err:  # noqa: B902 - every failure is logged with its reason
             self.get_logger().error(f'configure failed: {type(err).__name__}: {err}')
             return TransitionCallbackReturn.FAILURE
-        out = params.output_options(self.options, config.output, config.model.variant)
+        out = _output_options(self.options, config)
         self.outputs = OutputPublishers(self, self.types, self.options.cameras, out)
         self.virtual = VirtualCameras(
             self, self.types, virtual, lookup=self.tf.lookup, base_frame=out.base_frame,
@@ -104,6 +109,7 @@ class Da3Node(LifecycleNode):
             opts.cameras, slop_ns=int(opts.sync_slop_s * NS), queue_size=opts.sync_queue_size,
             timeout_ns=int(opts.sync_timeout_s * NS) if opts.sync_timeout_s > 0 else None,
             min_period_ns=int(opts.sync_min_period_s * NS))
+        self.clock_policy = ClockPolicy(opts.cameras)
         self.jump_handler = self.get_clock().create_jump_callback(
             JumpThreshold(min_forward=None, min_backward=Duration(nanoseconds=-1)),
             post_callback=self._clock_jumped)
@@ -116,7 +122,10 @@ class Da3Node(LifecycleNode):
 
     def _clock_jumped(self, jump) -> None:
         if jump.delta.nanoseconds < 0:  # not the ROS_TIME_ACTIVATED notice of /clock's start
-            self._reset('clock jumped backwards')
+            why = self.clock_policy.clock_jumped(self.get_clock().now().nanoseconds,
+                                                 jump.delta.nanoseconds)
+            if why:
+                self._reset(why)
 
     def _diagnostics_timer(self, period_s: float):
         # Steady, not ROS time: diagnostics must keep coming when /clock stops with the inputs
@@ -140,7 +149,7 @@ class Da3Node(LifecycleNode):
         except Da3Error as err:  # validated before it was set; only a bug gets here
             self.get_logger().error(f'parameter update not applied: {err}')
             return
-        out = params.output_options(options, config.output, config.model.variant)
+        out = _output_options(options, config)
         self.outputs.ensure(out)
         self.pipeline.update(out, config)
         if options.diagnostics_period_s != self.options.diagnostics_period_s \
@@ -211,11 +220,33 @@ class Da3Node(LifecycleNode):
     def _image(self, camera: str, msg) -> None:
         self.stats.image(camera)
         stamp_ns = stamp_to_ns(msg.header.stamp)
-        if stamp_ns < self.newest_ns - NS:  # a looping bag without /clock
-            self._reset('image stamps jumped backwards')
-        self.newest_ns = stamp_ns if stamp_ns < self.newest_ns - NS else max(self.newest_ns,
-                                                                             stamp_ns)
-        self._submit(self.sync.add_image(camera, stamp_ns, msg))
+        excluded = self.clock_policy.excluded()
+        clock = self.get_clock()
+        now_ns = clock.now().nanoseconds if getattr(clock, 'ros_time_is_active', False) else None
+        verdict = self.clock_policy.image(camera, stamp_ns, now_ns)
+        if verdict.reset:
+            held = self.held
+            self._reset(verdict.reset)
+            for other, (other_ns, other_msg) in held.items():  # they jumped first: new time
+                if other != camera:
+                    self._submit(self.sync.add_image(other, other_ns, other_msg))
+        if verdict.waiting:
+            self.held[camera] = (stamp_ns, msg)
+        if self.stats.clock(camera, verdict.bad_clock):
+            self._clock_changed(camera, verdict.bad_clock)
+        if self.clock_policy.excluded() != excluded:
+            self._submit(self.sync.exclude(sorted(self.clock_policy.excluded())))
+        if verdict.use:
+            self._submit(self.sync.add_image(camera, stamp_ns, msg))
+        else:
+            self.stats.drop(f'excluded_by_clock:{camera}')
+
+    def _clock_changed(self, camera: str, bad_clock: str) -> None:
+        # rclpy fixes a logging call site's severity at its first call: one site per severity.
+        if bad_clock:
+            self.get_logger().warning(f'camera {camera}: {bad_clock}; excluded')
+        else:
+            self.get_logger().info(f'camera {camera}: clock good again; included')
 
     def _info(self, camera: str, msg) -> None:
         self._submit(self.sync.add_info(camera, stamp_to_ns(msg.header.stamp), msg))
@@ -229,24 +260,26 @@ class Da3Node(LifecycleNode):
             self.worker.submit(synced)
 
     def _tf(self, msg, static: bool) -> None:
-        try:
-            self.tf.add(msg, static=static)
-        except Da3Error as err:
-            self._log_once(f'bad transform on {"/tf_static" if static else "/tf"}: {err}')
-            return
-        if static:
-            for transform in msg.transforms:
-                self.statics[transform.child_frame_id] = self.types.TFMessage(
-                    transforms=[transform])
+        """Insert each transform (tf2's rules); only accepted statics are kept for resets."""
+        for transform in msg.transforms:
+            single = self.types.TFMessage(transforms=[transform])
+            try:
+                self.tf.add(single, static=static)
+            except Da3Error as err:
+                self._log_once(f'bad transform on {"/tf_static" if static else "/tf"}: {err}')
+                continue
+            if static:
+                self.statics[transform.child_frame_id] = single
 
     def _reset(self, why: str) -> None:
         self.get_logger().warning(f'{why}: resetting synchroniser, TF buffer and engine')
         self.sync.reset()
+        self.sync.exclude(sorted(self.clock_policy.excluded()))  # the policy forgot its verdicts
         self.worker.clear()
         self.tf.clear_dynamic(list(self.statics.values()))
         self.pipeline.reset_requested.set()
         self.stats.reset()
-        self.newest_ns = 0
+        self.held = {}
 
     def _diagnostics(self) -> None:
         reports = self.stats.reports(self.sync.drops if self.sync is not None else {})
@@ -254,6 +287,8 @@ class Da3Node(LifecycleNode):
         self.outputs.diagnostics.publish(diagnostic_array(self.types, stamp, reports))
 
     def _worker_error(self, err: BaseException) -> None:
+        if not self.context.ok():  # Ctrl-C during inference: publishing found rclpy shut down
+            return
         self._log_once(f'inference failed: {type(err).__name__}: {err}')
         self.stats.drop('worker_exception')
 
@@ -276,6 +311,12 @@ cloud in base_link, TF and da3_ros_msgs/RigStep (README: "Topics", "Parameters")
   -r __ns:=/NS                namespace of the node and its topics
   --log-level LEVEL           debug, info, warn, error or fatal
 On the pip-only runtime source scripts/ros_env.sh first (domain id, transport)."""
+
+
+def _output_options(options: params.NodeOptions, config) -> OutputOptions:
+    """What ``rig_output`` publishes; cameras not undistorted keep their raw colours."""
+    out = params.output_options(options, config.output, config.model.variant)
+    return replace(out, raw_cameras=tuple(c.name for c in config.cameras if not c.undistort))
 
 
 def main(args: list[str] | None = None) -> int:

@@ -26,6 +26,7 @@ from rclpy.parameter import Parameter
 
 from da3_ros import config as cfg_lib
 from da3_ros.errors import ConfigError, ConversionError
+from da3_ros.ros.camera_info import camera_info_topic, is_rectified_topic
 from da3_ros.ros.quaternion import transform_matrix
 from da3_ros.ros.rig_input import CameraSource, TRANSPORTS
 from da3_ros.ros.rig_output import DEPTH_ENCODINGS, OutputOptions, TF_MODES
@@ -51,7 +52,7 @@ _RANGES = {  # name -> (low, high); ints use IntegerRange, floats FloatingPointR
     'window.max_gap_s': (0.0, 3600.0), 'window.align_pose_weight': (0.0, 1.0),
     'window.huber_delta': (0.0, 10.0), 'output.min_depth': (0.0, 1000.0),
     'output.max_depth': (0.0, 10000.0), 'output.min_confidence': (0.0, 1000.0),
-    'output.sky_threshold': (0.0, 1.0), 'output.voxel_size': (0.0, 100.0),
+    'output.voxel_size': (0.0, 100.0),
     'sync.slop_s': (0.0, 10.0), 'sync.timeout_s': (0.0, 60.0), 'sync.queue_size': (1, 1000),
     'sync.min_period_s': (0.0, 10.0), 'diagnostics_period_s': (0.1, 60.0),
     'tf_cache_s': (1.0, 600.0),
@@ -263,7 +264,9 @@ def camera_sources(node: Node) -> list[CameraSource]:
                               f' {TRANSPORTS}')
         sources.append(CameraSource(name=name, transport=transport,
                                     frame_id=_camera(node, name, 'frame_id'),
-                                    t_base_cam=_extrinsics(node, name)))
+                                    t_base_cam=_extrinsics(node, name),
+                                    rectified=is_rectified_topic(
+                                        _camera(node, name, 'image_topic'))))
     return sources
 
 
@@ -280,10 +283,10 @@ def output_options(options: NodeOptions, output: cfg_lib.OutputConfig,
 
 
 def info_topic(image_topic: str, info: str) -> str:
-    """``info`` or, when empty, ``camera_info`` next to the image topic (image_transport rule)."""
+    """``info`` or, when empty, ``camera_info.camera_info_topic`` (image_transport's rule)."""
     if info or not image_topic:
         return info
-    return image_topic.rsplit('/', 1)[0] + '/camera_info'
+    return camera_info_topic(image_topic)
 
 
 def update_validator(node: Node) -> Callable[[Sequence[Parameter]], SetParametersResult]:

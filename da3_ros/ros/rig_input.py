@@ -18,8 +18,15 @@ ROS body frame of the rig (x forward, y left, z up); ``T_base_cam`` maps camera 
 base frame and ``T_odom_base`` base points into the odometry frame. The set's reference stamp is
 its OLDEST image stamp: the fused cloud is stamped with it and odometry is looked up at it (an
 extrapolation is reported in ``RigInput.odom_error``, never guessed).
+
+Each camera is placed with the odometry at its OWN image stamp: a camera captured ``dt`` after
+the reference stamp gets the extrinsic ``T_base(ref)_cam = T_odom_base(ref)^-1 T_odom_base(t)
+T_base_cam``, so its points land in the base frame of the reference stamp where they were
+seen (at 10 m/s a 20 ms spread is 0.2 m). The engine, the fused cloud and the camera poses all
+use that extrinsic. A camera whose own stamp has no odometry keeps the rigid extrinsic and the
+reason is added to ``odom_error``.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -27,6 +34,7 @@ import numpy as np
 from da3_ros.engine.decode import EncodedImage
 from da3_ros.engine.types import CameraFrame, RigFrame
 from da3_ros.errors import ConfigError, Da3Error
+from da3_ros.geometry.pose import inverse
 from da3_ros.ros.camera_info import camera_from_info
 from da3_ros.ros.compressed import check_header, compressed_to_rgb, inspect, parse_format
 from da3_ros.ros.convert import image_to_rgb
@@ -46,12 +54,15 @@ class CameraSource:
         transport: ``'raw'`` (sensor_msgs/Image) or ``'compressed'`` (sensor_msgs/CompressedImage).
         frame_id: optical frame to use; empty for the image header's frame.
         t_base_cam: [4, 4] ``T_base_cam`` from the parameters, or None to look it up in TF.
+        rectified: the image is rectified (``image_rect*``): read with ``P`` and ``R`` of its
+            CameraInfo instead of ``K`` and ``D`` (``camera_info.CameraModel``).
     """
 
     name: str
     transport: str = 'raw'
     frame_id: str = ''
     t_base_cam: np.ndarray | None = None
+    rectified: bool = False
 
     def __post_init__(self) -> None:
         if self.transport not in TRANSPORTS:
@@ -124,9 +135,15 @@ def camera_frame(source: CameraSource, image_msg: Any, info_msg: Any, stamp_ns: 
     t_base_cam = source.t_base_cam
     if t_base_cam is None and base_frame and tf is not None:
         t_base_cam = tf.lookup(base_frame, frame_id, stamp_ns)
-    distortion = 'none' if not model.D.size else model.distortion_model
-    return CameraFrame(name=source.name, image=rgb, frame_id=frame_id, k=model.K,
-                       distortion_model=distortion, distortion=tuple(model.D.tolist()),
+    k, distortion, coeffs = model.K, model.distortion_model, tuple(model.D.tolist())
+    if not coeffs:
+        distortion = 'none'
+    if source.rectified:
+        k, t_cam_rect = model.rectified_view()
+        distortion, coeffs = 'none', ()
+        t_base_cam = None if t_base_cam is None else np.asarray(t_base_cam) @ t_cam_rect
+    return CameraFrame(name=source.name, image=rgb, frame_id=frame_id, k=k,
+                       distortion_model=distortion, distortion=coeffs,
                        t_base_cam=None if t_base_cam is None else np.asarray(t_base_cam))
 
 
@@ -162,11 +179,35 @@ def build_rig_input(synced: SyncedSet, sources: Sequence[CameraSource], tf: TfBu
     stamp_ns = min(stamps.values()) if stamps else min(
         s for s in synced.stamps_ns if s is not None)
     t_odom_base, odom_error = _odometry(tf, odom_frame, base_frame, stamp_ns)
+    if t_odom_base is not None:
+        frames, moved_error = _at_own_stamps(frames, stamps, t_odom_base, stamp_ns,
+                                             lambda t: _odometry(tf, odom_frame, base_frame, t))
+        odom_error = odom_error or moved_error
     missing = tuple(name for name in synced.missing if name in {s.name for s in sources})
     frame = RigFrame(stamp=stamp_seconds(stamp_ns), cameras=tuple(frames),
                      t_odom_base=t_odom_base) if frames else None
     return RigInput(frame=frame, stamp_ns=stamp_ns, stamps_ns=stamps, frame_ids=frame_ids,
                     missing=missing, errors=errors, odom_error=odom_error)
+
+
+def _at_own_stamps(frames: list[CameraFrame], stamps: Mapping[str, int],
+                   t_odom_base: np.ndarray, ref_ns: int,
+                   odometry: Any) -> tuple[list[CameraFrame], str]:
+    """Motion-compensate each camera's extrinsic to its own stamp (see the module docstring)."""
+    out, errors = [], []
+    for cam in frames:
+        stamp_ns = stamps[cam.name]
+        if cam.t_base_cam is None or stamp_ns == ref_ns:
+            out.append(cam)
+            continue
+        t_odom_base_cam, error = odometry(stamp_ns)
+        if t_odom_base_cam is None:
+            errors.append(f'{cam.name} at its own stamp: {error}')
+            out.append(cam)
+            continue
+        moved = inverse(t_odom_base) @ t_odom_base_cam @ cam.t_base_cam
+        out.append(replace(cam, t_base_cam=moved))
+    return out, '; '.join(errors)
 
 
 def _odometry(tf: TfBuffer | None, odom_frame: str, base_frame: str,

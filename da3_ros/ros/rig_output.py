@@ -20,6 +20,7 @@ code. Topics are relative (resolved in the node's namespace) except ``/tf``:
 :func:`diagnostic_array` builds ``diagnostic_msgs/DiagnosticArray`` from plain status reports.
 """
 from dataclasses import dataclass, field
+import functools
 from typing import Any, Container, Mapping, Sequence
 
 import numpy as np
@@ -27,6 +28,7 @@ import numpy as np
 from da3_ros.engine.decode import decode_cpu, EncodedImage
 from da3_ros.engine.types import CameraResult, RigResult
 from da3_ros.errors import ConfigError, ConversionError
+from da3_ros.geometry import distortion as dist_lib
 from da3_ros.ros.cloud import organized_cloud, unorganized_cloud
 from da3_ros.ros.convert import array_to_image, depth_to_image
 from da3_ros.ros.msgtypes import MsgTypes
@@ -67,6 +69,8 @@ class OutputOptions:
         cloud_rgb: add an ``rgb`` field to the per-camera clouds.
         cloud_confidence: add a ``confidence`` field to the per-camera clouds.
         fused_cloud: publish ``points``.
+        raw_cameras: cameras the engine does not undistort (``undistort: false``); their
+            cloud colours are the input pixels as they are.
         rig_step: publish ``rig_step``.
         model_variant: written into ``RigStep.model_variant``.
     """
@@ -82,6 +86,7 @@ class OutputOptions:
     cloud_rgb: bool = False
     cloud_confidence: bool = False
     fused_cloud: bool = True
+    raw_cameras: tuple = ()
     rig_step: bool = True
     model_variant: str = ''
 
@@ -136,7 +141,7 @@ def result_messages(types: MsgTypes, result: RigResult, rig_input: RigInput,
     for name, cam in result.cameras.items():
         stamp_ns = rig_input.stamps_ns.get(name, rig_input.stamp_ns)
         frame_id = rig_input.frame_ids.get(name, cam.frame_id)
-        rgb = _input_rgb(rig_input, name) if options.cloud_rgb and options.camera_clouds \
+        rgb = _cloud_rgb(rig_input, cam, options) if options.camera_clouds \
             and f'{name}/points' in topics else None
         out.extend(camera_messages(types, cam, stamp_ns, frame_id, options, rgb=rgb,
                                    topics=topics))
@@ -285,12 +290,40 @@ def _empty_image(types: MsgTypes, stamp_ns: int, frame_id: str) -> Any:
                        data=types.blob(np.zeros(0, np.uint8)))
 
 
-def _input_rgb(rig_input: RigInput, name: str) -> np.ndarray | None:
-    """The camera's input image as a host RGB array (encoded bytes are decoded here)."""
-    if rig_input.frame is None:
+def _cloud_rgb(rig_input: RigInput, cam: CameraResult,
+               options: OutputOptions) -> np.ndarray | None:
+    """The input colours at the organised cloud's pixels ``[h, w, 3]`` uint8, or None.
+
+    The cloud is the undistorted pinhole camera ``cam.k``; its colours are sampled from the
+    distorted input image through the CameraInfo distortion (nearest pixel), so colour and
+    x/y/z refer to the same ray. Cameras in ``options.raw_cameras`` are not undistorted by the
+    engine, so their input pixels are used as they are.
+    """
+    if rig_input.frame is None or cam.cloud is None or not options.cloud_rgb:
         return None
-    image = next((c.image for c in rig_input.frame.cameras if c.name == name), None)
-    return decode_cpu(image) if isinstance(image, EncodedImage) else image
+    src = next((c for c in rig_input.frame.cameras if c.name == cam.name), None)
+    if src is None:
+        return None
+    image = decode_cpu(src.image) if isinstance(src.image, EncodedImage) else src.image
+    out_hw = tuple(cam.cloud.shape[:2])
+    if src.k is None or cam.name in options.raw_cameras or dist_lib.is_identity(
+            src.distortion_model, src.distortion):
+        return image if tuple(image.shape[:2]) == out_hw else None
+    rows, cols = _sample_index(tuple(np.asarray(src.k, np.float64).ravel()),
+                               tuple(image.shape[:2]), src.distortion_model,
+                               tuple(src.distortion), tuple(np.asarray(cam.k).ravel()), out_hw)
+    return image[rows, cols]
+
+
+@functools.lru_cache(maxsize=16)
+def _sample_index(k_src: tuple, src_hw: tuple, model: str, coeffs: tuple, k_out: tuple,
+                  out_hw: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest source pixel (rows, cols) of each output pixel (cached per calibration)."""
+    grid = dist_lib.remap_grid(np.reshape(k_src, (3, 3)), src_hw, model, coeffs,
+                               np.reshape(k_out, (3, 3)), out_hw)
+    cols = np.clip(np.rint((grid[..., 0] + 1.0) / 2.0 * src_hw[1] - 0.5), 0, src_hw[1] - 1)
+    rows = np.clip(np.rint((grid[..., 1] + 1.0) / 2.0 * src_hw[0] - 0.5), 0, src_hw[0] - 1)
+    return rows.astype(np.intp), cols.astype(np.intp)
 
 
 def _need(types: MsgTypes, *names: str) -> None:

@@ -22,20 +22,27 @@ Extensions (not in message_filters):
 
 - ``timeout_ns``: when the oldest waiting message is older than ``timeout_ns`` (in message time,
   or by the injected ``clock``), a *partial* set is emitted with the inputs whose heads lie
-  within ``slop`` of it; the others are marked missing, so a dead camera does not stop output;
-- drops are counted per ``(input, reason)``; a stamp that jumps back by more than
-  ``reset_jump_ns`` on an input, or a clock that runs backwards, resets all queues.
+  within ``slop`` of it; the others are marked missing, so a dead camera does not stop output.
+  With a timeout, a message that waits is emitted (in a full or a partial set) whatever
+  arrives afterwards: a head that no longer matches the other inputs' heads is not dropped but
+  waits for its timeout, because an input may still deliver an older message (per-input
+  reordering within the queue is tolerated, as the Python ``message_filters`` does) and
+  because a camera that comes back must not take the others' waiting frames with it;
+- sets leave in the order of their oldest stamp; a message not newer than the oldest stamp of
+  the last emitted set can join no set any more and is dropped as ``late`` (a camera whose
+  frames arrive after the others' partial sets left);
+- ``exclude(names)``: inputs the caller set aside (a camera with a bad clock) are not waited for
+  and are missing from every set until included again;
+- drops are counted per ``(input, reason)``. Nothing here decides that time went backwards:
+  the owner of that decision (``clock_policy``) calls ``reset``.
 
 Time is integer nanoseconds throughout.
 """
 import collections
 from dataclasses import dataclass
-import logging
 from typing import Any, Callable, Sequence
 
 from da3_ros.errors import ConfigError, SyncError
-
-_LOG = logging.getLogger(__name__)
 
 Queue = list[tuple[int, Any]]
 
@@ -77,13 +84,12 @@ class ApproximateTimeSync:
         queue_size: per-input queue bound.
         timeout_ns: emit partial sets for messages waiting longer than this; None = never.
         clock: returns "now" in ns; default is message time (newest stamp seen).
-        reset_jump_ns: a stamp this far behind its input's newest stamp resets everything.
         min_period_ns: lower bound on the stamp gap between two messages of one input.
     """
 
     def __init__(self, inputs: Sequence[str], *, slop_ns: int, queue_size: int = 10,
                  timeout_ns: int | None = None, clock: Callable[[], int] | None = None,
-                 reset_jump_ns: int = 1_000_000_000, min_period_ns: int = 0) -> None:
+                 min_period_ns: int = 0) -> None:
         if not inputs or len(set(inputs)) != len(inputs):
             raise ConfigError(f'inputs must be non-empty and unique, got {list(inputs)}')
         if (slop_ns < 0 or queue_size < 1 or min_period_ns < 0
@@ -93,14 +99,18 @@ class ApproximateTimeSync:
         self.inputs = tuple(inputs)
         self._index = {name: i for i, name in enumerate(self.inputs)}
         self._slop, self._queue_size, self._timeout = slop_ns, queue_size, timeout_ns
-        self._clock, self._reset_jump = clock, reset_jump_ns
+        self._clock = clock
+        self._excluded: frozenset = frozenset()
         self._min_period = min_period_ns
         self.drops: collections.Counter = collections.Counter()
         self.resets = 0
         self._clear()
 
     def reset(self) -> None:
-        """Drop every queued message (counted as ``clock_reset``) and forget the time."""
+        """Drop every queued message (counted as ``clock_reset``) and forget the time.
+
+        Called by the owner of the clock policy when time jumped; exclusions are kept.
+        """
         for name, queue in zip(self.inputs, self._queues):
             if queue:
                 self.drops[(name, 'clock_reset')] += len(queue)
@@ -110,41 +120,48 @@ class ApproximateTimeSync:
     def _clear(self) -> None:
         self._queues: list[Queue] = [[] for _ in self.inputs]
         self._consumed: list[int | None] = [None] * len(self.inputs)
-        self._newest: list[int | None] = [None] * len(self.inputs)
+        self._last_set_ns: int | None = None
         self._now: int | None = None
+
+    def exclude(self, names: Sequence[str]) -> list[SyncedSet]:
+        """Stop waiting for ``names`` (their queues are dropped); return sets now ready."""
+        excluded = frozenset(self._index[n] for n in names if n in self._index)
+        for i in excluded - self._excluded:
+            if self._queues[i]:
+                self.drops[(self.inputs[i], 'excluded')] += len(self._queues[i])
+            self._queues[i] = []
+        self._excluded = excluded
+        return self._drain()
 
     def add(self, name: str, stamp_ns: int, msg: Any) -> list[SyncedSet]:
         """Queue one message; return the sets that became ready (possibly none)."""
         if name not in self._index:
             raise SyncError(f'unknown sync input {name!r}; known: {list(self.inputs)}')
         i, stamp_ns = self._index[name], int(stamp_ns)
-        self._check_clock()
-        newest = self._newest[i]
-        if newest is not None and stamp_ns < newest - self._reset_jump:
-            _LOG.debug('stamp of %s jumped back %d -> %d ns: reset', name, newest, stamp_ns)
-            self.reset()
+        self._tick()
+        if i in self._excluded:
+            self.drops[(name, 'excluded')] += 1
+            return []
         if not self._admit(i, stamp_ns, msg):
             return []
-        self._now = stamp_ns if self._now is None else max(self._now, stamp_ns)
+        if self._clock is None:
+            self._now = stamp_ns if self._now is None else max(self._now, stamp_ns)
         return self._drain()
 
     def poll(self) -> list[SyncedSet]:
         """Emit timed-out partial sets without a new message (call from a timer)."""
-        self._check_clock()
+        self._tick()
         return self._drain()
 
-    def _check_clock(self) -> None:
-        if self._clock is None:
-            return
-        now = int(self._clock())
-        if self._now is not None and now < self._now:
-            _LOG.debug('clock ran backwards %d -> %d ns: reset', self._now, now)
-            self.reset()
-        self._now = now
+    def _tick(self) -> None:
+        if self._clock is not None:
+            self._now = int(self._clock())
 
     def _admit(self, i: int, stamp_ns: int, msg: Any) -> bool:
         queue, consumed = self._queues[i], self._consumed[i]
-        if consumed is not None and stamp_ns <= consumed:
+        last_set = self._last_set_ns
+        if (consumed is not None and stamp_ns <= consumed) or (
+                last_set is not None and stamp_ns <= last_set):
             self.drops[(self.inputs[i], 'late')] += 1
             return False
         if any(s == stamp_ns for s, _ in queue):
@@ -152,8 +169,6 @@ class ApproximateTimeSync:
             return False
         queue.append((stamp_ns, msg))
         queue.sort(key=lambda item: item[0])
-        newest = self._newest[i]
-        self._newest[i] = stamp_ns if newest is None else max(newest, stamp_ns)
         if len(queue) > self._queue_size:
             self._drop_head(i, 'queue_overflow')
         return True
@@ -173,21 +188,31 @@ class ApproximateTimeSync:
                 out.append(self._emit(full))
         return out
 
-    def _drop_unmatchable_heads(self) -> bool:
-        """Drop heads that cannot be within slop of any set; False when a queue runs empty."""
-        while all(self._queues):
-            heads = [q[0][0] for q in self._queues]
-            earliest = min(range(len(heads)), key=heads.__getitem__)
-            if max(heads) - heads[earliest] <= self._slop:
+    def _active(self) -> list[int]:
+        return [i for i in range(len(self.inputs)) if i not in self._excluded]
+
+    def _drop_unmatchable_heads(self, active: list[int]) -> bool:
+        """True when the active heads lie within slop; False while a queue is empty or waits.
+
+        Without a timeout a head that cannot be within slop of the others is dropped, as
+        message_filters does; with one it waits (see the module docstring).
+        """
+        while active and all(self._queues[i] for i in active):
+            heads = {i: self._queues[i][0][0] for i in active}
+            earliest = min(heads, key=heads.__getitem__)
+            if max(heads.values()) - heads[earliest] <= self._slop:
                 return True
+            if self._timeout is not None:
+                return False
             self._drop_head(earliest, 'no_match_within_slop')
         return False
 
-    def _find_full(self) -> list[int] | None:
+    def _find_full(self) -> list[int | None] | None:
         """Queue indices of the next full set, or None while it is not decided yet."""
-        if not self._drop_unmatchable_heads():
+        active = self._active()
+        if not self._drop_unmatchable_heads(active):
             return None
-        queues = self._queues
+        queues = [self._queues[i] for i in active]
         idx = [0] * len(queues)
         stamps = [q[0][0] for q in queues]
         pivot = max(range(len(stamps)), key=stamps.__getitem__)
@@ -196,15 +221,23 @@ class ApproximateTimeSync:
         while True:
             earliest = min(range(len(stamps)), key=lambda k: (stamps[k], k != pivot))
             if earliest == pivot or max(stamps) - pivot_ns >= best_spread:
-                return best
+                return self._expand(active, best)
             if idx[earliest] + 1 >= len(queues[earliest]):
                 # Any later set moves this input on, to a stamp >= now + the minimum period.
                 next_ns = stamps[earliest] + self._min_period
-                return best if max(next_ns, *stamps) - pivot_ns >= best_spread else None
+                decided = max(next_ns, *stamps) - pivot_ns >= best_spread
+                return self._expand(active, best) if decided else None
             idx[earliest] += 1
             stamps[earliest] = queues[earliest][idx[earliest]][0]
             if max(stamps) - min(stamps) < best_spread:
                 best, best_spread = list(idx), max(stamps) - min(stamps)
+
+    def _expand(self, active: list[int], chosen: list[int]) -> list[int | None]:
+        """Per-input choice from the choice over the active inputs (None for excluded ones)."""
+        full: list[int | None] = [None] * len(self.inputs)
+        for i, index in zip(active, chosen):
+            full[i] = index
+        return full
 
     def _find_timed_out(self) -> list[int | None] | None:
         """A partial set around the oldest waiting message once it is older than the timeout."""
@@ -230,4 +263,5 @@ class ApproximateTimeSync:
             self._consumed[i] = stamp_ns
             stamps.append(stamp_ns)
             messages.append(msg)
+        self._last_set_ns = min(s for s in stamps if s is not None)
         return SyncedSet(self.inputs, tuple(stamps), tuple(messages))

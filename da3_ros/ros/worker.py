@@ -27,7 +27,7 @@ from da3_ros.ros.msgtypes import MsgTypes
 from da3_ros.ros.rig_input import build_rig_input, CameraSource, RigInput
 from da3_ros.ros.rig_output import OutputOptions, result_messages
 from da3_ros.ros.sync import SyncedSet
-from da3_ros.ros.tf_buffer import TfBuffer
+from da3_ros.ros.tf_buffer import TfBuffer, TransformException
 
 _LOG = logging.getLogger(__name__)
 Publish = Callable[[list[tuple[str, Any]]], None]
@@ -52,7 +52,10 @@ class LockedTf:
         with self.lock:
             self.buffer.clear()
             for msg in statics:
-                self.buffer.add_tf_message(msg, static=True)
+                try:
+                    self.buffer.add_tf_message(msg, static=True)
+                except TransformException:  # reported when it first arrived
+                    continue
 
 
 class RigPipeline:

@@ -214,6 +214,7 @@ def process_bag(in_path: Union[str, Path], out_path: Union[str, Path],
             pipe.summary.wall_s += time.monotonic() - started
             pipe.summary.output = str(out_path)
             pipe.summary.sync_drops = {f'{k[0]}: {k[1]}': v for k, v in pipe.sync.drops.items()}
+            pipe.summary.sync_drops.update(pipe.tf_rejected)
     with _io_errors(target):
         if pipe.evaluator is not None:
             pipe.summary.evaluation = pipe.evaluator.report()

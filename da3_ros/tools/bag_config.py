@@ -10,6 +10,7 @@ from typing import Optional, Tuple
 
 from da3_ros.config import CameraConfig, EngineConfig, ModelConfig, OutputConfig, WindowConfig
 from da3_ros.errors import ConfigError
+from da3_ros.ros.camera_info import camera_info_topic, is_rectified_topic
 from da3_ros.ros.rig_input import CameraSource
 from da3_ros.ros.rig_output import OutputOptions
 
@@ -50,7 +51,8 @@ class BagConfig:
         if self.camera_sources:
             return self.camera_sources
         return tuple(CameraSource(name=cam.name, transport=self.transport(i),
-                                  frame_id=cam.frame_id)
+                                  frame_id=cam.frame_id,
+                                  rectified=is_rectified_topic(cam.image_topic))
                      for i, cam in enumerate(self.engine.cameras))
 
     def transport(self, index: int) -> str:
@@ -62,12 +64,7 @@ class BagConfig:
 
     def info_topic(self, cam: CameraConfig) -> str:
         """Return the CameraInfo topic of ``cam`` (``<image ns>/camera_info`` when empty)."""
-        if cam.info_topic:
-            return cam.info_topic
-        parts = cam.image_topic.rstrip('/').split('/')
-        if parts[-1] == 'compressed':
-            parts = parts[:-1]
-        return '/'.join(parts[:-1] + ['camera_info'])
+        return cam.info_topic or camera_info_topic(cam.image_topic)
 
     def topic(self, relative: str) -> str:
         """Absolute output topic of a ``rig_output`` topic."""

@@ -6,6 +6,7 @@ pairing, approximate-time sets with a timeout in message time), ``TfBuffer`` fed
 is dropped for being busy: every set goes through the engine, and a set that cannot (no usable
 camera, an engine error) is counted with its reason and reported on ``/diagnostics``.
 """
+import collections
 import copy
 import time
 from typing import Any, Dict, Optional
@@ -14,12 +15,13 @@ import numpy as np
 
 from da3_ros.errors import Da3Error
 from da3_ros.ros.camera_sync import MultiCameraSync
+from da3_ros.ros.clock_policy import ClockPolicy
 from da3_ros.ros.convert import image_to_depth
 from da3_ros.ros.demand import output_request
 from da3_ros.ros.rig_input import build_rig_input, RigInput
 from da3_ros.ros.rig_output import diagnostic_array, result_messages, StatusReport
 from da3_ros.ros.sync import SyncedSet
-from da3_ros.ros.tf_buffer import TfBuffer
+from da3_ros.ros.tf_buffer import TfBuffer, TransformException
 from da3_ros.ros.tf_msgs import stamp_to_ns
 from da3_ros.tools.bag_config import BagConfig
 from da3_ros.tools.bag_eval import Evaluator
@@ -59,6 +61,8 @@ class Pipeline:
         self.sync = MultiCameraSync(self.names, slop_ns=int(config.slop_s * _NS),
                                     queue_size=10_000, timeout_ns=int(config.timeout_s * _NS),
                                     clock=lambda: self.now_ns)
+        self.clock = ClockPolicy(self.names)
+        self.tf_rejected: collections.Counter = collections.Counter()  # reported as sync drops
         self.tf = TfBuffer(cache_time_ns=_KEEP_NS)
         self.gt_depth: Dict[tuple, Any] = {}
         self.evaluator = Evaluator() if evaluate else None
@@ -134,14 +138,32 @@ class Pipeline:
             return []
         msg = self.bag.decode(message)
         if kind == 'tf':
-            self.tf.add_tf_message(msg, static=arg)
+            try:
+                self.tf.add_tf_message(msg, static=arg)
+            except TransformException as err:  # tf2 ignores such a transform; so does the tool
+                self.tf_rejected[f'{message.topic}: {type(err).__name__}'] += 1
             return []
         stamp = stamp_to_ns(msg.header.stamp)
         if kind == 'gt':
             self.gt_depth[(arg, stamp)] = msg
             return []
-        add = self.sync.add_image if kind == 'image' else self.sync.add_info
-        return add(arg, stamp, msg)
+        if kind == 'info':
+            return self.sync.add_info(arg, stamp, msg)
+        return self._image(arg, stamp, msg)
+
+    def _image(self, camera: str, stamp: int, msg: Any) -> list:
+        """An image through the node's clock policy (bad clocks excluded, one reset per jump)."""
+        excluded = self.clock.excluded()
+        verdict = self.clock.image(camera, stamp)
+        if verdict.reset:
+            self.sync.reset()
+        out = []
+        if self.clock.excluded() != excluded:
+            out += self.sync.exclude(sorted(self.clock.excluded()))
+        if verdict.bad_clock:
+            key = f'{camera}: {verdict.bad_clock.split(":", 1)[0]}'
+            self.summary.camera_errors[key] = self.summary.camera_errors.get(key, 0) + 1
+        return out + (self.sync.add_image(camera, stamp, msg) if verdict.use else [])
 
     def flush(self) -> list:
         """Sets still queued at the end of the input (partial where a camera had ended)."""

@@ -57,6 +57,7 @@ class Player:
         self.tf = node.create_publisher(self.types.TFMessage, '/tf', RELIABLE)
         self.tf_static = node.create_publisher(self.types.TFMessage, '/tf_static', STATIC)
         self.results: list[int] = []
+        self.held: list = []  # (image, info) of a camera delivering out of order
         node.create_subscription(self.types.RigStep, '/da3_node/rig_step',
                                  lambda m: self.results.append(stamp_to_ns(m.header.stamp)),
                                  RELIABLE)
@@ -74,42 +75,68 @@ class Player:
             time.sleep(0.1)
         raise SystemExit('node never subscribed')
 
-    def publish_static(self) -> None:
-        self.tf_static.publish(tf_message(self.types, [
-            transform_stamped(self.types, self.rig.cameras[n].t_base_cam, 'base_link',
-                              frame_of(n), BASE_NS) for n in self.names]))
+    def publish_static(self, loop: bool = False) -> None:
+        """The rig's static transforms; ``loop`` makes base_link a child of cam_front's frame."""
+        transforms = [transform_stamped(self.types, self.rig.cameras[n].t_base_cam, 'base_link',
+                                        frame_of(n), BASE_NS) for n in self.names]
+        if loop:
+            transforms = [transform_stamped(self.types, np.eye(4), frame_of('front'),
+                                            'base_link', BASE_NS)]
+        self.tf_static.publish(tf_message(self.types, transforms))
 
-    def step(self, k: int, absent: list) -> int:
+    def step(self, k: int, phase: dict) -> int:
         stamp_ns = BASE_NS + k * NS // 10
         self.clock.publish(Clock(clock=ns_to_stamp(self.types, stamp_ns)))
         self.tf.publish(tf_message(self.types, [transform_stamped(
             self.types, self.rig.trajectory.t_odom_base(k), 'odom', 'base_link', stamp_ns)]))
         for name in self.names:
-            if name in absent:
+            if name in phase.get('absent', []):
                 continue
-            image, info = self._messages(name, k, stamp_ns)
+            clock = phase.get('clock', {}).get(name, '')
+            image, info = self._messages(name, k, {'zero': 0, 'lag': stamp_ns - 2 * NS}.get(
+                clock, stamp_ns))
+            if name in phase.get('swap', []) and k % 2 == 0:
+                self.held.append((image, info))  # step k goes out after step k + 1
+                continue
             self.pubs[name][1].publish(info)
             self.pubs[name][0].publish(image)
+            for image, info in self.held if name in phase.get('swap', []) else []:
+                self.pubs[name][1].publish(info)
+                self.pubs[name][0].publish(image)
+            if name in phase.get('swap', []):
+                self.held.clear()
         return stamp_ns
+
+    def wait_for_result(self, stamp_ns: int, timeout_s: float) -> None:
+        """Spin until a RigStep stamped at or after ``stamp_ns`` arrived (or the timeout)."""
+        end = time.monotonic() + timeout_s
+        while time.monotonic() < end and not any(s >= stamp_ns for s in self.results):
+            rclpy.spin_once(self.node, timeout_sec=0.02)
 
     def run_phase(self, phase: dict, k: int) -> int:
         """Publish steps k, k+1, ... until enough results; returns the next k."""
         k = 0 if phase.get('restart') else k
         first, results = BASE_NS + k * NS // 10, []
+        if 'tf_static' in phase:
+            self.publish_static(loop=phase['tf_static'] == 'loop')
         self.results.clear()
-        for _ in range(phase.get('max_steps', 150)):
-            last = self.step(k, phase.get('absent', []))
+        for _ in range(phase.get('steps', phase.get('max_steps', 150))):
+            last = self.step(k, phase)
             k += 1
+            if 'wait_lag' in phase:  # lockstep: the node's answer to step k - wait_lag first
+                self.wait_for_result(last - phase['wait_lag'] * NS // 10,
+                                     self.sc.get('step_timeout_s', 30.0))
             end = time.monotonic() + self.sc.get('period_s', 0.2)
             while time.monotonic() < end:
                 rclpy.spin_once(self.node, timeout_sec=0.02)
             results = [s for s in self.results if first <= s <= last]
-            if len(results) >= phase.get('min_results', 1):
+            if 'steps' not in phase and len(results) >= phase.get('min_results', 1):
                 break
         print('PHASE', phase['name'], first, last, len(results), flush=True)
         return k
 
     def _messages(self, name: str, k: int, stamp_ns: int):
+        """Image and CameraInfo of camera ``name`` at step ``k``, stamped ``stamp_ns``."""
         rgb = self.images[(k % self.sc.get('distinct_images', 4), name)]
         fault = self.sc.get('faults', {}).get(name, '')
         frame_id = 'nowhere_optical_frame' if fault == 'frame' else frame_of(name)
@@ -128,7 +155,11 @@ def main() -> None:
 
     Keys: phases [{name, absent: [camera], restart, min_results, max_steps}], period_s,
     faults {camera: encoding|size|nan|frame}, size_hw, distinct_images, settle_s, start_k (first
-    step index, so a second player can continue the stamps of the first).
+    step index, so a second player can continue the stamps of the first). A phase may also
+    have ``steps`` (exactly that many steps), ``wait_lag`` (lockstep: after publishing step k
+    wait up to ``step_timeout_s`` for a RigStep stamped at step k - wait_lag or later),
+    ``clock`` ({camera: zero|lag}: stamps 0 or 2 s behind), ``swap`` ([camera]: its steps go
+    out in pairs, k + 1 before k) and ``tf_static`` (loop|good: republished at the start).
     """
     scenario = json.loads(open(sys.argv[1]).read())
     rclpy.init()

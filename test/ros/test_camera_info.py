@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from da3_ros.errors import ConversionError
-from da3_ros.ros.camera_info import camera_from_info
+from da3_ros.ros.camera_info import camera_from_info, camera_info_topic, is_rectified_topic
 
 sensor_msgs = pytest.importorskip('sensor_msgs.msg', reason='ROS 2 message wheels (make venv)')
 
@@ -77,3 +77,68 @@ def test_size_errors():
     with pytest.raises(ConversionError, match='image is 641x480 but CameraInfo of'
                                               ' \\[front_optical\\] is 640x480'):
         cam.check_image_size(641, 480)
+
+
+@pytest.mark.parametrize('image, info', [
+    ('/cam_front/image_raw', '/cam_front/camera_info'),
+    ('/cam_front/image_raw/compressed', '/cam_front/camera_info'),
+    ('/rig/cam_front/image_rect', '/rig/cam_front/camera_info'),
+    ('/image_raw/compressed', '/camera_info'),
+    ('image_raw', 'camera_info'),
+])
+def test_camera_info_topic_follows_image_transport(image, info):
+    assert camera_info_topic(image) == info
+
+
+def test_node_and_bag_tool_share_the_rule():
+    from da3_ros.config import CameraConfig
+    from da3_ros.ros.params import info_topic
+    from da3_ros.tools.bag_config import BagConfig
+    topic = '/cam_front/image_raw/compressed'
+    cam = CameraConfig(name='front', image_topic=topic)
+    assert info_topic(topic, '') == BagConfig.info_topic(None, cam) == '/cam_front/camera_info'
+
+
+@pytest.mark.parametrize('model, d', [
+    ('plumb_bob', [-0.35, 0.12, 0.001, -0.001, -0.02]),  # wide-angle barrel
+    ('plumb_bob', [0.1, -0.05, 0.001, 0.002, 0.01]),  # mild pincushion
+    ('rational_polynomial', [11.9, 6.2, 0.0, 0.0, 0.2, 12.3, 10.9, 1.5]),  # OpenCV fit
+    ('equidistant', [0.05, -0.01, 0.002, 0.0]),  # fisheye
+])
+def test_real_lens_distortions_are_plausible(model, d):
+    assert camera_from_info(_info(distortion_model=model, d=d)).distortion_model == model
+
+
+@pytest.mark.parametrize('d, needle', [
+    ([1e6, -1e6, 1e6, 0.0, 0.0], 'maps the image corner'),
+    ([-2.0, 0.0, 0.0, 0.0, 0.0], 'folds the image back'),
+])
+def test_absurd_distortion_is_rejected(d, needle):
+    with pytest.raises(ConversionError, match=f'implausible.*{needle}'):
+        camera_from_info(_info(d=d))
+
+
+@pytest.mark.parametrize('topic, rectified', [
+    ('/stereo/left/image_rect_color', True), ('/cam/image_rect', True),
+    ('/cam/image_rect/compressed', True), ('/cam/image_raw', False),
+    ('/cam/image_raw/compressed', False), ('/image_color', False)])
+def test_rectified_topics_by_image_proc_names(topic, rectified):
+    assert is_rectified_topic(topic) == rectified
+
+
+def test_r_and_p_give_the_rectified_view():
+    yaw = np.radians(2.0)
+    r = np.array([[np.cos(yaw), 0.0, np.sin(yaw)], [0.0, 1.0, 0.0],
+                  [-np.sin(yaw), 0.0, np.cos(yaw)]])
+    p = np.array([[480.0, 0.0, 300.0, -480.0 * 0.12], [0.0, 480.0, 250.0, 0.0],
+                  [0.0, 0.0, 1.0, 0.0]])
+    cam = camera_from_info(_info(r=r.reshape(-1).tolist(), p=p.reshape(-1).tolist()))
+    k_rect, t_cam_rect = cam.rectified_view()
+    np.testing.assert_array_equal(k_rect, p[:, :3])
+    ray_rect = np.array([0.1, 0.0, 1.0])  # X_rect = R X_cam  <=>  X_cam = T_cam_rect X_rect
+    np.testing.assert_allclose(t_cam_rect[:3, :3] @ ray_rect, r.T @ ray_rect)
+    plain = camera_from_info(_info())  # monocular drivers leave R and P zero
+    np.testing.assert_array_equal(plain.R, np.eye(3))
+    np.testing.assert_array_equal(plain.P[:, :3], np.reshape(K, (3, 3)))
+    with pytest.raises(ConversionError, match='R of .* is not a rotation'):
+        camera_from_info(_info(r=[2.0, 0, 0, 0, 1, 0, 0, 0, 1]))

@@ -51,12 +51,33 @@ def test_images_without_camera_info_are_bounded_and_counted():
     assert [f.image for f in frames] == [2, 3, 4]
 
 
-def test_backwards_jump_resets_the_pairer():
+def test_reset_forgets_pending_images_and_camera_infos():
     pairer = ImageInfoPairer('front')
-    pairer.add_info(100 * PERIOD, 'old')
     pairer.add_image(100 * PERIOD, 'old')
+    pairer.reset()  # the clock policy's decision
+    assert pairer.drops[('front', 'clock_reset')] == 1
     (frame,) = pairer.add_image(PERIOD, 'new') + pairer.add_info(PERIOD, 'new_info')
     assert (frame.image, frame.info) == ('new', 'new_info')
+
+
+def test_images_out_of_stamp_order_are_all_paired():
+    pairer = ImageInfoPairer('front')
+    frames = []
+    for k in (1, 0, 3, 2):
+        frames += pairer.add_info(k * PERIOD, f'info{k}') + pairer.add_image(k * PERIOD, k)
+    assert sorted((f.image, f.info, f.info_exact) for f in frames) == [
+        (k, f'info{k}', True) for k in range(4)]
+    assert not pairer.drops
+
+
+def test_camera_info_older_than_the_bound_is_not_paired():
+    pairer = ImageInfoPairer('front', max_info_age_ns=5 * PERIOD)
+    pairer.add_info(0, 'stale')
+    pairer.add_image(10 * PERIOD, 'img10')
+    assert pairer.add_image(11 * PERIOD, 'img11') == []
+    assert pairer.drops[('front', 'stale_camera_info')] == 1
+    (frame,) = pairer.add_info(11 * PERIOD, 'fresh')
+    assert (frame.image, frame.info) == ('img11', 'fresh')
 
 
 def _camera_events(sync, camera, stamp, offset=0):

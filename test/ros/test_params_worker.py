@@ -134,7 +134,8 @@ def test_node_stats_reports():
         now[0] += 0.1
     for ms in (10.0, 20.0, 30.0, 40.0):
         stats.result(ms, True, None)
-    assert stats.error('ConversionError: bad', 'b') and not stats.error('ConversionError: x', 'b')
+    assert stats.error('ConversionError: bad', 'b')
+    assert not stats.error('ConversionError: bad', 'b')
     stats.drop('busy', 3)
     reports = {r.name: r for r in stats.reports({('b', 'queue_overflow'): 2})}
     pipe = reports['n: pipeline'].values
@@ -143,6 +144,23 @@ def test_node_stats_reports():
     assert float(reports['n: camera a'].values['input_rate_hz']) == pytest.approx(10.0, 0.1)
     assert reports['n: camera b'].level == 'ERROR'
     assert reports['n: camera b'].values['missing_from_sets'] == '11'
+
+
+def test_errors_are_logged_per_distinct_error_and_rate_limited():
+    now = [0.0]
+    stats = NodeStats(['a'], name='n', clock=lambda: now[0], log_period_s=10.0)
+    faults = [f'ConversionError: fault {chr(97 + i)}' for i in range(14)]
+    assert all(stats.error(text, 'a') for text in faults), 'each distinct fault gets its line'
+    stats.camera_ok('a')
+    assert not stats.error(faults[0], 'a'), 'a flapping fault is rate-limited too'
+    logged = 0
+    for k in range(66):  # two alternating TF errors at 6 Hz for 11 s
+        now[0] += 1 / 6
+        stamp = 100 + k
+        text = (f'ExtrapolationException: requested {stamp}.5 s, latest {stamp - 1}.2 s'
+                if k % 2 else 'LookupException: "cam_x" does not exist')
+        logged += stats.error(text)
+    assert logged == 2 + 2, 'each once at first, each once more after the period'
 
 
 def _pipeline():

@@ -125,6 +125,59 @@ def test_reference_stamp_is_oldest_image(types, rig):
     assert out.stamp_ns == rm.NS // 10 and out.stamps_ns['back'] == rm.NS // 10 + 5_000_000
 
 
+def test_each_camera_is_placed_with_odometry_at_its_own_stamp(types, rig):
+    # base moving at 10 m/s along x: a camera 20 ms after the reference sits 0.2 m further on
+    from da3_ros.ros.tf_msgs import tf_message, transform_stamped
+    tf = TfBuffer()
+    tf.add_tf_message(rm.static_tf(types, rig), static=True)
+    for sec in (0, 1):
+        pose = np.eye(4)
+        pose[0, 3] = 10.0 * sec
+        tf.add_tf_message(tf_message(types, [transform_stamped(
+            types, pose, rm.ODOM, rm.BASE, sec * rm.NS)]))
+    synced = rm.synced_set(types, rig, 1, NAMES)
+    later = synced.messages[2]
+    frames = list(synced.messages)
+    frames[2] = SyncCameraFrame(later.camera, later.stamp_ns + 20_000_000, later.image,
+                                later.info, later.info_stamp_ns)
+    synced = SyncedSet(synced.inputs, synced.stamps_ns[:2] + (frames[2].stamp_ns,), tuple(frames))
+    out = build_rig_input(synced, [CameraSource(n) for n in NAMES], tf, base_frame=rm.BASE,
+                          odom_frame=rm.ODOM)
+    assert out.odom_error == '' and out.frame.t_odom_base[0, 3] == pytest.approx(1.0)
+    cams = {c.name: c for c in out.frame.cameras}
+    for name in NAMES[:2]:
+        np.testing.assert_allclose(cams[name].t_base_cam, rig.cameras[name].t_base_cam,
+                                   atol=1e-12)
+    expected = rig.cameras['back'].t_base_cam.copy()
+    expected[0, 3] += 0.2
+    np.testing.assert_allclose(cams['back'].t_base_cam, expected, atol=1e-9)
+
+
+def test_rectified_image_is_read_with_p_and_r(types, rig):
+    yaw = np.radians(3.0)
+    r = np.array([[np.cos(yaw), 0.0, np.sin(yaw)], [0.0, 1.0, 0.0],
+                  [-np.sin(yaw), 0.0, np.cos(yaw)]])
+    synced = rm.synced_set(types, rig, 0, NAMES)
+    info = synced.messages[0].info
+    p = np.reshape(np.asarray(info.p, dtype=float), (3, 4)).copy()
+    p[0, 0] *= 1.1
+    info.r, info.p, info.d = r.reshape(-1), p.reshape(-1), np.array([0.2, 0.0, 0.0, 0.0, 0.0])
+    extr = {n: rig.cameras[n].t_base_cam for n in NAMES}
+    for rectified in (False, True):
+        sources = [CameraSource(n, t_base_cam=extr[n], rectified=rectified) for n in NAMES]
+        out = build_rig_input(synced, sources, None, base_frame='')
+        front = out.frame.cameras[0]
+        if not rectified:  # raw image: K and D, the camera's own frame
+            assert front.distortion == (0.2, 0.0, 0.0, 0.0, 0.0)
+            np.testing.assert_allclose(front.t_base_cam, extr['front'])
+            continue
+        assert front.distortion_model == 'none' and front.distortion == ()
+        np.testing.assert_allclose(front.k, p[:, :3])
+        expected = extr['front'].copy()
+        expected[:3, :3] = extr['front'][:3, :3] @ r.T
+        np.testing.assert_allclose(front.t_base_cam, expected, atol=1e-12)
+
+
 def test_unknown_transport_is_a_config_error():
     with pytest.raises(ConfigError, match='transport'):
         CameraSource('front', 'theora')

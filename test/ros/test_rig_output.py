@@ -6,7 +6,7 @@ from ros import rig_messages as rm  # test/ros helper (test/ is on sys.path)
 from da3_ros.config import CameraConfig, EngineConfig, ModelConfig
 from da3_ros.engine.engine import Engine
 from da3_ros.errors import ConfigError
-from da3_ros.ros.cloud import cloud_to_arrays
+from da3_ros.ros.cloud import cloud_to_arrays, unpack_rgb
 from da3_ros.ros.convert import image_to_array, image_to_depth
 from da3_ros.ros.quaternion import transform_matrix
 from da3_ros.ros.rig_input import build_rig_input, CameraSource
@@ -77,6 +77,47 @@ def test_camera_outputs(types, step_result, wire_round_trip):
         uv = (cam.k @ (xyz[valid] / xyz[valid][:, 2:]).T).T[:, :2]
         rows, cols = np.nonzero(valid)
         np.testing.assert_allclose(uv, np.stack([cols, rows], 1), atol=1e-3)
+
+
+def _coded_input(rig_input, name, distortion):
+    """``rig_input`` with camera ``name``'s image coding (row, col) and the given distortion."""
+    import dataclasses
+    frame = rig_input.frame
+    cams = list(frame.cameras)
+    i = next(j for j, c in enumerate(cams) if c.name == name)
+    h, w = cams[i].image.shape[:2]
+    rows, cols = np.mgrid[0:h, 0:w]
+    coded = np.stack([rows, cols, np.zeros_like(rows)], -1).astype(np.uint8)
+    cams[i] = dataclasses.replace(cams[i], image=coded, distortion_model='plumb_bob',
+                                  distortion=distortion)
+    return dataclasses.replace(rig_input, frame=dataclasses.replace(frame, cameras=tuple(cams)))
+
+
+@pytest.mark.parametrize('k1', [0.0, -0.3])
+def test_cloud_colours_are_sampled_on_the_undistorted_rays(types, step_result, k1):
+    rig_input, result = step_result
+    rig_input = _coded_input(rig_input, 'front', (k1, 0.0, 0.0, 0.0, 0.0))
+    opts = OutputOptions(cloud_rgb=True)
+    out = _by_topic(result_messages(types, result, rig_input, opts, camera_names=NAMES))
+    cloud = cloud_to_arrays(out['front/points'])
+    rgb = unpack_rgb(cloud['rgb'])
+    cam = result.cameras['front']
+    k_src = next(c.k for c in rig_input.frame.cameras if c.name == 'front')
+    h, w = cam.cloud.shape[:2]
+    v, u = np.mgrid[0:h, 0:w].astype(float)
+    x = (u - cam.k[0, 2]) / cam.k[0, 0]
+    y = (v - cam.k[1, 2]) / cam.k[1, 1]
+    radial = 1 + k1 * (x * x + y * y)  # plumb_bob with k1 only, written out independently
+    cols = np.clip(np.rint(k_src[0, 0] * x * radial + k_src[0, 2]), 0, 41)
+    rows = np.clip(np.rint(k_src[1, 1] * y * radial + k_src[1, 2]), 0, 27)
+    assert np.abs(rgb[..., 0].astype(int) - rows).max() <= 1
+    assert np.abs(rgb[..., 1].astype(int) - cols).max() <= 1
+    if k1:
+        assert np.abs(rgb[..., 1].astype(int) - u).max() >= 2, 'distortion moves the colours'
+    raw = OutputOptions(cloud_rgb=True, raw_cameras=('front',))
+    out = _by_topic(result_messages(types, result, rig_input, raw, camera_names=NAMES))
+    np.testing.assert_array_equal(unpack_rgb(cloud_to_arrays(out['front/points'])['rgb'])[..., 1],
+                                  u.astype(np.uint8))
 
 
 def test_fused_cloud_rig_step_and_16uc1(types, step_result):

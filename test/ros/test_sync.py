@@ -125,9 +125,12 @@ def test_dead_camera_with_timeout_emits_partial_sets():
     assert all(s.missing == ('c',) for s in partial)
     assert [s.stamps_ns[:2] for s in partial] == [(k * PERIOD, k * PERIOD + MS)
                                                   for k in range(3, 9)]
-    # c comes back: full sets again
+    # c comes back: the frames waiting for it leave as partial sets, then full sets again
     out = _feed(sync, [('c', 12 * PERIOD), ('a', 12 * PERIOD), ('b', 12 * PERIOD + MS)])
-    assert out[-1].stamps_ns == (12 * PERIOD, 12 * PERIOD + MS, 12 * PERIOD)
+    out += _feed(sync, [('c', 15 * PERIOD), ('a', 15 * PERIOD), ('b', 15 * PERIOD + MS)])
+    assert [s.stamps_ns[0] for s in out[:-1]] == [k * PERIOD for k in (9, 10, 11, 12)]
+    assert [s.missing for s in out[:3]] == [('c',)] * 3
+    assert out[3].stamps_ns == (12 * PERIOD, 12 * PERIOD + MS, 12 * PERIOD)
 
 
 def test_timeout_with_injected_clock_and_poll():
@@ -142,20 +145,74 @@ def test_timeout_with_injected_clock_and_poll():
     assert out.messages == ('a0', None) and out.missing == ('b',)
 
 
-def test_backwards_stamp_jump_resets_queues():
+def test_reset_drops_the_queues_and_the_time():
     sync = ApproximateTimeSync(['a', 'b'], slop_ns=10 * MS)
     _feed(sync, [('a', 100 * PERIOD), ('a', 101 * PERIOD)])
-    assert _feed(sync, [('a', 0), ('b', 0), ('a', PERIOD)])[0].stamps_ns == (0, 0)
+    sync.reset()  # the clock policy's decision; the synchroniser itself never decides it
+    assert _feed(sync, [('a', 0), ('b', 0)])[0].stamps_ns == (0, 0)
     assert sync.resets == 1 and sync.drops[('a', 'clock_reset')] == 2
 
 
-def test_backwards_clock_resets_queues():
-    now = [10 * PERIOD]
-    sync = ApproximateTimeSync(['a', 'b'], slop_ns=10 * MS, clock=lambda: now[0])
-    sync.add('a', 10 * PERIOD, None)
-    now[0] = PERIOD
-    sync.add('b', PERIOD, None)
-    assert sync.resets == 1 and sync.drops[('a', 'clock_reset')] == 1
+def test_stamps_behind_an_input_newest_do_not_reset_by_themselves():
+    sync = ApproximateTimeSync(['a', 'b'], slop_ns=10 * MS)
+    _feed(sync, [('a', 100 * PERIOD)])
+    assert _feed(sync, [('a', 0), ('b', 0)])[0].stamps_ns == (0, 0)
+    assert sync.resets == 0
+
+
+def test_camera_returning_loses_none_of_the_waiting_partial_sets():
+    now = [0]
+    sync = ApproximateTimeSync(list('abc'), slop_ns=10 * MS, timeout_ns=250 * MS,
+                               clock=lambda: now[0])
+    streams = {n: [k * PERIOD for k in range(10)] for n in 'ab'}
+    streams['c'] = [k * PERIOD for k in range(3)] + [k * PERIOD for k in range(8, 10)]
+    sets = []
+    for name, stamp in _interleave(streams):
+        now[0] = stamp
+        sets.extend(sync.add(name, stamp, (name, stamp)))
+    now[0] = 20 * PERIOD
+    sets.extend(sync.poll())
+    assert [s.stamps_ns[0] for s in sets] == [k * PERIOD for k in range(10)]
+    assert [s.missing for s in sets] == [()] * 3 + [('c',)] * 5 + [()] * 2
+    assert sum(sync.drops.values()) == 0
+
+
+def test_per_input_reordering_within_the_queue_loses_nothing():
+    streams = {n: [k * PERIOD for k in range(20)] for n in 'abc'}
+    events = _interleave(streams)
+    for k in range(1, 19, 3):  # camera b delivers k + 1 before k
+        i = events.index(('b', k * PERIOD))
+        j = events.index(('b', (k + 1) * PERIOD))
+        events[i], events[j] = events[j], events[i]
+    sync = ApproximateTimeSync(list('abc'), slop_ns=10 * MS, timeout_ns=250 * MS)
+    sets = _feed(sync, events) + _feed(sync, [(n, 30 * PERIOD) for n in 'abc'])
+    assert [s.stamps_ns for s in sets] == [(k * PERIOD,) * 3 for k in range(20)] + [
+        (30 * PERIOD,) * 3]
+    assert sum(sync.drops.values()) == 0
+
+
+def test_camera_later_than_the_timeout_is_labelled_late():
+    sync = ApproximateTimeSync(list('ab'), slop_ns=10 * MS, timeout_ns=250 * MS)
+    events = [(n, k * PERIOD) for k in range(10) for n in 'a']
+    late = [('b', k * PERIOD) for k in range(10)]
+    sets = []
+    for k in range(10):  # b's frame k arrives after a's frame k + 3 (0.3 s late)
+        sets += _feed(sync, [events[k]] + ([late[k - 3]] if k >= 3 else []))
+    assert sets and all(s.missing == ('b',) for s in sets)
+    assert set(sync.drops) == {('b', 'late')}
+
+
+def test_excluded_input_is_not_waited_for():
+    sync = ApproximateTimeSync(list('abc'), slop_ns=10 * MS)
+    assert _feed(sync, [('a', 0), ('b', 0)]) == []
+    (out,) = sync.exclude(['c'])
+    assert out.stamps_ns == (0, 0, None) and out.missing == ('c',)
+    assert _feed(sync, [('c', PERIOD)]) == [] and sync.drops[('c', 'excluded')] == 1
+    (out,) = _feed(sync, [('a', PERIOD), ('b', PERIOD)])
+    assert out.missing == ('c',)
+    sync.exclude([])
+    assert _feed(sync, [('a', 2 * PERIOD), ('b', 2 * PERIOD)]) == []
+    assert _feed(sync, [('c', 2 * PERIOD)])[0].stamps_ns == (2 * PERIOD,) * 3
 
 
 def test_late_and_duplicate_messages_are_dropped_and_counted():

@@ -4,7 +4,10 @@ import pytest
 
 from da3_ros.errors import SyncError
 from da3_ros.ros.quaternion import transform_matrix
-from da3_ros.ros.tf_buffer import TfBuffer
+from da3_ros.ros.tf_buffer import (ConnectivityException, ExtrapolationException,
+                                   InvalidArgumentException, LookupException, TfBuffer,
+                                   TransformException)
+from da3_ros.ros.tf_msgs import tf_message, transform_stamped
 
 S = 1_000_000_000
 
@@ -108,10 +111,9 @@ def test_cache_is_bounded_behind_the_newest_sample():
     assert not buf.set_transform(_pose(), 'odom', 'base', 9 * S), 'too old: ignored like tf2'
 
 
-def test_repeated_stamp_is_ignored(rig):
-    assert not rig.set_transform(_pose(x=99.0), 'odom', 'base', 2 * S)
-    np.testing.assert_allclose(rig.lookup('odom', 'base', 2 * S), _pose(x=2.0, yaw=0.5),
-                               atol=1e-12)
+def test_repeated_stamp_replaces_the_value_as_jazzy_tf2_does(rig):
+    assert rig.set_transform(_pose(x=99.0), 'odom', 'base', 2 * S)
+    np.testing.assert_allclose(rig.lookup('odom', 'base', 2 * S), _pose(x=99.0), atol=1e-12)
 
 
 def test_out_of_order_inserts_are_sorted():
@@ -143,3 +145,95 @@ def test_invalid_frames_rejected():
         TfBuffer().set_transform(np.eye(4), 'a', 'a', 0)
     with pytest.raises(SyncError):
         TfBuffer().set_transform(np.eye(4), '', 'a', 0)
+
+
+def test_errors_are_typed_like_tf2(rig):
+    with pytest.raises(LookupException):
+        rig.lookup('map', 'nowhere', 0)
+    rig.set_transform(_pose(), 'world2', 'robot2', 0, static=True)
+    with pytest.raises(ConnectivityException):
+        rig.lookup('map', 'robot2', 0)
+    with pytest.raises(ExtrapolationException):
+        rig.lookup('odom', 'base', 4 * S)
+    with pytest.raises(InvalidArgumentException):
+        rig.set_transform(np.eye(4), 'a', 'a', 0)
+    for cls in (LookupException, ConnectivityException, ExtrapolationException,
+                InvalidArgumentException):
+        assert issubclass(cls, TransformException) and issubclass(cls, SyncError)
+
+
+def test_extrapolation_above_the_common_frame_does_not_matter(rig):
+    # tf2 walks up from both frames and stops where they meet: odom -> base is not needed.
+    np.testing.assert_allclose(rig.lookup('cam_l', 'cam_r', 100 * S), _pose(y=-1.0),
+                               atol=1e-12)
+
+
+def _loop_message(types, good: bool):
+    if good:
+        return tf_message(types, [transform_stamped(types, _pose(y=0.5), 'base', 'cam_l', 0)])
+    return tf_message(types, [transform_stamped(types, _pose(), 'cam_l', 'base', 0)])
+
+
+def test_an_insert_that_would_close_a_loop_is_rejected_and_does_not_poison(rig, types):
+    before = rig.lookup('map', 'cam_l', 2 * S)
+    with pytest.raises(InvalidArgumentException, match='would close a loop'):
+        rig.add_tf_message(_loop_message(types, good=False), static=True)
+    np.testing.assert_allclose(rig.lookup('map', 'cam_l', 2 * S), before)
+    assert rig.add_tf_message(_loop_message(types, good=True), static=True) == 1
+    np.testing.assert_allclose(rig.lookup('map', 'cam_l', 2 * S), before)
+    with pytest.raises(InvalidArgumentException, match='loop'):
+        rig.set_transform(_pose(), 'cam_r', 'odom', 5 * S)  # a dynamic loop as well
+
+
+def test_valid_transforms_of_a_message_are_stored_when_others_are_rejected(types):
+    buf = TfBuffer()
+    msg = tf_message(types, [transform_stamped(types, _pose(x=1.0), 'odom', 'base', S),
+                             transform_stamped(types, _pose(), 'x', 'x', S)])
+    msg.transforms[1].child_frame_id = 'x'
+    with pytest.raises(InvalidArgumentException, match="'x'"):
+        buf.add_tf_message(msg)
+    np.testing.assert_allclose(buf.lookup('odom', 'base', S), _pose(x=1.0))
+
+
+@pytest.mark.parametrize('w, stored', [(1.0, True), (1.004, True), (0.996, True),
+                                       (1.006, False), (0.994, False), (2.0, False),
+                                       (float('nan'), False)])
+def test_quaternion_norm_tolerance_as_tf2(types, w, stored):
+    # tf2 BufferCore: |x^2 + y^2 + z^2 + w^2 - 1| < 10e-3, else TF_DENORMALIZED_QUATERNION.
+    msg = tf_message(types, [transform_stamped(types, np.eye(4), 'odom', 'base', S)])
+    msg.transforms[0].transform.rotation.w = w
+    buf = TfBuffer()
+    if stored:
+        assert buf.add_tf_message(msg) == 1
+        np.testing.assert_allclose(buf.lookup('odom', 'base', S), np.eye(4), atol=1e-12)
+    else:
+        with pytest.raises(InvalidArgumentException, match='normalised'):
+            buf.add_tf_message(msg)
+        assert buf.frames() == set()
+
+
+def test_reparenting_follows_the_parent_valid_at_each_stamp():
+    buf = TfBuffer()
+    buf.set_transform(_pose(x=1.0), 'a', 'child', 1 * S)
+    buf.set_transform(_pose(x=1.0), 'a', 'child', 2 * S)
+    buf.set_transform(_pose(y=1.0), 'b', 'child', 3 * S)  # re-parented to b from 3 s on
+    buf.set_transform(_pose(y=1.0), 'b', 'child', 4 * S)
+    buf.set_transform(_pose(z=5.0), 'root', 'a', 0, static=True)
+    buf.set_transform(_pose(z=7.0), 'root', 'b', 0, static=True)
+    np.testing.assert_allclose(buf.lookup('root', 'child', 1 * S + S // 2),
+                               _pose(x=1.0, z=5.0), atol=1e-12)
+    np.testing.assert_allclose(buf.lookup('root', 'child', 3 * S + S // 2),
+                               _pose(y=1.0, z=7.0), atol=1e-12)
+    # between the last sample under a and the first under b tf2 does not interpolate
+    np.testing.assert_allclose(buf.lookup('root', 'child', 2 * S + S // 2),
+                               _pose(x=1.0, z=5.0), atol=1e-12)
+    assert buf.latest_common_time('root', 'child') == 4 * S
+
+
+def test_a_new_static_replaces_the_old_one_with_its_parent():
+    buf = TfBuffer()
+    buf.set_transform(_pose(x=1.0), 'a', 'cam', 0, static=True)
+    buf.set_transform(_pose(x=2.0), 'b', 'cam', 0, static=True)
+    np.testing.assert_allclose(buf.lookup('b', 'cam', 0), _pose(x=2.0))
+    with pytest.raises(ConnectivityException):
+        buf.lookup('a', 'cam', 0)

@@ -138,3 +138,20 @@ def test_decompression_bomb_leaves_one_camera_out_and_the_run_goes_on(tmp_path):
     assert summary.sets_processed == summary.sets_total == spec.steps, summary.text()
     (key, count), = summary.camera_errors.items()
     assert count == 1 and key.startswith('back:') and 'DecompressionBombError' in key
+
+
+def test_static_tf_loop_is_rejected_counted_and_loses_nothing(good, tmp_path):
+    def edit(topic, time_ns, msg):
+        if topic != '/tf_static':
+            return msg
+        first = msg.transforms[0]
+        header = type(first.header)(stamp=first.header.stamp, frame_id=first.child_frame_id)
+        loop = type(first)(header=header, child_frame_id=first.header.frame_id,
+                           transform=first.transform)
+        return type(msg)(transforms=[*msg.transforms, loop])
+
+    rec = rewrite(good, tmp_path / 'loop', edit)
+    summary = process_bag(rec, tmp_path / 'out', config(), progress=False)
+    assert summary.sets_processed == summary.sets_total == SPEC.steps
+    assert not summary.camera_errors
+    assert summary.sync_drops.get('/tf_static: InvalidArgumentException') == 1
