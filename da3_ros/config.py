@@ -51,8 +51,8 @@ class ModelConfig:
         variant: one of ``VARIANTS``.
         weights: checkpoint source (directory, ``.safetensors`` file or hub id), or a
             placeholder word: ``'random'`` keeps the initialisation, ``'parity'`` means the
-            deterministic parity-rule weights (built by the caller, see
-            ``tools.weight_rule.placeholder_state_dict``).
+            deterministic parity-rule weights (``model.weight_rule``, loaded by
+            ``engine.predictor.load_network``).
         device: ``'auto'`` (CUDA when present, else CPU with one warning) or a torch device
             string, e.g. ``'cuda'``, ``'cuda:1'``, ``'cpu'``.
         dtype: autocast dtype of the backbone (``'fp32'`` disables autocast).

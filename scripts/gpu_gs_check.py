@@ -80,7 +80,7 @@ def compare(gs: Gaussians, cams: RenderCameras) -> dict:
 def fixture_gaussians(device):
     """da3-giant (rule weights) Gaussians + predicted cameras on the fixture's input."""
     from da3_ros.model.weights import load_state_dict_strict
-    from da3_ros.tools.weight_rule import rule_state_dict
+    from da3_ros.model.weight_rule import rule_state_dict
     data = np.load(FIXTURE)
     with torch.device('meta'):
         model = build_model('da3-giant')

@@ -20,9 +20,9 @@ import numpy as np
 import torch
 
 from da3_ros.model import build_model
+from da3_ros.model.weight_rule import rule_state_dict
 from da3_ros.model.weights import load_state_dict_strict
 from da3_ros.tools.parity import compare_output, GS_FIELDS
-from da3_ros.tools.weight_rule import rule_state_dict
 
 CASES = (  # variant, views, height, width, image seed, given poses
     ('da3-giant', 3, 126, 168, 11, False),

@@ -13,7 +13,7 @@ from typing import Optional, Protocol
 import torch
 from torch import nn
 
-from da3_ros.config import ModelConfig
+from da3_ros.config import ModelConfig, PARITY_WEIGHTS, RANDOM_WEIGHTS
 from da3_ros.engine.graph_capture import GraphedForward
 from da3_ros.engine.types import ModelInput
 from da3_ros.errors import ConfigError
@@ -21,6 +21,7 @@ from da3_ros.model import build_model
 from da3_ros.model import weights as weights_lib
 from da3_ros.model.checkpoint import load_model
 from da3_ros.model.prediction import Prediction
+from da3_ros.model.weight_rule import rule_state_dict
 
 AUTOCAST_DTYPES = {'fp32': None, 'fp16': torch.float16, 'bf16': torch.bfloat16}
 
@@ -168,7 +169,9 @@ def load_network(cfg: ModelConfig, state_dict: Optional[dict] = None) -> nn.Modu
     """Build ``cfg.variant`` and load its weights strictly.
 
     Args:
-        cfg: model configuration; ``cfg.weights == 'random'`` keeps the initialisation.
+        cfg: model configuration; of the placeholder words (``config.PLACEHOLDER_WEIGHTS``)
+            ``random`` keeps PyTorch's initialisation and ``parity`` loads the deterministic
+            parity-rule weights (``model.weight_rule``); anything else is a checkpoint.
         state_dict: checkpoint-keyed tensors to load instead of ``cfg.weights``.
 
     Raises:
@@ -180,8 +183,10 @@ def load_network(cfg: ModelConfig, state_dict: Optional[dict] = None) -> nn.Modu
         weights_lib.load_state_dict_strict(model, {k: torch.as_tensor(v)
                                                    for k, v in state_dict.items()})
         return model
-    if cfg.weights == 'random':
+    if cfg.weights == RANDOM_WEIGHTS:
         return build_model(cfg.variant)
+    if cfg.weights == PARITY_WEIGHTS:
+        return load_network(cfg, rule_state_dict(cfg.variant))
     model, report = load_model(cfg.weights, variant=cfg.variant)
     LOG.debug('weights %s: %d bytes, sha256 %s...', report.source, report.size_bytes,
               report.header_sha256)

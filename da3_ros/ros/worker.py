@@ -18,7 +18,6 @@ from typing import Any, Callable, Container, Optional, Sequence
 
 from da3_ros.config import EngineConfig, placeholder_notice, PLACEHOLDER_WEIGHTS
 from da3_ros.engine.engine import Engine, PendingStep
-from da3_ros.engine.predictor import build_predictor
 from da3_ros.engine.types import RigResult
 from da3_ros.errors import Da3Error
 from da3_ros.ros.demand import output_request
@@ -281,20 +280,16 @@ class LatestWorker:
 def build_engine(config: EngineConfig, logger: Any) -> Engine:
     """Load the model and build the engine (the slow part of ``configure``).
 
-    ``model.weights: parity`` loads the deterministic parity-rule weights and ``random`` keeps
-    PyTorch's initialisation (``config.PLACEHOLDER_WEIGHTS``, the same words as the bag tool,
-    the demo and the bench); for tests and demos only, announced loudly.
+    The placeholder weights words (``config.PLACEHOLDER_WEIGHTS``: ``parity``, ``random``) are
+    understood by ``build_predictor``, as for every other tool; here they are announced loudly.
 
     Raises:
         WeightsError: the checkpoint does not match the variant.
         ConfigError: an invalid configuration.
     """
     if config.model.weights in PLACEHOLDER_WEIGHTS:
-        from da3_ros.tools.weight_rule import placeholder_state_dict  # placeholder weights only
         notice = placeholder_notice(config.model.weights)
         logger.warning(f'{notice} (model {config.model.variant})')
-        state = placeholder_state_dict(config.model.weights, config.model.variant)
-        return Engine(config, build_predictor(config.model, state))
     return Engine(config)
 
 

@@ -41,10 +41,7 @@ TRANSPORT_TYPES = {'raw': 'sensor_msgs/msg/Image',
 
 
 def build_engine(config: BagConfig, predictor: Optional[Any] = None) -> Any:
-    """The engine of ``config``.
-
-    ``weights: parity`` loads the deterministic parity-rule weights, so runs repeat exactly;
-    ``random`` keeps PyTorch's initialisation (``config.PLACEHOLDER_WEIGHTS``, as in the node).
+    """The engine of ``config`` (placeholder weights words as ``build_predictor`` reads them).
 
     Raises:
         ConfigError: torch cannot build the model (out of memory, a missing backend).
@@ -52,12 +49,9 @@ def build_engine(config: BagConfig, predictor: Optional[Any] = None) -> Any:
     """
     from da3_ros.engine.engine import Engine
     from da3_ros.engine.predictor import build_predictor
-    from da3_ros.tools.weight_rule import placeholder_state_dict
     try:
         if predictor is None:
-            model = config.engine.model
-            predictor = build_predictor(model,
-                                        placeholder_state_dict(model.weights, model.variant))
+            predictor = build_predictor(config.engine.model)
         return Engine(config.engine, predictor)
     except (RuntimeError, AssertionError, MemoryError) as err:  # torch: no memory, no backend
         model = config.engine.model

@@ -32,7 +32,6 @@ from da3_ros.engine.predictor import build_predictor, TorchPredictor
 from da3_ros.engine.types import CameraFrame, ModelInput, RigFrame
 from da3_ros.geometry import camera as cam_lib
 from da3_ros.tools import bench_side_by_side
-from da3_ros.tools.weight_rule import placeholder_state_dict
 
 STAGES = ('preprocess', 'forward', 'align', 'postprocess', 'transfer', 'total')
 
@@ -89,14 +88,13 @@ def _frames(count: int, cameras: int, hw: tuple, seed: int = 0) -> List[RigFrame
 def build(args: argparse.Namespace) -> Engine:
     """Engine for the benchmark configuration."""
     hw = _resolution(args.resolution)
-    model_cfg = ModelConfig(variant=args.variant, weights='random', device=args.device,
+    model_cfg = ModelConfig(variant=args.variant, weights=args.weights, device=args.device,
                             dtype=args.precision, process_res=max(hw), compile=args.compile)
-    state = placeholder_state_dict(args.weights, args.variant)
     cfg = EngineConfig(model=model_cfg,
                        window=WindowConfig(length=args.window,
                                            max_views=args.window * args.cameras),
                        output=OutputConfig(resolution='processed'))
-    return Engine(cfg, build_predictor(model_cfg, state))
+    return Engine(cfg, build_predictor(model_cfg))
 
 
 def count_flops(predictor: TorchPredictor, views: int, hw: tuple) -> int:

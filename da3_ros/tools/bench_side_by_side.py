@@ -26,8 +26,8 @@ from da3_ros.engine.engine import Engine
 from da3_ros.engine.predictor import load_network, TorchPredictor
 from da3_ros.engine.types import CameraFrame, ModelInput, RigFrame
 from da3_ros.geometry import camera as cam_lib
+from da3_ros.model.weight_rule import rule_state_dict
 from da3_ros.tools import bench_upstream
-from da3_ros.tools.weight_rule import rule_state_dict
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from da3_ros.errors import Da3Error
 from da3_ros.model.export import (check_shape, example_inputs, export_onnx, GraphShape,
                                   input_names, to_prediction)
 from da3_ros.model.variants import VARIANT_NAMES
-from da3_ros.tools.weight_rule import rule_state_dict
+from da3_ros.model.weight_rule import rule_state_dict
 
 PREDICTION_FIELDS = ('depth', 'depth_conf', 'extrinsics', 'intrinsics', 'sky', 'ray', 'ray_conf',
                      'scale_factor')

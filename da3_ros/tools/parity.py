@@ -21,8 +21,8 @@ import torch
 
 from da3_ros.model import build_model
 from da3_ros.model.ray_pose import ray_to_pose
+from da3_ros.model.weight_rule import rule_state_dict
 from da3_ros.model.weights import load_state_dict_strict
-from da3_ros.tools.weight_rule import rule_state_dict
 
 TOLERANCE = {'depth': 1e-4, 'depth_conf': 1e-4, 'ray_conf': 1e-4, 'ray': 1e-4,
              'extrinsics': 1e-4, 'intrinsics': 1e-4, 'sky': 1e-4, 'scale_factor': 1e-4,

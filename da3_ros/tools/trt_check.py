@@ -27,7 +27,7 @@ from da3_ros.config import ModelConfig
 from da3_ros.engine.predictor import build_predictor
 from da3_ros.engine.types import ModelInput
 from da3_ros.errors import ConfigError
-from da3_ros.tools.weight_rule import rule_state_dict
+from da3_ros.model.weight_rule import rule_state_dict
 
 FIELDS = ('depth', 'depth_conf', 'extrinsics', 'intrinsics', 'sky', 'ray', 'ray_conf',
           'scale_factor')

@@ -5,8 +5,8 @@ import pytest
 from da3_ros.config import EngineConfig, ModelConfig, OutputConfig, WindowConfig
 from da3_ros.engine.engine import Engine
 from da3_ros.engine.predictor import build_predictor
+from da3_ros.model.weight_rule import rule_state_dict
 from da3_ros.synthetic.sequence import SyntheticRig
-from da3_ros.tools.weight_rule import rule_state_dict
 
 NAMES = ['front', 'front_left', 'back']
 

@@ -12,9 +12,9 @@ from da3_ros.engine.predictor import build_predictor
 from da3_ros.engine.types import ModelInput
 from da3_ros.model.gaussians import Gaussians
 from da3_ros.model.prediction import Prediction
+from da3_ros.model.weight_rule import rule_state_dict
 from da3_ros.render import render, RenderCameras
 from da3_ros.synthetic.sequence import SyntheticRig
-from da3_ros.tools.weight_rule import rule_state_dict
 
 NAMES = ['front', 'front_left', 'back']
 

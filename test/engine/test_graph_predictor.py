@@ -14,7 +14,7 @@ from da3_ros.engine.predictor import build_predictor, load_network, TorchPredict
 from da3_ros.engine.types import ModelInput
 from da3_ros.errors import ConfigError
 from da3_ros.model.ray_pose import ray_to_pose
-from da3_ros.tools.weight_rule import rule_state_dict
+from da3_ros.model.weight_rule import rule_state_dict
 
 pytestmark = pytest.mark.slow
 SHAPES = ((1, 56, 84), (2, 70, 98))

@@ -11,7 +11,7 @@ from da3_ros.engine.types import ModelInput
 from da3_ros.errors import ConfigError
 from da3_ros.model import build_model
 from da3_ros.model.prediction import Prediction
-from da3_ros.tools.weight_rule import rule_state_dict
+from da3_ros.model.weight_rule import rule_state_dict
 
 
 @pytest.fixture(scope='module')

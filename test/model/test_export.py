@@ -19,9 +19,9 @@ from da3_ros.errors import ConfigError
 from da3_ros.model import build_model
 from da3_ros.model.export import (check_shape, example_inputs, export_onnx, GraphShape,
                                   input_names, output_names, to_prediction)
+from da3_ros.model.weight_rule import rule_state_dict
 from da3_ros.model.weights import load_state_dict_strict
 from da3_ros.tools import parity
-from da3_ros.tools.weight_rule import rule_state_dict
 
 pytestmark = pytest.mark.slow
 DATA = os.path.join(os.path.dirname(__file__), '..', 'data', 'parity')

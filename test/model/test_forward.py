@@ -3,8 +3,8 @@ import pytest
 import torch
 
 from da3_ros.model import build_model
+from da3_ros.model.weight_rule import rule_state_dict
 from da3_ros.model.weights import load_state_dict_strict
-from da3_ros.tools.weight_rule import rule_state_dict
 
 
 @pytest.fixture(scope='module')

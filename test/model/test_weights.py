@@ -13,8 +13,8 @@ from da3_ros.errors import ConfigError, WeightsError
 from da3_ros.model import build_model, DepthAnything3Net
 from da3_ros.model.checkpoint import load_model, read_tensors, resolve, save_checkpoint
 from da3_ros.model.variants import variant_spec
+from da3_ros.model.weight_rule import rule_state_dict
 from da3_ros.model.weights import load_state_dict_strict, rename_keys
-from da3_ros.tools.weight_rule import rule_state_dict
 
 VARIANT = 'da3-small'
 

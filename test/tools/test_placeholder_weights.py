@@ -1,13 +1,17 @@
-"""Placeholder weights words mean the same in the node, the bag tool, the demo and the bench."""
+"""Placeholder weights words mean the same in the node, the bag tool, the demo and the bench.
+
+The rule itself is tested in test/model/test_weight_rule.py; here the words, end to end.
+"""
 import logging
 
 import numpy as np
 import torch
 
 from da3_ros.config import EngineConfig, ModelConfig, placeholder_notice, PLACEHOLDER_WEIGHTS
+from da3_ros.engine.predictor import load_network
+from da3_ros.model.weight_rule import rule_state_dict
 from da3_ros.ros import worker
 from da3_ros.tools import bag, bag_config, bench
-from da3_ros.tools.weight_rule import placeholder_state_dict, rule_state_dict
 
 KEY = 'model.backbone.pretrained.patch_embed.proj.weight'
 
@@ -22,10 +26,9 @@ def test_words_and_their_state_dicts():
     for word in PLACEHOLDER_WEIGHTS:
         assert 'MEANINGLESS' in placeholder_notice(word) and word in placeholder_notice(word)
     assert placeholder_notice('depth-anything/DA3-SMALL') == ''
-    parity = placeholder_state_dict('parity', 'da3-small')
-    np.testing.assert_array_equal(parity[KEY], rule_state_dict('da3-small')[KEY])
-    assert placeholder_state_dict('random', 'da3-small') is None
-    assert placeholder_state_dict('/models/da3-small', 'da3-small') is None
+    model = ModelConfig(variant='da3-small', weights='parity', device='cpu')
+    parity = load_network(model).backbone.pretrained.patch_embed.proj.weight.detach().numpy()
+    np.testing.assert_array_equal(parity, rule_state_dict('da3-small')[KEY])
 
 
 def test_node_and_bag_tool_build_the_same_network_for_each_word():

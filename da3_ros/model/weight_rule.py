@@ -2,16 +2,16 @@
 
 Any implementation with the official parameter names regenerates exactly the same weights, so
 the golden outputs computed upstream can be compared with ours without a released checkpoint.
-Also used by tests, the demo and the bench as clearly announced placeholder weights.
+The placeholder weights word ``parity`` (``config.PLACEHOLDER_WEIGHTS``) stands for these weights
+wherever a model is built (``engine.predictor.load_network``): node, bag tool, demo and bench.
 """
 import re
-from typing import Dict, Iterable, Optional, Tuple
+from typing import Dict, Iterable, Tuple
 import zlib
 
 import numpy as np
 import torch
 
-from da3_ros.config import PARITY_WEIGHTS
 from da3_ros.model import build_model
 
 BASE_SEED = 0x5EED
@@ -97,13 +97,3 @@ def rule_state_dict(variant: str, base_seed: int = BASE_SEED) -> Dict[str, np.nd
         model = build_model(variant)
     shapes = [(KEY_PREFIX + name, tuple(t.shape)) for name, t in model.state_dict().items()]
     return rule_weights(shapes, base_seed)
-
-
-def placeholder_state_dict(weights: str, variant: str) -> Optional[Dict[str, np.ndarray]]:
-    """The state dict a placeholder weights word stands for, None to load ``weights`` as given.
-
-    ``parity`` gives the parity-rule weights of ``variant``; ``random`` gives None, so the
-    engine keeps PyTorch's initialisation (``config.PLACEHOLDER_WEIGHTS``); so does a path or
-    hub id, which the engine loads.
-    """
-    return rule_state_dict(variant) if weights == PARITY_WEIGHTS else None
