@@ -9,7 +9,21 @@ cd "$root"
 # Isolation from the user's ROS graph and from parallel runs: a domain id of this run (from its PID
 # unless DA3_TEST_ROS_DOMAIN_ID is set) and the shared-memory-only profile (no UDP socket at all);
 # discovery variables that would widen or narrow the graph are unset.
-export ROS_DOMAIN_ID=${DA3_TEST_ROS_DOMAIN_ID:-$(( $$ % 90 + 10 ))}
+# Concurrent runs on one machine each hold a lock on their domain id (flock), so two runs never
+# share a graph (a PID modulo 90 alone collides: two nodes answering one player).
+if [ -n "${DA3_TEST_ROS_DOMAIN_ID:-}" ]; then
+  export ROS_DOMAIN_ID=$DA3_TEST_ROS_DOMAIN_ID
+else
+  export ROS_DOMAIN_ID=$(( $$ % 90 + 10 ))
+  if command -v flock > /dev/null; then
+    for offset in $(seq 0 89); do
+      id=$(( ($$ + offset) % 90 + 10 ))
+      exec {domain_lock}> "${TMPDIR:-/tmp}/da3_ros_test_domain_$id.lock"
+      if flock -n "$domain_lock"; then ROS_DOMAIN_ID=$id; break; fi
+      exec {domain_lock}>&-
+    done
+  fi
+fi
 export FASTRTPS_DEFAULT_PROFILES_FILE=$root/config/fastdds_shm.xml
 unset ROS_LOCALHOST_ONLY ROS_AUTOMATIC_DISCOVERY_RANGE ROS_STATIC_PEERS
 # shellcheck source=scripts/ros_env.sh

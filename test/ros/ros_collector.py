@@ -6,7 +6,7 @@ never touches the default context) and spins one ``SingleThreadedExecutor`` on a
 import collections
 import threading
 import time
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Iterable, Optional
 
 from da3_ros.ros.tf_msgs import stamp_to_ns
 
@@ -30,8 +30,9 @@ class TopicCollector:
         self.node = rclpy.create_node(name, context=self.ctx)
         qos = qos or QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
         self.msgs: Dict[str, list] = collections.defaultdict(list)
-        for topic, cls in topics.items():
-            self.node.create_subscription(cls, topic, self._keeper(topic), qos)
+        self.subscriptions = {topic: self.node.create_subscription(cls, topic,
+                                                                   self._keeper(topic), qos)
+                              for topic, cls in topics.items()}
         self.executor = SingleThreadedExecutor(context=self.ctx)
         self.executor.add_node(self.node)
         self.thread = threading.Thread(target=self._spin, daemon=True)
@@ -60,6 +61,20 @@ class TopicCollector:
                 return True
             time.sleep(0.05)
         return len(self.msgs[topic]) >= count
+
+    def wait_matched(self, topics: Iterable[str], timeout_s: float) -> list:
+        """Wait until each of ``topics`` is matched with a publisher; returns those still not.
+
+        Discovery is asynchronous and slow under load: a test that starts its inputs before the
+        node's publishers are matched here would miss the first outputs (reliable QoS only
+        delivers to readers that are matched when a message is written).
+        """
+        end = time.monotonic() + timeout_s
+        while True:
+            missing = [t for t in topics if self.subscriptions[t].get_publisher_count() < 1]
+            if not missing or time.monotonic() >= end:
+                return missing
+            time.sleep(0.05)
 
     def close(self) -> None:
         self.rclpy.shutdown(context=self.ctx)

@@ -45,6 +45,8 @@ def _run(ros_launcher, tmp_path: Path, scenario: dict):
     topics = {'/da3_node/rig_step': types.RigStep, '/diagnostics': types.DiagnosticArray}
     topics.update({f'/da3_node/{cam}/depth': types.Image for cam in NAMES})
     collector = TopicCollector(topics)
+    unmatched = collector.wait_matched(topics, timeout_s=300)  # the node loads its model first
+    assert not unmatched, (unmatched, node.output())
     player = ros_launcher.start([sys.executable, str(Path(__file__).with_name('rig_player.py')),
                                  str(tmp_path / 'scenario.json')], name='player')
     try:

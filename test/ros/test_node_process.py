@@ -61,6 +61,9 @@ def _run(ros_launcher, tmp_path: Path, scenario: dict, tf_mode: str = 'none', mo
                                'config/multi_cam.yaml', '--params-file', str(override),
                                name='da3_node', env={'OMP_NUM_THREADS': '2'})
     collector = output_collector()
+    first = ['/da3_node/rig_step', '/diagnostics'] + [f'/da3_node/{c}/depth' for c in NAMES]
+    unmatched = collector.wait_matched(first, timeout_s=300)  # the node loads its model first
+    assert not unmatched, (unmatched, node.output())
     player = ros_launcher.start([sys.executable, str(Path(__file__).with_name('rig_player.py')),
                                  str(tmp_path / 'scenario.json')], name='player')
     try:
