@@ -229,7 +229,8 @@ def validate_model(cfg: ModelConfig) -> None:
     _choice('model.resize_method', cfg.resize_method, RESIZE_METHODS)
     _check('model.process_res', cfg.process_res, cfg.process_res >= 14, '>= 14')
     _check('model.device', cfg.device, bool(cfg.device), 'a torch device string')
-    _check('model.weights', cfg.weights, bool(cfg.weights), "a path, hub id or 'random'")
+    _check('model.weights', cfg.weights, bool(cfg.weights),
+           f'a path, hub id or one of {PLACEHOLDER_WEIGHTS}')
 
 
 def validate_window(cfg: WindowConfig) -> None:

@@ -35,7 +35,6 @@ from da3_ros.errors import Da3Error
 from da3_ros.model.export import (check_shape, example_inputs, export_onnx, GraphShape,
                                   input_names, to_prediction)
 from da3_ros.model.variants import VARIANT_NAMES
-from da3_ros.model.weight_rule import rule_state_dict
 
 PREDICTION_FIELDS = ('depth', 'depth_conf', 'extrinsics', 'intrinsics', 'sky', 'ray', 'ray_conf',
                      'scale_factor')
@@ -74,7 +73,6 @@ def load_weights(variant: str, weights: str) -> torch.nn.Module:
     if weights == 'parity':
         sys.stderr.write(f'--weights parity: DETERMINISTIC PLACEHOLDER WEIGHTS for {variant}; '
                          'outputs are meaningless\n')
-        return load_network(cfg, rule_state_dict(variant))
     return load_network(cfg)
 
 

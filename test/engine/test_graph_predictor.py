@@ -4,6 +4,8 @@ Weights: the parity rule with another seed than the golden fixtures; images: ran
 and view counts (S <= 2) no fixture has. Tolerance: 1e-4 max relative error per output (fp32 on
 the CPU; observed about 5e-6), 1e-2 for the RANSAC ray poses (ill-conditioned on random weights).
 """
+import dataclasses
+
 import pytest
 import torch
 
@@ -102,3 +104,12 @@ def test_given_model_file_of_another_variant_is_refused(state_dict, cache_dir):
                                     backend='onnxruntime', model_file=path))
     given = build_predictor(_config('onnxruntime', '/nonexistent', model_file=path), state_dict)
     assert given.source.onnx_for(given.shape_of(_inputs(*SHAPES[0]))) == path
+
+
+def test_placeholder_words_are_identified_by_their_values(cache_dir):
+    """'parity' (and 'random') are built, not files: the export cache keys on their values."""
+    parity = dataclasses.replace(_config('onnxruntime', cache_dir), weights='parity')
+    first, again = (graph.OnnxSource(parity, None, load_network).weights_id() for _ in range(2))
+    assert first == again and first.startswith('tensors:')
+    random_id = graph.OnnxSource(_config('onnxruntime', cache_dir), None, load_network)
+    assert random_id.weights_id() != first
