@@ -48,6 +48,7 @@ setup(
     install_requires=[
         'setuptools',
         'numpy',
+        'scipy',  # rotations and quaternions (da3_ros.geometry.pose, da3_ros.ros.quaternion)
         'torch',
         'safetensors',
         'huggingface_hub',
@@ -56,9 +57,11 @@ setup(
     ],
     extras_require={
         'ros': ROS_JAZZY_WHEELS,
-        'test': ['pytest', 'pytest-timeout'] + LINT,
-        # offline tools: the bag tool, and the demo (plotly ships the JS of its 3D view)
-        'bag': ['rosbags', 'mcap', 'mcap-ros2-support', 'plotly'],
+        # opencv: the reference that test/geometry/test_distortion.py checks our maps against
+        'test': ['pytest', 'pytest-timeout', 'opencv-python-headless'] + LINT,
+        # offline tools: the bag tool (tqdm draws its progress bar), and the demo (plotly ships
+        # the JS of its 3D view)
+        'bag': ['rosbags', 'mcap', 'mcap-ros2-support', 'tqdm', 'plotly'],
         # da3_bag fleet (da3_ros.tools.fleet.driver); the single-bag tool never imports ray.
         'fleet': ['ray[data]'],
         'gs': ['gsplat'],  # CUDA Gaussian rasterizer; compiles its kernels on first import

@@ -22,7 +22,6 @@ RESIZE_METHODS = ('upper_bound_resize', 'upper_bound_crop', 'lower_bound_resize'
                   'lower_bound_crop')
 POSE_CONDITIONING = ('auto', 'never')
 SCALE_SOURCES = ('auto', 'rig', 'none')
-DISTORTION_MODELS = ('none', 'plumb_bob', 'rational_polynomial', 'equidistant')
 OUTPUT_RESOLUTIONS = ('full', 'processed')
 UPSAMPLE_MODES = ('nearest', 'bilinear')
 # Placeholder weights: the one meaning of each word for the node, the bag tool, the demo and the

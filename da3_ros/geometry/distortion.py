@@ -5,6 +5,13 @@ Models (coefficient order as in CameraInfo.d):
 - ``rational_polynomial``: (k1, k2, p1, p2, k3, k4, k5, k6);
 - ``equidistant``: (k1, k2, k3, k4) fisheye, ``theta_d = theta (1 + k1 theta^2 + ...)``.
 Coordinates are normalised image coordinates (x, y) = (X / Z, Y / Z) of the OpenCV frame.
+
+Why not OpenCV's ``initUndistortRectifyMap``: these are the same models (test_distortion.py
+checks ``distort`` against ``cv2.projectPoints`` / ``cv2.fisheye.projectPoints`` and
+``remap_grid`` against the cv2 maps), but the engine needs ``grid_sample``'s normalised grid for
+its GPU resampling, a grid is computed once per camera (speed is not at stake), and
+``opencv-python`` would add a ~60 MB wheel to the runtime for twenty lines of polynomial.
+OpenCV is therefore only a test dependency (the ``test`` extra).
 """
 from typing import Sequence, Tuple
 
@@ -12,15 +19,17 @@ import numpy as np
 
 from da3_ros.errors import ConfigError
 
-MODELS = ('none', 'plumb_bob', 'rational_polynomial', 'equidistant')
+# model -> number of coefficients in CameraInfo.d
+COEFFICIENT_COUNTS = {'none': 0, 'plumb_bob': 5, 'rational_polynomial': 8, 'equidistant': 4}
+MODELS = tuple(COEFFICIENT_COUNTS)
 
 
 def _coeffs(model: str, coeffs: Sequence[float]) -> np.ndarray:
-    sizes = {'none': 0, 'plumb_bob': 5, 'rational_polynomial': 8, 'equidistant': 4}
-    if model not in sizes:
+    if model not in COEFFICIENT_COUNTS:
         raise ConfigError(f'distortion model {model!r} is not one of {MODELS!r}')
-    out = np.zeros(sizes[model])
-    given = np.asarray(coeffs, dtype=np.float64).ravel()[:sizes[model]]
+    size = COEFFICIENT_COUNTS[model]
+    out = np.zeros(size)
+    given = np.asarray(coeffs, dtype=np.float64).ravel()[:size]
     out[:len(given)] = given
     return out
 
@@ -50,24 +59,6 @@ def distort(xy: np.ndarray, model: str, coeffs: Sequence[float]) -> np.ndarray:
     xd = x * radial + 2 * d[2] * x * y + d[3] * (r2 + 2 * x * x)
     yd = y * radial + d[2] * (r2 + 2 * y * y) + 2 * d[3] * x * y
     return np.stack([xd, yd], axis=-1)
-
-
-def undistort(xy_d: np.ndarray, model: str, coeffs: Sequence[float],
-              iterations: int = 30) -> np.ndarray:
-    """Invert :func:`distort` by Newton iterations with a numerical Jacobian [..., 2]."""
-    xy_d = np.asarray(xy_d, dtype=np.float64)
-    xy = xy_d.copy()
-    eps = 1e-7
-    for _ in range(iterations):
-        err = distort(xy, model, coeffs) - xy_d
-        jx = (distort(xy + [eps, 0.0], model, coeffs) - distort(xy, model, coeffs)) / eps
-        jy = (distort(xy + [0.0, eps], model, coeffs) - distort(xy, model, coeffs)) / eps
-        det = jx[..., 0] * jy[..., 1] - jy[..., 0] * jx[..., 1]
-        det = np.where(np.abs(det) < 1e-12, 1e-12, det)
-        dx = (jy[..., 1] * err[..., 0] - jy[..., 0] * err[..., 1]) / det
-        dy = (-jx[..., 1] * err[..., 0] + jx[..., 0] * err[..., 1]) / det
-        xy = xy - np.stack([dx, dy], axis=-1)
-    return xy
 
 
 def remap_grid(k_src: np.ndarray, src_hw: Tuple[int, int], model: str,

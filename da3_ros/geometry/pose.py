@@ -3,8 +3,15 @@
 Naming: ``T_a_b`` takes points from frame b to frame a, ``p_a = T_a_b @ p_b``; so
 ``T_world_cam`` is a camera-to-world pose and its inverse ``T_cam_world`` is the OpenCV
 world-to-camera extrinsic that DA3 consumes and predicts. Quaternions are xyzw (scalar last).
+
+Rotation maths (rotation vectors, quaternions, angles, the mean rotation) is scipy's
+``scipy.spatial.transform.Rotation``; this module only fixes the conventions on top of it
+(xyzw with ``w >= 0``, 4x4 homogeneous matrices, any leading batch shape). The model's torch
+quaternion code (``da3_ros.model.pose_encoding``) stays separate: it must match upstream DA3
+bit for bit and runs batched on the GPU.
 """
 import numpy as np
+from scipy.spatial.transform import Rotation
 
 # Rotation taking OpenCV optical-frame vectors (x right, y down, z forward) to the ROS body
 # convention (x forward, y left, z up): R_body_optical.
@@ -56,87 +63,29 @@ def transform_points(pose: np.ndarray, points: np.ndarray) -> np.ndarray:
     return points @ pose[:3, :3].T + pose[:3, 3]
 
 
-def skew(vec: np.ndarray) -> np.ndarray:
-    """Cross-product matrices [..., 3, 3] of vectors [..., 3]."""
-    vec = np.asarray(vec, dtype=np.float64)
-    out = np.zeros(vec.shape[:-1] + (3, 3))
-    out[..., 0, 1], out[..., 0, 2] = -vec[..., 2], vec[..., 1]
-    out[..., 1, 0], out[..., 1, 2] = vec[..., 2], -vec[..., 0]
-    out[..., 2, 0], out[..., 2, 1] = -vec[..., 1], vec[..., 0]
-    return out
-
-
 def so3_exp(rotvec: np.ndarray) -> np.ndarray:
-    """Rodrigues: rotation vectors [..., 3] (radians) to rotation matrices [..., 3, 3]."""
-    rotvec = np.asarray(rotvec, dtype=np.float64)
-    theta = np.linalg.norm(rotvec, axis=-1)[..., None, None]
-    k = skew(rotvec)
-    small = theta < 1e-8
-    safe = np.where(small, 1.0, theta)
-    a = np.where(small, 1.0 - theta ** 2 / 6.0, np.sin(safe) / safe)
-    b = np.where(small, 0.5 - theta ** 2 / 24.0, (1.0 - np.cos(safe)) / safe ** 2)
-    return np.eye(3) + a * k + b * (k @ k)
+    """Rotation vectors [..., 3] (axis times angle, radians) to rotation matrices [..., 3, 3]."""
+    return Rotation.from_rotvec(np.asarray(rotvec, dtype=np.float64)).as_matrix()
 
 
 def so3_log(rotation: np.ndarray) -> np.ndarray:
-    """Rotation matrices [..., 3, 3] to rotation vectors [..., 3] (radians, angle < pi)."""
-    quat = mat_to_quat(rotation)
-    sin_half = np.linalg.norm(quat[..., :3], axis=-1)
-    angle = 2.0 * np.arctan2(sin_half, quat[..., 3])
-    scale = np.where(sin_half < 1e-12, 2.0, angle / np.maximum(sin_half, 1e-12))
-    return quat[..., :3] * scale[..., None]
+    """Rotation matrices [..., 3, 3] to rotation vectors [..., 3] (radians, angle <= pi)."""
+    return Rotation.from_matrix(np.asarray(rotation, dtype=np.float64)).as_rotvec()
 
 
 def rotation_angle(rotation: np.ndarray) -> np.ndarray:
-    """Angle (radians) of rotation matrices [..., 3, 3]."""
-    return np.linalg.norm(so3_log(rotation), axis=-1)
+    """Angle (radians, in [0, pi]) of rotation matrices [..., 3, 3]."""
+    return Rotation.from_matrix(np.asarray(rotation, dtype=np.float64)).magnitude()
 
 
 def quat_to_mat(quat: np.ndarray) -> np.ndarray:
-    """Convert xyzw quaternions [..., 4] (any norm) to rotation matrices [..., 3, 3]."""
-    x, y, z, w = np.moveaxis(np.asarray(quat, dtype=np.float64), -1, 0)
-    s = 2.0 / np.maximum(x * x + y * y + z * z + w * w, 1e-300)
-    rows = [[1 - s * (y * y + z * z), s * (x * y - z * w), s * (x * z + y * w)],
-            [s * (x * y + z * w), 1 - s * (x * x + z * z), s * (y * z - x * w)],
-            [s * (x * z - y * w), s * (y * z + x * w), 1 - s * (x * x + y * y)]]
-    return np.stack([np.stack(row, axis=-1) for row in rows], axis=-2)
+    """Convert xyzw quaternions [..., 4] (any non-zero norm) to rotation matrices [..., 3, 3]."""
+    return Rotation.from_quat(np.asarray(quat, dtype=np.float64)).as_matrix()
 
 
 def mat_to_quat(rotation: np.ndarray) -> np.ndarray:
-    """Rotation matrices [..., 3, 3] to unit xyzw quaternions [..., 4] with w >= 0."""
-    r = np.asarray(rotation, dtype=np.float64)
-    m00, m11, m22 = r[..., 0, 0], r[..., 1, 1], r[..., 2, 2]
-    mags = np.sqrt(np.maximum(0.0, np.stack([1 + m00 + m11 + m22, 1 + m00 - m11 - m22,
-                                             1 - m00 + m11 - m22, 1 - m00 - m11 + m22], -1)))
-    cands = np.stack([
-        np.stack([r[..., 2, 1] - r[..., 1, 2], r[..., 0, 2] - r[..., 2, 0],
-                  r[..., 1, 0] - r[..., 0, 1], mags[..., 0] ** 2], -1),
-        np.stack([mags[..., 1] ** 2, r[..., 1, 0] + r[..., 0, 1],
-                  r[..., 0, 2] + r[..., 2, 0], r[..., 2, 1] - r[..., 1, 2]], -1),
-        np.stack([r[..., 1, 0] + r[..., 0, 1], mags[..., 2] ** 2,
-                  r[..., 2, 1] + r[..., 1, 2], r[..., 0, 2] - r[..., 2, 0]], -1),
-        np.stack([r[..., 2, 0] + r[..., 0, 2], r[..., 2, 1] + r[..., 1, 2],
-                  mags[..., 3] ** 2, r[..., 1, 0] - r[..., 0, 1]], -1)], -2)
-    cands = cands / (2.0 * np.maximum(mags[..., None], 0.1))
-    best = np.take_along_axis(cands, np.argmax(mags, -1)[..., None, None], -2)[..., 0, :]
-    best = best / np.linalg.norm(best, axis=-1, keepdims=True)
-    return np.where(best[..., 3:] < 0, -best, best)
-
-
-def decode_pose_encoding(encoding: np.ndarray, height: int, width: int):
-    """Decode DA3 9-d pose encodings [..., 9] = (t, q_xyzw, fov_h, fov_w).
-
-    Returns:
-        (T_world_cam [..., 4, 4], K [..., 3, 3]) with the principal point at the image centre.
-    """
-    enc = np.asarray(encoding, dtype=np.float64)
-    pose = make_pose(quat_to_mat(enc[..., 3:7]), enc[..., :3])
-    fy = (height / 2.0) / np.maximum(np.tan(enc[..., 7] / 2.0), 1e-6)
-    fx = (width / 2.0) / np.maximum(np.tan(enc[..., 8] / 2.0), 1e-6)
-    k = np.zeros(enc.shape[:-1] + (3, 3))
-    k[..., 0, 0], k[..., 1, 1] = fx, fy
-    k[..., 0, 2], k[..., 1, 2], k[..., 2, 2] = width / 2.0, height / 2.0, 1.0
-    return pose, k
+    """Rotation matrices [..., 3, 3] (det > 0) to unit xyzw quaternions [..., 4] with w >= 0."""
+    return Rotation.from_matrix(np.asarray(rotation, dtype=np.float64)).as_quat(canonical=True)
 
 
 def optical_to_ros(pose_x_optical: np.ndarray) -> np.ndarray:
@@ -151,7 +100,6 @@ def ros_to_optical(pose_x_body: np.ndarray) -> np.ndarray:
 
 
 def mean_pose(poses: np.ndarray) -> np.ndarray:
-    """Chordal mean of rigid poses [N, 4, 4]: SVD-projected mean rotation, mean translation."""
-    u, _, vt = np.linalg.svd(poses[:, :3, :3].sum(0))
-    fix = np.diag([1.0, 1.0, np.sign(np.linalg.det(u @ vt)) or 1.0])
-    return make_pose(u @ fix @ vt, poses[:, :3, 3].mean(0))
+    """Mean of rigid poses [N, 4, 4]: chordal L2 mean rotation, mean translation."""
+    rotation = Rotation.from_matrix(poses[:, :3, :3]).mean().as_matrix()
+    return make_pose(rotation, poses[:, :3, 3].mean(0))

@@ -37,7 +37,11 @@ BAND_ROWS = 32
 
 
 def quat_wxyz_to_mat(quats: torch.Tensor) -> torch.Tensor:
-    """[N, 4] (w, x, y, z), any norm -> [N, 3, 3]."""
+    """[N, 4] (w, x, y, z), any norm -> [N, 3, 3].
+
+    Torch, not scipy: the quaternions are tensors on the renderer's device (tested against
+    scipy's ``Rotation.from_quat(..., scalar_first=True)``).
+    """
     w, x, y, z = torch.nn.functional.normalize(quats, dim=-1).unbind(-1)
     rows = (1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),
             2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),

@@ -22,7 +22,11 @@ SPLAT_PIXEL_SCALE = 0.7  # std in pixels of a depth splat (adjacent splats overl
 
 
 def quat_multiply_wxyz(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Hamilton product a * b of (w, x, y, z) quaternions [..., 4]."""
+    """Hamilton product a * b of (w, x, y, z) quaternions [..., 4].
+
+    Torch, not scipy: it turns every Gaussian's tensor on its device (tested against scipy's
+    ``Rotation`` composition).
+    """
     aw, ax, ay, az = a.unbind(-1)
     bw, bx, by, bz = b.unbind(-1)
     return torch.stack([aw * bw - ax * bx - ay * by - az * bz,

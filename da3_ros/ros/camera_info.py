@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from da3_ros.errors import ConversionError
-from da3_ros.geometry.distortion import distort
+from da3_ros.geometry.distortion import COEFFICIENT_COUNTS, distort
 from da3_ros.ros.tf_msgs import stamp_to_ns
 
 TRANSPORT_SUFFIXES = ('compressed',)  # image_transport sub-topics this package reads
@@ -54,7 +54,7 @@ def camera_info_topic(image_topic: str) -> str:
 MIN_CORNER_RADIUS_RATIO = 0.25
 _RAYS = np.tan(np.radians(np.linspace(0.0, 89.5, 2000)))  # undistorted radii up to 89.5 deg
 
-DISTORTION_SIZES = {'none': 0, 'plumb_bob': 5, 'rational_polynomial': 8, 'equidistant': 4}
+DISTORTION_SIZES = COEFFICIENT_COUNTS
 
 
 @dataclass(frozen=True)

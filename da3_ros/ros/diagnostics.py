@@ -5,6 +5,14 @@ latency percentiles (p50, p90 over the last ``latency_window`` results), end-to-
 percentiles (image stamp to publish, in the node's clock), GPU memory, metric or relative output,
 and the last error per camera and overall. Times are wall-clock seconds from an
 injectable monotonic clock, so rates stay meaningful under sim time.
+
+Why not ``diagnostic_updater`` (and ``diagnostic_aggregator``): they are ROS packages (apt
+``ros-jazzy-diagnostic-updater``) with no wheel on the Python package index, so the pip-only
+runtime cannot install them, and their ``Updater`` needs an rclpy node where this module stays
+rclpy-free and callable from any thread. The reports follow what an ``Updater`` publishes:
+status names ``"<node>: <item>"``, levels ``OK``/``WARN``/``ERROR``/``STALE`` (the
+``DiagnosticStatus`` byte constants, set by ``rig_output.diagnostic_array``) and string
+key/values; test/ros/test_diagnostics.py checks that against ``diagnostic_msgs``.
 """
 import collections
 import re

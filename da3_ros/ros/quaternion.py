@@ -5,11 +5,12 @@ active rotations. A transform ``T_parent_child`` is a 4x4 homogeneous matrix tha
 given in the child frame into the parent frame, which is what a ``TransformStamped`` with
 ``header.frame_id = parent`` and ``child_frame_id = child`` carries.
 
-The maths comes from ``da3_ros.geometry.pose``; this module adds what message conversion needs
-on top: validation that raises ``ConversionError`` with the offending value, and slerp for the
-TF buffer.
+The maths is scipy's (``scipy.spatial.transform``, through ``da3_ros.geometry.pose`` and
+``Slerp``); this module adds what message conversion needs on top: validation that raises
+``ConversionError`` with the offending value, and the sign convention of the results.
 """
 import numpy as np
+from scipy.spatial.transform import Rotation, Slerp
 
 from da3_ros.errors import ConversionError
 from da3_ros.geometry import pose
@@ -52,16 +53,13 @@ def matrix_to_quaternion(rotation: np.ndarray) -> np.ndarray:
 
 
 def slerp(q0: np.ndarray, q1: np.ndarray, ratio: float) -> np.ndarray:
-    """Spherical linear interpolation along the shorter arc (``ratio`` 0 gives ``q0``)."""
+    """Spherical linear interpolation along the shorter arc (``ratio`` in [0, 1], 0 gives ``q0``).
+
+    The result has the sign of the hemisphere of ``q0`` (q and -q are one rotation).
+    """
     a, b = normalize_quaternion(q0), normalize_quaternion(q1)
-    dot = float(np.dot(a, b))
-    if dot < 0.0:
-        b, dot = -b, -dot
-    if dot > 1.0 - 1e-9:
-        return normalize_quaternion(a + ratio * (b - a))
-    theta = np.arccos(min(dot, 1.0))
-    sin_theta = np.sin(theta)
-    return (np.sin((1 - ratio) * theta) * a + np.sin(ratio * theta) * b) / sin_theta
+    out = Slerp([0.0, 1.0], Rotation.from_quat([a, b]))(float(ratio)).as_quat()
+    return -out if float(np.dot(out, a)) < 0.0 else out
 
 
 def transform_matrix(translation: np.ndarray, q: np.ndarray) -> np.ndarray:

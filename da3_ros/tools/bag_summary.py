@@ -1,8 +1,9 @@
-"""Run summary and progress bar of the bag tool."""
+"""Run summary and progress bar (tqdm's) of the bag tool."""
 from dataclasses import dataclass, field
 import sys
-import time
 from typing import Any, Dict, Optional, TextIO
+
+from tqdm import tqdm
 
 
 def _bump(counter: Dict[str, int], key: str, by: int = 1) -> None:
@@ -77,46 +78,29 @@ class Summary:
 
 
 class Progress:
-    """A one-line progress bar on a terminal stream: done/total, rate and ETA.
+    """The bag tool's progress bar: a tqdm bar of sets done, with rate and ETA.
 
     Args:
-        total: expected number of sets (0 when unknown).
+        total: expected number of sets (0 when unknown: count and rate only).
         stream: where to draw (default stderr); None disables drawing.
         min_interval_s: redraw at most this often.
     """
 
     def __init__(self, total: int, stream: Optional[TextIO] = sys.stderr, *,
                  min_interval_s: float = 0.2) -> None:
-        self.total, self.stream, self.done = int(total), stream, 0
-        self.start = time.monotonic()
-        self._last_draw, self._interval = 0.0, min_interval_s
+        self.done = 0
+        self._bar = tqdm(total=int(total) or None, file=stream, disable=stream is None,
+                         unit='set', mininterval=min_interval_s, dynamic_ncols=True)
 
     def update(self, done: int, note: str = '') -> None:
-        """Set the number of sets done; redraw when due."""
+        """Set the number of sets done (and an optional note after the bar)."""
+        if self._bar.total is not None and done > self._bar.total:
+            self._bar.total = done
+        self._bar.update(done - self.done)
         self.done = done
-        now = time.monotonic()
-        if self.stream is None or now - self._last_draw < self._interval:
-            return
-        self._last_draw = now
-        self.stream.write('\r' + self.line(now, note))
-        self.stream.flush()
-
-    def line(self, now: float, note: str = '') -> str:
-        """The bar text at time ``now``."""
-        elapsed = max(now - self.start, 1e-9)
-        rate = self.done / elapsed
-        total = max(self.total, self.done)
-        frac = self.done / total if total else 0.0
-        bar = '#' * int(frac * 30)
-        eta = (total - self.done) / rate if rate > 0 else float('inf')
-        eta_text = f'{eta:6.1f}s' if eta != float('inf') else '     ?'
-        return (f'[{bar:<30}] {self.done}/{total} sets  {rate:5.2f} sets/s  ETA {eta_text}'
-                f' {note}')[:120]
+        if note:
+            self._bar.set_postfix_str(note, refresh=False)
 
     def close(self) -> None:
         """Draw the final state and end the line."""
-        if self.stream is not None:
-            self._last_draw = 0.0
-            self.update(self.done)
-            self.stream.write('\n')
-            self.stream.flush()
+        self._bar.close()

@@ -1,17 +1,27 @@
 """A params file (``--params-file`` YAML) as a read-only stand-in for a node's parameters.
 
-ROS merges every block whose key matches the node (``/**``, ``/**/da3_node``, ``da3_node``,
-``/<ns>/da3_node``) and flattens nested dictionaries into dotted names; this does the same for
-the node name ``da3_node`` in any namespace. ``declare_parameter`` records defaults as rclpy
+Which blocks apply follows rcl, the parser a node uses (the rules of ROS 2's command-line
+arguments design): a block key is a node name, optionally with namespaces, either in the key
+(``/robot1/da3_node``) or as enclosing keys (``robot1: {da3_node: ...}``); a relative key is in
+the root namespace; ``*`` matches one name token, ``**`` zero or more, partial wildcards
+(``da3_*``) are an error; every matching block applies in file order, later ones winning. Nested
+dictionaries are flattened into dotted names. ``declare_parameter`` records defaults as rclpy
 does, so ``da3_ros.ros.params`` reads the file exactly as it reads a live node.
+
+Why not rclpy's ``parameter_dict_from_yaml_file``: it selects blocks by exact key (``/**``
+aside), without the namespace and wildcard matching above, and returns ``Parameter`` messages;
+and the bag tool reads params files without importing rclpy. test/tools/test_params_file.py
+checks this module against what rcl gives a real ``da3_node``.
 """
 from pathlib import Path
+import re
 from types import SimpleNamespace
-from typing import Any, Dict
+from typing import Any, Dict, Iterator, Optional, Sequence, Tuple
 
 from da3_ros.errors import ConfigError
 
 NODE_NAME = 'da3_node'
+_TOKEN = re.compile(r'[A-Za-z0-9_]+|\*\*?')
 
 
 def flatten(tree: Dict[str, Any], prefix: str = '') -> Dict[str, Any]:
@@ -26,9 +36,40 @@ def flatten(tree: Dict[str, Any], prefix: str = '') -> Dict[str, Any]:
     return out
 
 
-def _matches(key: str) -> bool:
-    key = key.strip()
-    return key in ('/**', NODE_NAME) or key.split('/')[-1] == NODE_NAME
+def parameter_blocks(tree: Dict[Any, Any],
+                     prefix: Tuple[str, ...] = ()) -> Iterator[Tuple[Tuple[str, ...], Dict]]:
+    """``(name tokens of the node pattern, ros__parameters)`` of every block, in file order.
+
+    Raises:
+        ConfigError: a key that is not a ROS name (or a whole-token wildcard), or a node entry
+            that is not a mapping.
+    """
+    for key, block in tree.items():
+        tokens = prefix + tuple(t for t in str(key).strip().split('/') if t)
+        bad = [t for t in tokens if not _TOKEN.fullmatch(t)]
+        if bad or not isinstance(block, dict):
+            raise ConfigError(f'params file key {key!r}: not a node name or namespace (tokens'
+                              f' are letters, digits, _ or a whole * / **), or not a mapping')
+        if 'ros__parameters' in block:
+            yield tokens, block['ros__parameters'] or {}
+        else:
+            yield from parameter_blocks(block, tokens)
+
+
+def matches(pattern: Sequence[str], name: Sequence[str]) -> bool:
+    """Whether node-name tokens ``name`` match ``pattern`` (``*`` one token, ``**`` any)."""
+    if not pattern:
+        return not name
+    head, rest = pattern[0], pattern[1:]
+    if head == '**':
+        return any(matches(rest, name[i:]) for i in range(len(name) + 1))
+    return bool(name) and head in ('*', name[0]) and matches(rest, name[1:])
+
+
+def _applies(pattern: Sequence[str], namespace: Optional[str]) -> bool:
+    if namespace is None:  # some namespace fits whenever the last token can be the node name
+        return bool(pattern) and pattern[-1] in ('*', '**', NODE_NAME)
+    return matches(pattern, [t for t in namespace.split('/') if t] + [NODE_NAME])
 
 
 class FileParameters:
@@ -43,21 +84,28 @@ class FileParameters:
         self.defaults: Dict[str, Any] = {}
 
     @classmethod
-    def from_yaml(cls, path: Path) -> 'FileParameters':
+    def from_yaml(cls, path: Path, namespace: Optional[str] = None) -> 'FileParameters':
         """Merge the file's blocks that apply to ``da3_node`` (later blocks win).
 
+        Args:
+            path: the params file.
+            namespace: the node's namespace (``/robot1``); None (the bag tool, which has no
+                namespace) takes the blocks of ``da3_node`` in any namespace.
+
         Raises:
-            ConfigError: unreadable YAML or no matching ``ros__parameters`` block.
+            ConfigError: unreadable YAML, a malformed key or no matching ``ros__parameters``.
         """
         import yaml
         try:
             tree = yaml.safe_load(Path(path).read_text())
         except (OSError, yaml.YAMLError) as err:
             raise ConfigError(f'params file {str(path)!r}: {err}') from err
+        if not isinstance(tree or {}, dict):
+            raise ConfigError(f'params file {str(path)!r}: not a mapping of node names')
         values: Dict[str, Any] = {}
-        for key, block in (tree or {}).items():
-            if _matches(str(key)) and isinstance(block, dict) and 'ros__parameters' in block:
-                values.update(flatten(block['ros__parameters'] or {}))
+        for pattern, params in parameter_blocks(tree or {}):
+            if _applies(pattern, namespace):
+                values.update(flatten(params))
         if not values:
             raise ConfigError(f'params file {str(path)!r}: no ros__parameters block for'
                               f' {NODE_NAME!r}')

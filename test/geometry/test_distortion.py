@@ -1,4 +1,10 @@
-"""Tests of da3_ros.geometry.distortion against closed-form cases."""
+"""Tests of da3_ros.geometry.distortion against closed-form cases and OpenCV's models.
+
+OpenCV (the ``test`` extra) is the reference: ``cv2.projectPoints`` documents plumb_bob and
+rational_polynomial (k1, k2, p1, p2, k3, k4, k5, k6), ``cv2.fisheye`` the equidistant model, and
+``initUndistortRectifyMap`` gives, per output pixel, the source pixel that ``remap_grid`` finds.
+"""
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -15,24 +21,44 @@ def test_equidistant_zero_coeffs_is_angle_mapping():
     np.testing.assert_allclose(out[1, 1], -np.arctan(2.0))
 
 
-def test_plumb_bob_radial_inverse_matches_cubic_root():
-    k1 = -0.2
-    r_d = 0.4
-    roots = np.roots([k1, 0.0, 1.0, -r_d])
-    closed = float(min(r.real for r in roots if abs(r.imag) < 1e-12 and r.real > 0))
-    out = distortion.undistort(np.array([[r_d, 0.0]]), 'plumb_bob', [k1, 0, 0, 0, 0])
-    np.testing.assert_allclose(out[0], [closed, 0.0], atol=1e-10)
-
-
-@pytest.mark.parametrize('model,coeffs', [
+CASES = [
     ('plumb_bob', [-0.3, 0.1, 0.001, -0.002, -0.02]),
     ('rational_polynomial', [0.5, -0.1, 0.001, 0.001, 0.0, 0.7, -0.05, 0.01]),
     ('equidistant', [0.05, -0.01, 0.003, -0.001]),
-])
-def test_distort_undistort_round_trip(model, coeffs):
-    xy = np.random.default_rng(0).uniform(-0.8, 0.8, size=(100, 2))
-    back = distortion.undistort(distortion.distort(xy, model, coeffs), model, coeffs)
-    np.testing.assert_allclose(back, xy, atol=1e-9)
+]
+
+
+def _cv2_distort(xy, model, coeffs):
+    """Distorted normalised coordinates of the rays (x, y, 1) as OpenCV projects them (K = I)."""
+    rays = np.concatenate([xy, np.ones_like(xy[:, :1])], axis=1)[:, None, :]
+    zero, d = np.zeros(3), np.asarray(coeffs, dtype=np.float64)
+    if model == 'equidistant':
+        out, _ = cv2.fisheye.projectPoints(rays, zero, zero, np.eye(3), d)
+    else:
+        out, _ = cv2.projectPoints(rays, zero, zero, np.eye(3), d)
+    return out[:, 0, :]
+
+
+@pytest.mark.parametrize('model,coeffs', CASES)
+def test_distort_matches_opencv(model, coeffs):
+    xy = np.random.default_rng(0).uniform(-0.8, 0.8, size=(200, 2))
+    np.testing.assert_allclose(distortion.distort(xy, model, coeffs),
+                               _cv2_distort(xy, model, coeffs), atol=1e-10)
+
+
+@pytest.mark.parametrize('model,coeffs', CASES)
+def test_remap_grid_matches_opencv_maps(model, coeffs):
+    src_hw, out_hw = (96, 128), (80, 100)
+    k_src = camera.intrinsics_matrix(110.0, 105.0, 63.0, 48.5)
+    k_out = camera.intrinsics_matrix(90.0, 90.0, 49.5, 39.5)
+    grid = distortion.remap_grid(k_src, src_hw, model, coeffs, k_out, out_hw)
+    init = cv2.fisheye.initUndistortRectifyMap if model == 'equidistant' \
+        else cv2.initUndistortRectifyMap
+    map_u, map_v = init(k_src, np.asarray(coeffs, dtype=np.float64), np.eye(3), k_out,
+                        out_hw[::-1], cv2.CV_32FC1)
+    # grid_sample with align_corners=False: pixel centre u sits at (u + 0.5) / W * 2 - 1.
+    src_px = (grid.astype(np.float64) + 1.0) / 2.0 * [src_hw[1], src_hw[0]] - 0.5
+    np.testing.assert_allclose(src_px, np.stack([map_u, map_v], axis=-1), atol=2e-3)
 
 
 def test_unknown_model_raises():

@@ -49,13 +49,26 @@ def test_sim3_on_pose_keeps_points_consistent():
     np.testing.assert_allclose(p_b, scale * p_a @ rot.T + trans, atol=1e-12)
 
 
-def test_pose_encoding_decode():
-    t_world_cam = _random_poses(1, 6)[0]
-    enc = np.concatenate([t_world_cam[:3, 3], pose.mat_to_quat(t_world_cam[:3, :3]),
-                          [2 * np.arctan(140 / 300.0), 2 * np.arctan(252 / 310.0)]])
-    decoded, k = pose.decode_pose_encoding(enc, 280, 504)
-    np.testing.assert_allclose(decoded, t_world_cam, atol=1e-12)
-    np.testing.assert_allclose(k, [[310, 0, 252], [0, 300, 140], [0, 0, 1]], atol=1e-9)
+def test_mean_pose_is_projected_arithmetic_mean():
+    poses = _random_poses(6, seed=6)
+    poses[:, :3, :3] = pose.so3_exp(0.3 * np.random.default_rng(7).normal(size=(6, 3)))
+    mean = pose.mean_pose(poses)
+    # The chordal L2 mean is the rotation nearest (Frobenius) to the summed matrices: U V^T.
+    u, _, vt = np.linalg.svd(poses[:, :3, :3].sum(0))
+    np.testing.assert_allclose(mean[:3, :3], u @ vt, atol=1e-9)
+    np.testing.assert_allclose(mean[:3, 3], poses[:, :3, 3].mean(0), atol=1e-12)
+
+
+def test_quaternion_convention_is_xyzw_active():
+    # A quarter turn about z: x -> y, quaternion (0, 0, sin 45, cos 45) in xyzw order.
+    quat = np.array([0.0, 0.0, np.sin(np.pi / 4), np.cos(np.pi / 4)])
+    np.testing.assert_allclose(pose.quat_to_mat(quat) @ [1.0, 0.0, 0.0], [0.0, 1.0, 0.0],
+                               atol=1e-12)
+    np.testing.assert_allclose(pose.so3_exp([0.0, 0.0, np.pi / 2]), pose.quat_to_mat(quat),
+                               atol=1e-12)
+    # Batched: any leading shape.
+    assert pose.so3_exp(np.zeros((2, 5, 3))).shape == (2, 5, 3, 3)
+    assert pose.mat_to_quat(np.broadcast_to(np.eye(3), (2, 5, 3, 3))).shape == (2, 5, 4)
 
 
 def test_optical_ros_conversion():

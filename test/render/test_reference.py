@@ -114,3 +114,13 @@ def test_backend_choice():
         resolve_backend('splatter', torch.device('cpu'))
     with pytest.raises(ConfigError, match='CUDA'):
         render(splats([[0.0, 0.0, 1.0]], [[1.0] * 3], [0.5], [[0.0] * 3]), camera(), 'gsplat')
+
+
+def test_quaternion_matrix_matches_scipy():
+    from scipy.spatial.transform import Rotation
+
+    from da3_ros.render.reference import quat_wxyz_to_mat
+    quats = torch.randn(32, 4, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    expect = Rotation.from_quat(quats.numpy(), scalar_first=True).as_matrix()
+    torch.testing.assert_close(quat_wxyz_to_mat(quats), torch.from_numpy(expect), atol=1e-12,
+                               rtol=0)

@@ -66,3 +66,18 @@ def test_depth_splats_render_back_their_depth_and_colour():
     keep = torch.zeros(1, 18, 24, dtype=torch.bool)
     keep[0, :4] = True
     assert depth_splats(depth, rgb, k[None], pose[None], keep).means.shape[1] == 4 * 24
+
+
+def test_quaternion_product_matches_scipy_composition():
+    from scipy.spatial.transform import Rotation
+
+    from da3_ros.render.splats import quat_multiply_wxyz
+    gen = torch.Generator().manual_seed(1)
+    a, b = (torch.nn.functional.normalize(torch.randn(16, 4, generator=gen,
+                                                      dtype=torch.float64), dim=-1)
+            for _ in range(2))
+    composed = Rotation.from_quat(a.numpy(), scalar_first=True) \
+        * Rotation.from_quat(b.numpy(), scalar_first=True)
+    torch.testing.assert_close(quat_multiply_wxyz(a, b),
+                               torch.from_numpy(composed.as_quat(scalar_first=True)),
+                               atol=1e-12, rtol=0)

@@ -6,6 +6,7 @@ import pytest
 from da3_ros.errors import ConfigError
 from da3_ros.tools.bag import main
 from da3_ros.tools.bag_config import load_config
+from da3_ros.tools.params_file import FileParameters
 
 PARAMS = """/**/da3_node:
   ros__parameters:
@@ -60,3 +61,72 @@ def test_the_block_of_an_unlisted_camera_is_unused_but_still_checked(tmp_path):
     path.write_text(PARAMS.format(key='max_depth') + spare.format(key='image_topc'))
     with pytest.raises(ConfigError, match="'camera.spare.image_topc'"):
         load_config(path)
+
+
+# Block keys of the rules in params_file's docstring; each case is read by ours and by rcl.
+RULE_CASES = {
+    'wildcard_then_node': '/**:\n  ros__parameters: {a: 2, b: 2}\n'
+                          '/**/da3_node:\n  ros__parameters: {a: 1}\n',
+    'node_then_wildcard': '/**/da3_node:\n  ros__parameters: {a: 1}\n'
+                          '/**:\n  ros__parameters: {a: 2, b: 2}\n',
+    'relative_name': 'da3_node:\n  ros__parameters: {a: 1}\n',
+    'absolute_name': '/da3_node:\n  ros__parameters: {a: 1}\n',
+    'namespace_in_key': '/robot1/da3_node:\n  ros__parameters: {a: 1}\n',
+    'namespace_as_parent': 'robot1:\n  da3_node:\n    ros__parameters: {a: 1}\n',
+    'one_token_wildcard': '/*/da3_node:\n  ros__parameters: {a: 1}\n',
+    'wildcard_inside': '/robot1/**/da3_node:\n  ros__parameters: {a: 1}\n',
+    'other_node_ignored': 'other_node:\n  ros__parameters: {a: 1}\n'
+                          '/**/da3_node:\n  ros__parameters: {b: 1, cam: {front: {topic: t}}}\n',
+}
+
+
+def _rcl_values(path: Path, namespace: str):
+    """What rcl gives a ``da3_node`` in ``namespace`` from ``--params-file path``, or None."""
+    import rclpy
+    from rclpy.impl.implementation_singleton import rclpy_implementation
+    from rclpy.node import Node
+    context = rclpy.Context()
+    try:
+        rclpy.init(context=context, args=['--ros-args', '--params-file', str(path)])
+    except rclpy_implementation.RCLError:  # rcl rejects the file
+        return None
+    try:
+        node = Node('da3_node', namespace=namespace, context=context,
+                    automatically_declare_parameters_from_overrides=True)
+        values = {name: p.value for name, p in node.get_parameters_by_prefix('').items()}
+        node.destroy_node()
+    finally:
+        rclpy.shutdown(context=context)
+    return {k: v for k, v in values.items()
+            if k not in ('use_sim_time', 'start_type_description_service')}
+
+
+def _our_values(path: Path, namespace):
+    """Our values, {} when no block applies, None for a file rcl rejects too."""
+    try:
+        return FileParameters.from_yaml(path, namespace).values
+    except ConfigError as err:
+        return {} if 'no ros__parameters block' in str(err) else None
+
+
+@pytest.mark.ros
+@pytest.mark.parametrize('namespace', ['/', '/robot1', '/robot1/arm'])
+def test_block_selection_agrees_with_rcl(tmp_path, ros_env, namespace):
+    cases = dict(RULE_CASES, partial_wildcard='/**/da3_*:\n  ros__parameters: {a: 1}\n')
+    for name, text in cases.items():
+        path = tmp_path / f'{name}.yaml'
+        path.write_text(text)
+        assert _our_values(path, namespace) == _rcl_values(path, namespace), name
+
+
+def test_without_namespace_a_block_of_any_namespace_applies(tmp_path):
+    """The bag tool has no namespace: what rcl would give da3_node in some namespace."""
+    for name in ('relative_name', 'namespace_in_key', 'namespace_as_parent',
+                 'one_token_wildcard', 'wildcard_inside'):
+        path = tmp_path / f'{name}.yaml'
+        path.write_text(RULE_CASES[name])
+        assert FileParameters.from_yaml(path).values == {'a': 1}, name
+    path = tmp_path / 'elsewhere.yaml'
+    path.write_text('/**/da3_node/extra:\n  ros__parameters: {a: 1}\n')
+    with pytest.raises(ConfigError, match='no ros__parameters block'):
+        FileParameters.from_yaml(path)
