@@ -221,7 +221,8 @@ def static_violations(root: Path) -> List[str]:
                 continue
             for rule, forbidden in THIRD_PARTY.get(source, []):
                 if forbidden(name):
-                    problems.append(f'{where}:{line}: {module} imports {name} ({source} -> {rule})')
+                    problems.append(f'{where}:{line}: {module} imports {name}'
+                                    f' ({source} -> {rule})')
     return problems
 
 
@@ -249,7 +250,8 @@ CLEAN_TREE = {
     'engine/__init__.py': '', 'engine/run.py': 'from ..model import Network\n',
     'ros/__init__.py': '', 'ros/node.py': 'import rclpy\nfrom pkg.engine.run import go\n',
     'synthetic/__init__.py': '', 'synthetic/scene.py': 'from pkg.engine import run\n',
-    'tools/__init__.py': '', 'tools/cli.py': 'from pkg.ros import node\nfrom pkg import synthetic\n',
+    'tools/__init__.py': '',
+    'tools/cli.py': 'from pkg.ros import node\nfrom pkg import synthetic\n',
 }
 
 
