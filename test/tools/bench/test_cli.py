@@ -1,5 +1,7 @@
 """Tests of the benchmark tool on CPU with a tiny configuration."""
 import json
+import subprocess
+import sys
 
 import torch
 
@@ -30,3 +32,10 @@ def test_bench_defaults_to_parity_weights_and_the_ignored_output_folder(repo_roo
     assert args.weights == 'parity' and args.json.startswith('bench_out/')
     ignored = (repo_root / '.gitignore').read_text().split()
     assert '/' + args.json.split('/')[0] + '/' in ignored
+
+
+def test_module_run_is_the_bench_command_line(repo_root):
+    done = subprocess.run([sys.executable, '-m', 'da3_ros.tools.bench', '--help'], cwd=repo_root,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith('usage: python -m da3_ros.tools.bench ')
