@@ -53,19 +53,22 @@ LAYERS: Dict[str, Tuple[List[str], str, List[Rule]]] = {
     'core': (['da3_ros'], 'top', [('torch', _is_torch), ('ROS', _is_ros)]),
     'model': (['da3_ros.model'], 'tree', [
         ('ROS', _is_ros),
-        ('engine/geometry/ros/tools',
-         _under('da3_ros.engine', 'da3_ros.geometry', 'da3_ros.ros', 'da3_ros.tools')),
+        ('engine/geometry/ros/synthetic/tools',
+         _under('da3_ros.engine', 'da3_ros.geometry', 'da3_ros.ros', 'da3_ros.synthetic',
+                'da3_ros.tools')),
     ]),
     'geometry': (['da3_ros.geometry'], 'tree', [
         ('ROS', _is_ros),
-        ('model/engine/ros/tools',
-         _under('da3_ros.model', 'da3_ros.engine', 'da3_ros.ros', 'da3_ros.tools')),
+        ('model/engine/ros/synthetic/tools',
+         _under('da3_ros.model', 'da3_ros.engine', 'da3_ros.ros', 'da3_ros.synthetic',
+                'da3_ros.tools')),
     ]),
     # render: Gaussian rasterizers; may use model's Gaussians/SH, nothing above or beside.
     'render': (['da3_ros.render'], 'tree', [
         ('ROS', _is_ros),
-        ('geometry/engine/ros/tools',
-         _under('da3_ros.geometry', 'da3_ros.engine', 'da3_ros.ros', 'da3_ros.tools')),
+        ('geometry/engine/ros/synthetic/tools',
+         _under('da3_ros.geometry', 'da3_ros.engine', 'da3_ros.ros', 'da3_ros.synthetic',
+                'da3_ros.tools')),
     ]),
     'engine': (['da3_ros.engine'], 'tree', [
         ('ROS', _is_ros),
