@@ -72,9 +72,9 @@ setup(
     entry_points={
         'console_scripts': [
             'da3_node = da3_ros.ros.node:main',
-            'da3_bag = da3_ros.tools.bag:main',
+            'da3_bag = da3_ros.tools.bag.cli:main',
             'da3_parity = da3_ros.tools.parity:main',
-            'da3_bench = da3_ros.tools.bench:main',
+            'da3_bench = da3_ros.tools.bench.cli:main',
             'da3_export = da3_ros.tools.export:main',
         ],
     },

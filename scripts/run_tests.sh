@@ -28,7 +28,7 @@ export FASTRTPS_DEFAULT_PROFILES_FILE=$root/config/fastdds_shm.xml
 unset ROS_LOCALHOST_ONLY ROS_AUTOMATIC_DISCOVERY_RANGE ROS_STATIC_PEERS
 # shellcheck source=scripts/ros_env.sh
 . "$root/scripts/ros_env.sh"
-# test/tools/test_demo_browser.py renders the demo page in headless Chromium (Debian: chromium).
+# test/tools/demo/test_cli.py renders the demo page in headless Chromium (Debian: chromium).
 if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null; then
   echo 'installing chromium (apt-get) for the demo page browser test'
   { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; } \

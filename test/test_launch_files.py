@@ -79,6 +79,20 @@ def test_console_scripts_install_to_the_libexec_folder(setup_kwargs, repo_root) 
     assert cfg['develop']['script_dir'] == '$base/lib/da3_ros'
 
 
+def test_console_scripts_name_a_function_that_exists(setup_kwargs, repo_root) -> None:
+    """Each ``name = module:function`` entry point names a module file defining that function."""
+    for line in setup_kwargs['entry_points']['console_scripts']:
+        name, target = (part.strip() for part in line.split('='))
+        module, function = target.split(':')
+        path = repo_root.joinpath(*module.split('.')).with_suffix('.py')
+        if not path.is_file():  # a package
+            path = repo_root.joinpath(*module.split('.'), '__init__.py')
+        assert path.is_file(), f'{name}: no module file {path} for {module}'
+        defined = {node.name for node in ast.parse(path.read_text()).body
+                   if isinstance(node, ast.FunctionDef)}
+        assert function in defined, f'{name}: {module} defines no top-level {function}()'
+
+
 def _tree(repo_root: Path, name: str) -> ast.Module:
     return ast.parse((repo_root / 'launch' / name).read_text(), filename=name)
 

@@ -39,9 +39,3 @@ def rpe(est: np.ndarray, gt: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
     err = pose_lib.inverse(rel_gt) @ rel_est
     return (np.linalg.norm(err[:, :3, 3], axis=1),
             np.degrees(pose_lib.rotation_angle(err[:, :3, :3])))
-
-
-def depth_scale_error(depth: np.ndarray, depth_gt: np.ndarray) -> float:
-    """|median(depth / depth_gt) - 1| over pixels valid in both maps."""
-    ok = np.isfinite(depth) & np.isfinite(depth_gt) & (depth_gt > 0) & (depth_gt < 100)
-    return float(abs(np.median(depth[ok] / depth_gt[ok]) - 1.0))

@@ -1,8 +1,9 @@
 """Render the sample recording: ``python -m da3_ros.tools.record_sample OUT [options]``.
 
-The synthetic six-camera drive of :mod:`da3_ros.synthetic.recording` as a rosbag2 folder (mcap by
-default): images (jpeg CompressedImage, or rgb8 Image with ``--raw``), CameraInfo, ground-truth
-depth, ``/tf`` and ``/tf_static``. Takes a few seconds at the default 160 x 90 pixels.
+The synthetic six-camera drive of :mod:`da3_ros.tools.bag.sample_recording` as a rosbag2
+folder (mcap by default): images (jpeg CompressedImage, or rgb8 Image with ``--raw``),
+CameraInfo, ground-truth depth, ``/tf`` and ``/tf_static``. Takes a few seconds at the default
+160 x 90 pixels.
 """
 import argparse
 from pathlib import Path
@@ -10,7 +11,7 @@ import sys
 import time
 from typing import Optional, Sequence
 
-from da3_ros.synthetic.recording import RecordingSpec, write_recording
+from da3_ros.tools.bag.sample_recording import RecordingSpec, write_recording
 
 
 def record(output: Path, *, steps: int = 20, raw: bool = False, storage: str = 'mcap',

@@ -21,7 +21,7 @@ import time
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from da3_ros.ros.msgtypes import KNOWN_PACKAGES
-from da3_ros.tools.bag_io import BagError, InputBag
+from da3_ros.tools.bag.io import BagError, InputBag
 
 CLOCK_TOPIC = '/clock'
 STATIC_TOPICS = ('/tf_static',)

@@ -93,7 +93,7 @@ def test_camera_info_topic_follows_image_transport(image, info):
 def test_node_and_bag_tool_share_the_rule():
     from da3_ros.config import CameraConfig
     from da3_ros.ros.params import info_topic
-    from da3_ros.tools.bag_config import BagConfig
+    from da3_ros.tools.bag.config import BagConfig
     topic = '/cam_front/image_raw/compressed'
     cam = CameraConfig(name='front', image_topic=topic)
     assert info_topic(topic, '') == BagConfig.info_topic(None, cam) == '/cam_front/camera_info'

@@ -11,7 +11,8 @@ from da3_ros.config import EngineConfig, ModelConfig, placeholder_notice, PLACEH
 from da3_ros.engine.predictor import load_network
 from da3_ros.model.weight_rule import rule_state_dict
 from da3_ros.ros import worker
-from da3_ros.tools import bag, bag_config, bench
+from da3_ros.tools.bag import config as bag_config, process as bag
+from da3_ros.tools.bench import cli as bench
 
 KEY = 'model.backbone.pretrained.patch_embed.proj.weight'
 

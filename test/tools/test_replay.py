@@ -13,7 +13,7 @@ import pytest
 from ros.ros_collector import TopicCollector  # test/ is on sys.path
 
 from da3_ros.ros.msgtypes import rclpy_types
-from da3_ros.synthetic.recording import image_topic, RecordingSpec, write_recording
+from da3_ros.tools.bag.sample_recording import image_topic, RecordingSpec, write_recording
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 SPEC = RecordingSpec(steps=12, cameras=('front', 'front_left', 'back'))

@@ -3,7 +3,7 @@ import sys
 
 import pytest
 
-from da3_ros.tools.bag_io import BagError
+from da3_ros.tools.bag.io import BagError
 from da3_ros.tools.replay import allowed, message_class
 
 

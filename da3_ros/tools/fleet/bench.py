@@ -30,7 +30,7 @@ def camera_names(count: int) -> tuple:
 
 
 def _recordings(folder: Path, bags: int, steps: int, cameras: int, size_hw: tuple) -> Path:
-    from da3_ros.synthetic.recording import RecordingSpec, write_recording
+    from da3_ros.tools.bag.sample_recording import RecordingSpec, write_recording
     spec = RecordingSpec(steps=steps, cameras=camera_names(cameras), size_hw=size_hw)
     first = write_recording(folder / 'drives' / 'drive_000', spec)
     for index in range(1, bags):
@@ -104,8 +104,8 @@ def main(argv: Optional[list] = None) -> int:
     parser.add_argument('--json', type=Path, default=None)
     args = parser.parse_args(argv)
     from da3_ros.config import WindowConfig
-    from da3_ros.synthetic.recording import RecordingSpec
-    from da3_ros.tools.bag_config import cpu_model, sample_config
+    from da3_ros.tools.bag.sample_recording import RecordingSpec
+    from da3_ros.tools.bag.config import cpu_model, sample_config
     size_hw = tuple(int(v) for v in args.size.split('x'))
     spec = RecordingSpec(cameras=camera_names(args.cameras), size_hw=size_hw)
     config = sample_config(spec, model=cpu_model(), window=WindowConfig(length=2))

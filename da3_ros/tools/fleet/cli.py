@@ -12,7 +12,7 @@ import sys
 from typing import Optional
 
 from da3_ros.errors import Da3Error
-from da3_ros.tools import bag_config
+from da3_ros.tools.bag import config as bag_config
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -59,13 +59,13 @@ def main(argv: Optional[list] = None) -> int:
     add_arguments(parser)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format='%(levelname)s %(message)s')
-    from da3_ros.tools.bag import _resolve_config
+    from da3_ros.tools.bag.process import resolve_config
     from da3_ros.tools.fleet.driver import FleetOptions, run_fleet
     from da3_ros.tools.fleet.manifest import table
     from da3_ros.tools.fleet.work import PredictorSpec, TaskOptions
     try:
         config = bag_config.sample_config() if args.sample_config else args.config
-        config = _resolve_config(config)
+        config = resolve_config(config)
         if args.weights or args.variant:
             config = bag_config.with_weights(config, args.weights, args.variant)
         options = FleetOptions(

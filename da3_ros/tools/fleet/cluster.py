@@ -10,7 +10,7 @@ from pathlib import Path
 import time
 from typing import Any, Dict, List, Tuple
 
-from da3_ros.tools.bag_config import BagConfig
+from da3_ros.tools.bag.config import BagConfig
 from da3_ros.tools.fleet import plan as plan_lib
 from da3_ros.tools.fleet.join import join_shards
 from da3_ros.tools.fleet.manifest import FAILED

@@ -11,7 +11,7 @@ from pathlib import Path
 import time
 from typing import Sequence
 
-from da3_ros.tools.bag_config import BagConfig
+from da3_ros.tools.bag.config import BagConfig
 from da3_ros.tools.fleet import plan as plan_lib
 from da3_ros.tools.fleet.manifest import Manifest
 from da3_ros.tools.fleet.options import FleetError, FleetOptions, FleetResult

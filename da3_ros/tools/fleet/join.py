@@ -27,7 +27,7 @@ import numpy as np
 
 from da3_ros.errors import Da3Error
 from da3_ros.geometry import align as align_lib
-from da3_ros.tools.bag_config import BagConfig
+from da3_ros.tools.bag.config import BagConfig
 from da3_ros.tools.fleet.manifest import DONE
 from da3_ros.tools.fleet.plan import BagPlan
 
@@ -65,8 +65,8 @@ def join_shards(bag: BagPlan, config: BagConfig, shard_records: List[Dict[str, A
 
 
 def _write_joined(bag: BagPlan, config: BagConfig, work: Path) -> Tuple[list, int]:
-    from da3_ros.tools.bag_io import InputBag, make_typestore
-    from da3_ros.tools.bag_writer import SegmentedWriter
+    from da3_ros.tools.bag.io import InputBag, make_typestore
+    from da3_ros.tools.bag.writer import SegmentedWriter
     store = make_typestore()
     writer = SegmentedWriter(work, store)
     step_topic = config.topic('rig_step')

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from da3_ros.errors import Da3Error
-from da3_ros.tools.bag_config import BagConfig
+from da3_ros.tools.bag.config import BagConfig
 
 BAG_SUFFIXES = ('.mcap', '.db3')
 PLAN_FILE = 'plan.json'  # shards/<key>/plan.json: the cuts of a sharded bag, fixed at first plan
@@ -177,7 +177,7 @@ def shard_tasks(bag: BagPlan, out_dir: Path, config: BagConfig,
     Raises:
         PlanError: the bag cannot be opened or has fewer than two camera triggers.
     """
-    from da3_ros.tools.bag_io import InputBag
+    from da3_ros.tools.bag.io import InputBag
     with InputBag(Path(bag.bag)) as reader:
         topics = [cam.image_topic for cam in config.engine.cameras]
         reader.require(topics, 'camera image')

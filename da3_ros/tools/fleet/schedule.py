@@ -11,7 +11,7 @@ import sys
 import time
 from typing import Any, Dict, List, Optional, TextIO, Tuple
 
-from da3_ros.tools.bag_config import BagConfig
+from da3_ros.tools.bag.config import BagConfig
 from da3_ros.tools.fleet import cluster
 from da3_ros.tools.fleet import plan as plan_lib
 from da3_ros.tools.fleet.manifest import DONE, FAILED, Manifest

@@ -14,7 +14,7 @@ import socket
 import time
 from typing import Any, Dict, Optional
 
-from da3_ros.tools.bag_config import BagConfig
+from da3_ros.tools.bag.config import BagConfig
 from da3_ros.tools.fleet.manifest import DONE, FAILED
 from da3_ros.tools.fleet.plan import Task
 
@@ -51,7 +51,7 @@ class PredictorSpec:
         if self.stand_in_ms is not None:
             from da3_ros.tools.fleet.standin import StandInPredictor
             return StandInPredictor(self.stand_in_ms / 1e3)
-        from da3_ros.tools.bag import build_engine
+        from da3_ros.tools.bag.process import build_engine
         return build_engine(config).predictor
 
 
@@ -72,7 +72,7 @@ def ensure_slice(task: Task) -> Path:
         return bag
     if folder.exists():
         if not (folder / SLICE_MARK).is_file():
-            from da3_ros.tools.bag_io import BagError
+            from da3_ros.tools.bag.io import BagError
             raise BagError(f'{str(folder)!r} exists and was not written by the fleet')
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
@@ -85,7 +85,7 @@ def ensure_slice(task: Task) -> Path:
 def _write_slice(task: Task, out: Path) -> None:
     from rosbags.rosbag2 import StoragePlugin, Writer
 
-    from da3_ros.tools.bag_io import BagError, InputBag
+    from da3_ros.tools.bag.io import BagError, InputBag
     start = task.start_ns or 0
     lead = max(start - TF_LEAD_NS, 0)
     with InputBag(Path(task.bag)) as bag, Writer(out, version=9,
@@ -129,7 +129,7 @@ def run_task(task: Task, config: BagConfig, predictor: Any, options: TaskOptions
 
 
 def _process(task: Task, config: BagConfig, predictor: Any, options: TaskOptions) -> Any:
-    from da3_ros.tools.bag import process_bag
+    from da3_ros.tools.bag.process import process_bag
     source = ensure_slice(task) if task.shard is not None else Path(task.bag)
     out = Path(task.output)
     resume = (out / METADATA_FILE).is_file()

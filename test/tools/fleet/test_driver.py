@@ -15,14 +15,14 @@ import time
 
 import numpy as np
 import pytest
-from tools import bag_fixtures as bf  # test/ is on sys.path
+from tools.bag import fixtures as bf  # test/ is on sys.path
 import torch
 
 from da3_ros.ros.quaternion import transform_matrix
 from da3_ros.synthetic import metrics
-from da3_ros.synthetic.recording import RecordingSpec
-from da3_ros.tools.bag import process_bag
-from da3_ros.tools.bag_config import load_config
+from da3_ros.tools.bag.config import load_config
+from da3_ros.tools.bag.process import process_bag
+from da3_ros.tools.bag.sample_recording import RecordingSpec
 from da3_ros.tools.fleet.driver import FleetOptions, run_fleet
 from da3_ros.tools.fleet.manifest import MANIFEST_FILE
 from da3_ros.tools.fleet.standin import StandInPredictor
@@ -258,14 +258,14 @@ def test_killed_driver_rerun_completes(inputs, tmp_path):
 NO_RAY = """
 import sys
 from pathlib import Path
-from da3_ros.synthetic.recording import RecordingSpec, write_recording
-from da3_ros.tools import bag
-from da3_ros.tools.bag_config import sample_config
+from da3_ros.tools.bag import cli as bag_cli, process  # the whole single-bag path
+from da3_ros.tools.bag.config import sample_config
+from da3_ros.tools.bag.sample_recording import RecordingSpec, write_recording
 from da3_ros.tools.fleet import cli, join, manifest, plan, standin, work
 spec = RecordingSpec(steps=2, cameras=('front', 'back'), size_hw=(48, 64))
 rec = write_recording(Path(sys.argv[1]) / 'rec', spec)
-summary = bag.process_bag(rec, Path(sys.argv[1]) / 'out', sample_config(spec), progress=False,
-                          predictor=standin.StandInPredictor(0.0))
+summary = process.process_bag(rec, Path(sys.argv[1]) / 'out', sample_config(spec), progress=False,
+                              predictor=standin.StandInPredictor(0.0))
 assert summary.sets_output == 2, summary.text()
 print(sorted(m for m in sys.modules if m == 'ray' or m.startswith('ray.')))
 """

@@ -1,12 +1,12 @@
 """Join helpers: the overlap fit recovers a known Sim(3) / SE(3); depth and clouds rescale."""
 import numpy as np
-from tools import bag_fixtures as bf  # test/ is on sys.path
+from tools.bag import fixtures as bf  # test/ is on sys.path
 
 from da3_ros.geometry import pose as pose_lib
 from da3_ros.geometry.align import Sim3
 from da3_ros.ros.cloud import cloud_to_arrays, organized_cloud
 from da3_ros.ros.convert import depth_to_image, image_to_depth
-from da3_ros.tools.bag_io import make_typestore, msg_types
+from da3_ros.tools.bag.io import make_typestore, msg_types
 from da3_ros.tools.fleet import join
 
 CONFIG = bf.small_config()
@@ -75,8 +75,8 @@ def test_relative_chain_joins_with_sim3(tmp_path):
 
     import torch
 
-    from da3_ros.synthetic.recording import RecordingSpec
-    from da3_ros.tools.bag import build_engine, process_bag
+    from da3_ros.tools.bag.sample_recording import RecordingSpec
+    from da3_ros.tools.bag.process import build_engine, process_bag
     from da3_ros.tools.fleet import plan, work
 
     spec = RecordingSpec(steps=16, cameras=('front', 'back'), size_hw=(48, 64))

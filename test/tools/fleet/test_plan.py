@@ -3,10 +3,10 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-from tools import bag_fixtures as bf  # test/ is on sys.path
+from tools.bag import fixtures as bf  # test/ is on sys.path
 
-from da3_ros.synthetic.recording import RecordingSpec, step_stamp_ns
-from da3_ros.tools.bag_io import InputBag
+from da3_ros.tools.bag.io import InputBag
+from da3_ros.tools.bag.sample_recording import RecordingSpec, step_stamp_ns
 from da3_ros.tools.fleet import plan
 
 

@@ -1,0 +1,359 @@
+"""Side-by-side GPU benchmark against upstream DA3 in one process (``bench --upstream``).
+
+For every case both networks carry the same deterministic parity-rule weights and see the same
+inputs. Forward cases time one network forward (CUDA events, median of ``--iters`` after
+``--warmup``); step cases time our whole ``Engine.step`` (uint8 host images in, full-resolution
+depth, confidence, organised and fused clouds and poses in host memory) against upstream's
+``inference()`` on the same images. Accuracy of our fast path (bf16 backbone, ``head_dtype``
+heads, CUDA graph) is its deviation from our fp32 forward, next to upstream's bf16 deviation from
+upstream's fp32 forward, both with TF32 off for the fp32 references. ``torch.cuda.
+set_sync_debug_mode('error')`` around one eager fast forward shows it has no host
+synchronisation. Writes the JSON of ``docs/benchmarks/side_by_side.json``.
+"""
+from dataclasses import dataclass
+import io
+import statistics
+import time
+from typing import Any, Callable, Dict, List, Optional
+
+import numpy as np
+from PIL import Image
+import torch
+
+from da3_ros.config import EngineConfig, ModelConfig, OutputConfig, WindowConfig
+from da3_ros.engine.decode import EncodedImage
+from da3_ros.engine.engine import Engine
+from da3_ros.engine.predictor import load_network, TorchPredictor
+from da3_ros.engine.types import CameraFrame, ModelInput, RigFrame
+from da3_ros.geometry import camera as cam_lib
+from da3_ros.model.weight_rule import rule_state_dict
+from da3_ros.tools.bench import upstream as bench_upstream
+
+
+@dataclass(frozen=True)
+class Case:
+    """One measured configuration; ``views`` = cameras x window for step cases."""
+
+    name: str
+    variant: str
+    views: int
+    height: int
+    width: int
+    stage: str  # 'forward' or 'step'
+    cameras: int = 0
+    target_ratio: float = 0.0  # ours must be this many times faster (0: no ratio target)
+    target_ms: float = 0.0  # absolute ceiling for ours (0: none)
+    jpeg: bool = False  # step input as JPEG bytes (decoded inside the step)
+
+
+CASES = (
+    Case('small_1v_504x504', 'da3-small', 1, 504, 504, 'forward', target_ratio=8.0),
+    Case('small_6v_280x504', 'da3-small', 6, 280, 504, 'forward', target_ratio=8.0),
+    Case('large_1v_504x504', 'da3-large', 1, 504, 504, 'forward', target_ratio=4.0),
+    Case('large_12v_280x504', 'da3-large', 12, 280, 504, 'forward', target_ratio=3.0),
+    Case('giant_24v_280x504', 'da3-giant', 24, 280, 504, 'forward', target_ratio=1.5),
+    Case('large_step_6cam_T2_900x1600', 'da3-large', 12, 900, 1600, 'step', cameras=6,
+         target_ratio=5.0),
+    Case('large_step_jpeg_6cam_T2_900x1600', 'da3-large', 12, 900, 1600, 'step', cameras=6,
+         target_ratio=5.0, jpeg=True),
+    Case('small_step_6cam_T1_900x1600', 'da3-small', 6, 900, 1600, 'step', cameras=6,
+         target_ms=10.0),
+)
+
+
+def median_cuda_ms(fn: Callable[[], object], iters: int, warmup: int) -> float:
+    """Median device time of ``fn`` in ms (CUDA events around each call)."""
+    for _ in range(warmup):
+        fn()
+    torch.cuda.synchronize()
+    times = []
+    for _ in range(iters):
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        fn()
+        end.record()
+        end.synchronize()
+        times.append(start.elapsed_time(end))
+    return statistics.median(times)
+
+
+def _sync() -> None:
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
+def median_wall_ms(fn: Callable[[], object], iters: int, warmup: int) -> float:
+    """Median wall time of ``fn`` in ms, synchronised after each call."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(iters):
+        _sync()
+        start = time.perf_counter()
+        fn()
+        _sync()
+        times.append((time.perf_counter() - start) * 1e3)
+    return statistics.median(times)
+
+
+def relative_rotations(extrinsics: torch.Tensor) -> torch.Tensor:
+    """World-to-camera rotations [S, 3, 3] relative to view 0: R_i R_0^T (gauge-free).
+
+    Two runs whose reference-view choice differs (near-tied scores under other rounding) give
+    the same cameras in another world frame; relative rotations do not depend on it.
+    """
+    rot = extrinsics[:, :3, :3].double()
+    return rot @ rot[0].transpose(0, 1)
+
+
+def rotation_error_deg(a: torch.Tensor, b: torch.Tensor) -> float:
+    """Largest angle between the relative camera rotations of extrinsics a, b [S, 3, 4] (deg)."""
+    rel = relative_rotations(a).transpose(1, 2) @ relative_rotations(b)
+    cos = (rel.diagonal(dim1=1, dim2=2).sum(-1) - 1) / 2
+    skew = rel - rel.transpose(1, 2)
+    sin = torch.stack([skew[:, 2, 1], skew[:, 0, 2], skew[:, 1, 0]], dim=-1).norm(dim=-1) / 2
+    # atan2 keeps small angles exact where arccos of a value near 1 loses them.
+    return float(torch.rad2deg(torch.atan2(sin, cos)).max())
+
+
+def depth_error(a: torch.Tensor, b: torch.Tensor) -> float:
+    """Median relative depth error |a - b| / |b| over all pixels."""
+    return float(((a.float() - b.float()).abs() / b.float().abs().clamp(min=1e-6)).median())
+
+
+def smooth_images(count: int, hw: tuple, seed: int) -> List[np.ndarray]:
+    """Natural-looking uint8 RGB images [H, W, 3]: upsampled low-resolution noise (not zeros)."""
+    rng = np.random.default_rng(seed)
+    small = rng.integers(0, 256, size=(count, hw[0] // 40 + 2, hw[1] // 40 + 2, 3), dtype=np.uint8)
+    return [np.asarray(Image.fromarray(s).resize((hw[1], hw[0]), Image.BILINEAR)) for s in small]
+
+
+class VariantBench:
+    """Our network and upstream's for one variant, with the same rule weights, on CUDA."""
+
+    def __init__(self, variant: str, precision: str, head_dtype: str, cuda_graph: bool,
+                 compile_model: bool = False, with_ray: bool = False) -> None:
+        self.with_ray = with_ray
+        t0 = time.perf_counter()
+        state = rule_state_dict(variant)
+        self.cfg = ModelConfig(variant=variant, weights='random', device='cuda', dtype=precision,
+                               head_dtype=head_dtype, cuda_graph=cuda_graph,
+                               compile=compile_model)
+        self.model = load_network(self.cfg, state)
+        self.upstream = bench_upstream.Upstream(variant, state, 'cuda')
+        torch.cuda.synchronize()
+        self.load_s = time.perf_counter() - t0
+        self.fast = self._fast_predictor()
+
+    def _fast_predictor(self) -> TorchPredictor:
+        cfg = self.cfg
+        return TorchPredictor(self.model, device='cuda', dtype=cfg.dtype,
+                              head_dtype=cfg.head_dtype, cuda_graph=cfg.cuda_graph,
+                              compile_model=cfg.compile, ray_outputs=self.with_ray)
+
+    def accuracy(self, images: torch.Tensor) -> Dict[str, object]:
+        """Fast-path deviation from our fp32 vs upstream bf16 deviation from upstream fp32."""
+        tf32 = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False
+        try:
+            ref = TorchPredictor(self.model, device='cuda', dtype='fp32').predict(
+                ModelInput(images=images[0]))
+            up_ref = bench_upstream.depth_and_extrinsics(self.upstream.forward_fp32(images))
+        finally:
+            torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = tf32
+        self.fast = self._fast_predictor()  # head dtype back to the fast path's
+        up_fast = bench_upstream.depth_and_extrinsics(self.upstream.forward(images))
+        fast = self.fast.predict(ModelInput(images=images[0]))
+        out = {'ours_depth_rel': depth_error(fast.depth[0], ref.depth[0]),
+               'upstream_depth_rel': depth_error(up_fast[0], up_ref[0])}
+        if ref.extrinsics is not None and up_ref[1] is not None:
+            out['ours_rot_deg'] = rotation_error_deg(fast.extrinsics[0], ref.extrinsics[0])
+            out['upstream_rot_deg'] = rotation_error_deg(up_fast[1], up_ref[1])
+        out['depth_bound'] = max(1.5 * out['upstream_depth_rel'], 0.005)
+        out['ok'] = out['ours_depth_rel'] <= out['depth_bound']
+        if 'ours_rot_deg' in out:
+            out['rot_bound_deg'] = max(1.5 * out['upstream_rot_deg'], 0.1)
+            out['ok'] = out['ok'] and out['ours_rot_deg'] <= out['rot_bound_deg']
+        return out
+
+    def no_host_sync(self, images: torch.Tensor) -> bool:
+        """Whether one eager fast forward runs with sync debug mode 'error' (no host sync)."""
+        eager = TorchPredictor(self.model, device='cuda', dtype=self.cfg.dtype,
+                               head_dtype=self.cfg.head_dtype)
+        torch.cuda.synchronize()
+        torch.cuda.set_sync_debug_mode('error')
+        try:
+            eager.predict(ModelInput(images=images[0]))
+            return True
+        except RuntimeError:
+            return False
+        finally:
+            torch.cuda.set_sync_debug_mode('default')
+
+    def engine(self, cameras: int, window: int) -> Engine:
+        """Engine over this network with full-resolution outputs."""
+        cfg = EngineConfig(model=self.cfg,
+                           window=WindowConfig(length=window, max_views=cameras * window),
+                           output=OutputConfig(resolution='full'))
+        return Engine(cfg, self.fast)
+
+
+def jpeg_bytes(image: np.ndarray, quality: int = 90) -> bytes:
+    """JPEG encoding of a uint8 RGB image (what a CompressedImage carries)."""
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format='JPEG', quality=quality)
+    return buffer.getvalue()
+
+
+def rig_frames(images: List[Any], cameras: int, window: int) -> List[RigFrame]:
+    """``window`` timesteps of ``cameras`` images (arrays or EncodedImage), pinhole intrinsics."""
+    h, w = images[0].shape[:2]
+    k = cam_lib.intrinsics_matrix(0.8 * w, 0.8 * w, w / 2 - 0.5, h / 2 - 0.5)
+    return [RigFrame(stamp=0.1 * t, cameras=tuple(
+        CameraFrame(name=f'cam{c}', image=images[t * cameras + c], k=k)
+        for c in range(cameras))) for t in range(window)]
+
+
+def forward_case(bench: VariantBench, case: Case, iters: int, warmup: int) -> Dict[str, object]:
+    """Time both forwards and check accuracy on fresh random inputs."""
+    gen = torch.Generator(device='cuda').manual_seed(hash(case.name) % 2 ** 31)
+    images = torch.randn(1, case.views, 3, case.height, case.width, device='cuda',
+                         generator=gen)
+    accuracy = bench.accuracy(images)
+    no_sync = bench.no_host_sync(images)
+    t0 = time.perf_counter()
+    bench.fast.predict(ModelInput(images=images[0]))
+    torch.cuda.synchronize()
+    first_call_s = time.perf_counter() - t0
+    ours = median_cuda_ms(lambda: bench.fast.predict(ModelInput(images=images[0])), iters, warmup)
+    upstream = median_cuda_ms(lambda: bench.upstream.forward(images), iters, warmup)
+    return {'ours_ms': ours, 'upstream_ms': upstream, 'accuracy': accuracy,
+            'no_host_sync': no_sync, 'first_call_s': first_call_s}
+
+
+def step_case(bench: VariantBench, case: Case, iters: int, warmup: int,
+              soak: int = 0) -> Dict[str, object]:
+    """Whole engine step vs upstream inference() on the same uint8 host images."""
+    window = case.views // case.cameras
+    images = smooth_images(case.views, (case.height, case.width), seed=case.views)
+    engine = bench.engine(case.cameras, window)
+    if case.jpeg:
+        blobs = [jpeg_bytes(image) for image in images]
+        frames = rig_frames([EncodedImage.inspect(b) for b in blobs], case.cameras, window)
+    else:
+        frames = rig_frames(images, case.cameras, window)
+    state = {'i': 0}
+
+    def one_step():
+        frame = frames[state['i'] % window]
+        state['i'] += 1
+        return engine.step(RigFrame(stamp=0.1 * state['i'], cameras=frame.cameras))
+
+    t0 = time.perf_counter()
+    for _ in range(window + 1):  # fill the window; the first full step compiles or captures
+        one_step()
+    first_steps_s = time.perf_counter() - t0
+    ours = median_wall_ms(one_step, iters, warmup)
+    if case.jpeg:  # upstream takes decoded images: its CPU decode belongs to its time
+        def upstream_call():
+            return bench.upstream.inference([np.asarray(Image.open(io.BytesIO(b)).convert('RGB'))
+                                             for b in blobs])
+    else:
+        def upstream_call():
+            return bench.upstream.inference(images)
+    upstream = median_wall_ms(upstream_call, max(iters // 2, 5), 2)
+    out = {'ours_ms': ours, 'upstream_ms': upstream, 'first_call_s': first_steps_s}
+    result = one_step()
+    out['stages_ms'] = None if result is None else dict(result.timings)
+    if soak:
+        out['soak'] = soak_memory(one_step, soak)
+    return out
+
+
+def soak_memory(step: Callable[[], object], steps: int) -> Dict[str, float]:
+    """Device memory after warm-up and after ``steps`` more steps (flat means no growth)."""
+    for _ in range(50):
+        step()
+    torch.cuda.synchronize()
+    before = torch.cuda.memory_allocated()
+    torch.cuda.reset_peak_memory_stats()
+    for _ in range(steps):
+        step()
+    torch.cuda.synchronize()
+    return {'steps': steps, 'allocated_before_mb': before / 2 ** 20,
+            'allocated_after_mb': torch.cuda.memory_allocated() / 2 ** 20,
+            'peak_mb': torch.cuda.max_memory_allocated() / 2 ** 20}
+
+
+def ceilings() -> Dict[str, float]:
+    """Measured bf16 matmul rate (8192^3) and device-to-device copy bandwidth."""
+    a = torch.randn(8192, 8192, device='cuda', dtype=torch.bfloat16)
+    b = torch.randn(8192, 8192, device='cuda', dtype=torch.bfloat16)
+    ms = median_cuda_ms(lambda: a @ b, 10, 3)
+    src = torch.randn(2 ** 30 // 4, device='cuda')
+    dst = torch.empty_like(src)
+    copy_ms = median_cuda_ms(lambda: dst.copy_(src), 10, 3)
+    return {'bf16_matmul_tflops': 2 * 8192 ** 3 / ms / 1e9,
+            'copy_gb_per_s': 2 * src.numel() * 4 / copy_ms / 1e6}
+
+
+def versions() -> Dict[str, Optional[str]]:
+    """Versions that the numbers depend on."""
+    import importlib.metadata as md
+    out = {'torch': torch.__version__, 'cuda': torch.version.cuda,
+           'cudnn': str(torch.backends.cudnn.version())}
+    for name in ('depth-anything-3', 'da3_ros'):
+        try:
+            out[name] = md.version(name)
+        except md.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def run(precision: str, head_dtype: str, cuda_graph: bool, iters: int, warmup: int,
+        only: Optional[List[str]] = None, soak: int = 0, log=print,
+        compile_model: bool = False, with_ray: bool = False,
+        save: Optional[Callable[[Dict[str, object]], None]] = None) -> Dict[str, object]:
+    """Run every case (or those named in ``only``); return the side-by-side report.
+
+    ``save`` receives the report after every case, so a run cut short keeps what it measured.
+    """
+    if not bench_upstream.available():
+        raise SystemExit('bench --upstream: the depth_anything_3 package is not importable '
+                         '(pip install depth-anything-3==0.1.1 for the benchmark only)')
+    report = {'gpu': torch.cuda.get_device_name(), 'versions': versions(),
+              'ceilings': ceilings(), 'settings': {'precision': precision,
+                                                   'head_dtype': head_dtype,
+                                                   'cuda_graph': cuda_graph, 'iters': iters,
+                                                   'compile': compile_model,
+                                                   # upstream always computes the ray map;
+                                                   # our engine skips it unless it is read
+                                                   'ray_branch': with_ray,
+                                                   'warmup': warmup},
+              'entries': []}
+    log(f"ceilings {report['ceilings']}")
+    cases = [c for c in CASES if not only or c.name in only]
+    for variant in dict.fromkeys(c.variant for c in cases):
+        bench = VariantBench(variant, precision, head_dtype, cuda_graph, compile_model,
+                             with_ray)
+        log(f'{variant}: weights and both networks ready in {bench.load_s:.1f} s')
+        for case in (c for c in cases if c.variant == variant):
+            soak_steps = soak if case.stage == 'step' and case.variant == 'da3-small' else 0
+            measured = (forward_case(bench, case, iters, warmup) if case.stage == 'forward'
+                        else step_case(bench, case, iters, warmup, soak_steps))
+            entry = {'case': case.name, 'variant': variant, 'views': case.views,
+                     'height': case.height, 'width': case.width, 'stage': case.stage,
+                     'weights_and_build_s': bench.load_s, **measured}
+            entry['ratio'] = entry['upstream_ms'] / entry['ours_ms']
+            entry['target_ratio'], entry['target_ms'] = case.target_ratio, case.target_ms
+            entry['met'] = (entry['ratio'] >= case.target_ratio
+                            and (not case.target_ms or entry['ours_ms'] <= case.target_ms))
+            report['entries'].append(entry)
+            if save is not None:
+                save(report)
+            log(f"{case.name:<30} ours {entry['ours_ms']:8.2f} ms  upstream "
+                f"{entry['upstream_ms']:8.2f} ms  x{entry['ratio']:.2f}  "
+                f"{'met' if entry['met'] else 'NOT met'}")
+        del bench
+        torch.cuda.empty_cache()
+    return report
