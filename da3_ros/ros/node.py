@@ -26,16 +26,19 @@ from rclpy.qos import DurabilityPolicy, qos_profile_sensor_data, QoSProfile, Rel
 
 from da3_ros.errors import Da3Error
 from da3_ros.ros import params
-from da3_ros.ros.camera_sync import MultiCameraSync
-from da3_ros.ros.clock_policy import ClockPolicy
-from da3_ros.ros.diagnostics import NodeStats
-from da3_ros.ros.msgtypes import rclpy_types
+from da3_ros.ros.diagnostics import diagnostic_array, NodeStats
+from da3_ros.ros.engine_setup import build_engine, gpu_memory_mb
+from da3_ros.ros.latest_worker import LatestWorker
+from da3_ros.ros.locked_tf import LockedTf
+from da3_ros.ros.messages.msgtypes import rclpy_types
+from da3_ros.ros.messages.rig_output import OutputOptions
+from da3_ros.ros.messages.tf_buffer import TfBuffer
+from da3_ros.ros.messages.tf_msgs import stamp_to_ns
 from da3_ros.ros.publishers import OutputPublishers
-from da3_ros.ros.rig_output import diagnostic_array, OutputOptions
-from da3_ros.ros.tf_buffer import TfBuffer
-from da3_ros.ros.tf_msgs import stamp_to_ns
+from da3_ros.ros.rig_pipeline import RigPipeline
+from da3_ros.ros.sync.clock_policy import ClockPolicy
+from da3_ros.ros.sync.multi_camera import MultiCameraSync
 from da3_ros.ros.virtual_cameras import read_virtual_cameras, VirtualCameras
-from da3_ros.ros.worker import build_engine, gpu_memory_mb, LatestWorker, LockedTf, RigPipeline
 
 NS = 1_000_000_000
 TF_SUB_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)

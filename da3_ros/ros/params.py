@@ -26,10 +26,10 @@ from rclpy.parameter import Parameter
 
 from da3_ros import config as cfg_lib
 from da3_ros.errors import ConfigError, ConversionError
-from da3_ros.ros.camera_info import camera_info_topic, is_rectified_topic
-from da3_ros.ros.quaternion import transform_matrix
-from da3_ros.ros.rig_input import CameraSource, TRANSPORTS
-from da3_ros.ros.rig_output import DEPTH_ENCODINGS, OutputOptions, TF_MODES
+from da3_ros.ros.messages.camera_info import camera_info_topic, is_rectified_topic
+from da3_ros.ros.messages.quaternion import transform_matrix
+from da3_ros.ros.messages.rig_input import CameraSource, TRANSPORTS
+from da3_ros.ros.messages.rig_output import DEPTH_ENCODINGS, OutputOptions, TF_MODES
 
 QOS_CHOICES = ('sensor_data', 'reliable')
 _SECTIONS = (('model', cfg_lib.ModelConfig), ('window', cfg_lib.WindowConfig),

@@ -288,7 +288,7 @@ def _write_sets(pipe: Pipeline, writer: SegmentedWriter, sets: list) -> int:
 
 
 def _log_time(msg: Any) -> int:
-    from da3_ros.ros.tf_msgs import stamp_to_ns
+    from da3_ros.ros.messages.tf_msgs import stamp_to_ns
     header = getattr(msg, 'header', None)
     if header is None and getattr(msg, 'transforms', None):
         header = msg.transforms[0].header

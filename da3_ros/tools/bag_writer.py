@@ -146,7 +146,7 @@ class SegmentedWriter:
 
     def write_message(self, topic: str, msg: Any) -> None:
         """Serialise a rosbags message and write it at its header stamp (or 0)."""
-        from da3_ros.ros.tf_msgs import stamp_to_ns
+        from da3_ros.ros.messages.tf_msgs import stamp_to_ns
         header = getattr(msg, 'header', None)
         if header is None and getattr(msg, 'transforms', None):
             header = msg.transforms[0].header

@@ -18,7 +18,7 @@ import pytest
 from tools import bag_fixtures as bf  # test/ is on sys.path
 import torch
 
-from da3_ros.ros.quaternion import transform_matrix
+from da3_ros.ros.messages.quaternion import transform_matrix
 from da3_ros.synthetic import metrics
 from da3_ros.synthetic.recording import RecordingSpec
 from da3_ros.tools.bag import process_bag

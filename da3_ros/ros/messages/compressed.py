@@ -29,8 +29,8 @@ import numpy as np
 from PIL import Image as PILImage
 
 from da3_ros.errors import ConversionError
-from da3_ros.ros.msgtypes import MsgTypes
-from da3_ros.ros.tf_msgs import make_header
+from da3_ros.ros.messages.msgtypes import MsgTypes
+from da3_ros.ros.messages.tf_msgs import make_header
 
 _CODECS = {'jpeg': 'JPEG', 'jpg': 'JPEG', 'png': 'PNG'}
 _RGB_MODES = {'RGB', 'RGBA', 'L', 'LA', 'P', 'CMYK', 'YCbCr', '1'}

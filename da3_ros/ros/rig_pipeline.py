@@ -1,60 +1,42 @@
-"""Inference off the executor thread: a latest-only slot, one worker thread, drop counters.
+"""What the inference worker runs per synchronised set: rig_input -> engine -> rig_output.
 
-While the engine is busy only the newest synchronised set waits: submitting a new set replaces
-the waiting one (counted as a ``busy`` drop), so there is never a backlog or an unbounded queue.
-``RigPipeline`` is what the worker runs per set: rig_input -> engine -> rig_output; it is plain
-Python (no rclpy) so tests can drive it directly. Per set it asks the engine only for what the
-consumed topics need (``demand``), hands CompressedImage bytes to an engine that decodes on the
-GPU, and records the end-to-end latency (image stamp to publish). With ``overlap`` the messages
-of one result are built and published on a second thread while the engine runs the next set
-(one result in flight at most, published in order).
+``RigPipeline`` is plain Python (no rclpy) so tests can drive it directly. Per set it asks the
+engine only for what the consumed topics need (``demand``), hands CompressedImage bytes to an
+engine that decodes on the GPU, and records the end-to-end latency (image stamp to publish).
+With ``overlap`` the messages of one result are built and published on a second thread while the
+engine runs the next set (one result in flight at most, published in order). Run-time parameter
+updates arrive from the executor thread as a ``PendingUpdate`` and are applied between sets.
 """
 import collections
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 import logging
 import threading
 import time
 from typing import Any, Callable, Container, Optional, Sequence
 
-from da3_ros.config import EngineConfig, placeholder_notice, PLACEHOLDER_WEIGHTS
+from da3_ros.config import EngineConfig
 from da3_ros.engine.engine import Engine, PendingStep
 from da3_ros.engine.types import RigResult
 from da3_ros.errors import Da3Error
 from da3_ros.ros.demand import output_request
 from da3_ros.ros.diagnostics import NodeStats
-from da3_ros.ros.msgtypes import MsgTypes
-from da3_ros.ros.rig_input import build_rig_input, CameraSource, RigInput
-from da3_ros.ros.rig_output import OutputOptions, result_messages
-from da3_ros.ros.sync import SyncedSet
-from da3_ros.ros.tf_buffer import TfBuffer, TransformException
+from da3_ros.ros.locked_tf import LockedTf
+from da3_ros.ros.messages.msgtypes import MsgTypes
+from da3_ros.ros.messages.rig_input import build_rig_input, CameraSource, RigInput
+from da3_ros.ros.messages.rig_output import OutputOptions, result_messages
+from da3_ros.ros.sync.approximate_time import SyncedSet
 
 _LOG = logging.getLogger(__name__)
 Publish = Callable[[list[tuple[str, Any]]], None]
 
 
-class LockedTf:
-    """A ``TfBuffer`` shared between the executor (inserts) and the worker (lookups)."""
+@dataclass(frozen=True)
+class PendingUpdate:
+    """Accepted run-time parameters waiting for the worker's next set."""
 
-    def __init__(self, buffer: TfBuffer) -> None:
-        self.buffer, self.lock = buffer, threading.Lock()
-
-    def lookup(self, target: str, source: str, stamp_ns: int = 0):
-        with self.lock:
-            return self.buffer.lookup(target, source, stamp_ns)
-
-    def add(self, msg: Any, *, static: bool) -> None:
-        with self.lock:
-            self.buffer.add_tf_message(msg, static=static)
-
-    def clear_dynamic(self, statics: Sequence[Any]) -> None:
-        """Forget everything, then re-insert the latched static messages (clock jump)."""
-        with self.lock:
-            self.buffer.clear()
-            for msg in statics:
-                try:
-                    self.buffer.add_tf_message(msg, static=True)
-                except TransformException:  # reported when it first arrived
-                    continue
+    options: OutputOptions
+    config: EngineConfig
 
 
 class RigPipeline:
@@ -84,7 +66,7 @@ class RigPipeline:
         self.inputs: collections.OrderedDict[float, RigInput] = collections.OrderedDict()
         self.sequence = 0
         self.reset_requested = threading.Event()
-        self._pending: dict[str, Any] = {}
+        self._pending: PendingUpdate | None = None
         self._pending_lock = threading.Lock()
 
     def update(self, options: OutputOptions, config: EngineConfig) -> None:
@@ -95,15 +77,14 @@ class RigPipeline:
         and the cameras are fixed after configure.
         """
         with self._pending_lock:
-            self._pending = {'options': options, 'config': config}
+            self._pending = PendingUpdate(options, config)
 
     def _apply_pending(self) -> None:
         with self._pending_lock:
-            pending, self._pending = self._pending, {}
-        if not pending:
+            pending, self._pending = self._pending, None
+        if pending is None:
             return
-        self.options = pending['options']
-        config = pending['config']
+        self.options, config = pending.options, pending.config
         if config.window != self.engine.config.window:
             self.engine = Engine(config, self.engine.predictor)
             self.inputs.clear()
@@ -216,86 +197,3 @@ class RigPipeline:
             self.on_result(result, rig_input)
         self.stats.result(result.timings.get('total', 0.0), result.is_metric, self.gpu_memory())
         self.stats.end_to_end((self.clock_ns() - rig_input.stamp_ns) / 1e6)
-
-
-class LatestWorker:
-    """Runs ``process(item)`` on one thread; a new item replaces a waiting one.
-
-    Args:
-        process: called on the worker thread; exceptions are passed to ``on_error``.
-        on_drop: called with the reason when a waiting item is replaced.
-        on_error: called with an unexpected exception (the worker keeps running).
-    """
-
-    def __init__(self, process: Callable[[Any], None], *, on_drop: Callable[[str], None],
-                 on_error: Callable[[BaseException], None]) -> None:
-        self._process, self._on_drop, self._on_error = process, on_drop, on_error
-        self._cond = threading.Condition()
-        self._item: Any = None
-        self._has_item = self._stopping = self.busy = False
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._stopping = False
-        self._thread = threading.Thread(target=self._run, name='da3_inference', daemon=True)
-        self._thread.start()
-
-    def submit(self, item: Any) -> None:
-        with self._cond:
-            if self._has_item:
-                self._on_drop('busy')
-            self._item, self._has_item = item, True
-            self._cond.notify()
-
-    def clear(self) -> None:
-        """Forget the waiting item (not counted as a drop)."""
-        with self._cond:
-            self._item, self._has_item = None, False
-
-    def stop(self, timeout_s: float = 30.0) -> None:
-        with self._cond:
-            self._stopping = True
-            self._cond.notify()
-        if self._thread is not None:
-            self._thread.join(timeout_s)
-            self._thread = None
-
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                while not self._has_item and not self._stopping:
-                    self._cond.wait()
-                if self._stopping:
-                    return
-                item, self._item, self._has_item = self._item, None, False
-                self.busy = True
-            try:
-                self._process(item)
-            except Exception as err:  # noqa: B902 - the worker must survive any one set
-                self._on_error(err)
-            finally:
-                self.busy = False
-
-
-def build_engine(config: EngineConfig, logger: Any) -> Engine:
-    """Load the model and build the engine (the slow part of ``configure``).
-
-    The placeholder weights words (``config.PLACEHOLDER_WEIGHTS``: ``parity``, ``random``) are
-    understood by ``build_predictor``, as for every other tool; here they are announced loudly.
-
-    Raises:
-        WeightsError: the checkpoint does not match the variant.
-        ConfigError: an invalid configuration.
-    """
-    if config.model.weights in PLACEHOLDER_WEIGHTS:
-        notice = placeholder_notice(config.model.weights)
-        logger.warning(f'{notice} (model {config.model.variant})')
-    return Engine(config)
-
-
-def gpu_memory_mb() -> float | None:
-    """Memory allocated by torch on the current CUDA device in MiB, None without CUDA."""
-    import torch
-    if not torch.cuda.is_available() or not torch.cuda.is_initialized():
-        return None
-    return torch.cuda.memory_allocated() / 2 ** 20

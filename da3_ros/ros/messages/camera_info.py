@@ -33,7 +33,7 @@ import numpy as np
 
 from da3_ros.errors import ConversionError
 from da3_ros.geometry.distortion import distort
-from da3_ros.ros.tf_msgs import stamp_to_ns
+from da3_ros.ros.messages.tf_msgs import stamp_to_ns
 
 TRANSPORT_SUFFIXES = ('compressed',)  # image_transport sub-topics this package reads
 

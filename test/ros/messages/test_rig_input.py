@@ -6,10 +6,10 @@ import pytest
 from ros import rig_messages as rm  # test/ros helper (test/ is on sys.path)
 
 from da3_ros.errors import ConfigError
-from da3_ros.ros.camera_sync import CameraFrame as SyncCameraFrame
-from da3_ros.ros.rig_input import build_rig_input, CameraSource
-from da3_ros.ros.sync import SyncedSet
-from da3_ros.ros.tf_buffer import TfBuffer
+from da3_ros.ros.messages.rig_input import build_rig_input, CameraSource
+from da3_ros.ros.messages.tf_buffer import TfBuffer
+from da3_ros.ros.sync.approximate_time import SyncedSet
+from da3_ros.ros.sync.multi_camera import CameraFrame as SyncCameraFrame
 from da3_ros.synthetic.sequence import SyntheticRig
 
 NAMES = ('front', 'front_left', 'back')
@@ -127,7 +127,7 @@ def test_reference_stamp_is_oldest_image(types, rig):
 
 def test_each_camera_is_placed_with_odometry_at_its_own_stamp(types, rig):
     # base moving at 10 m/s along x: a camera 20 ms after the reference sits 0.2 m further on
-    from da3_ros.ros.tf_msgs import tf_message, transform_stamped
+    from da3_ros.ros.messages.tf_msgs import tf_message, transform_stamped
     tf = TfBuffer()
     tf.add_tf_message(rm.static_tf(types, rig), static=True)
     for sec in (0, 1):

@@ -6,14 +6,13 @@ from ros import rig_messages as rm  # test/ros helper (test/ is on sys.path)
 from da3_ros.config import CameraConfig, EngineConfig, ModelConfig
 from da3_ros.engine.engine import Engine
 from da3_ros.errors import ConfigError
-from da3_ros.ros.cloud import cloud_to_arrays, unpack_rgb
-from da3_ros.ros.convert import image_to_array, image_to_depth
-from da3_ros.ros.quaternion import transform_matrix
-from da3_ros.ros.rig_input import build_rig_input, CameraSource
-from da3_ros.ros.rig_output import (diagnostic_array, OutputOptions, result_messages,
-                                    StatusReport)
-from da3_ros.ros.tf_buffer import TfBuffer
-from da3_ros.ros.tf_msgs import stamp_to_ns, transform_from_msg
+from da3_ros.ros.messages.cloud import cloud_to_arrays, unpack_rgb
+from da3_ros.ros.messages.image import image_to_array, image_to_depth
+from da3_ros.ros.messages.quaternion import transform_matrix
+from da3_ros.ros.messages.rig_input import build_rig_input, CameraSource
+from da3_ros.ros.messages.rig_output import OutputOptions, result_messages
+from da3_ros.ros.messages.tf_buffer import TfBuffer
+from da3_ros.ros.messages.tf_msgs import stamp_to_ns, transform_from_msg
 from da3_ros.synthetic.predictor import SimulatedPredictor
 from da3_ros.synthetic.sequence import SyntheticRig
 
@@ -184,17 +183,6 @@ def test_options_are_validated():
         OutputOptions(depth_encoding='8UC1')
     with pytest.raises(ConfigError, match='prefix'):
         OutputOptions(tf_mode='cameras', camera_frame_prefix='')
-
-
-def test_diagnostic_array(types, wire_round_trip):
-    msg = wire_round_trip(diagnostic_array(types, 5 * rm.NS, [
-        StatusReport('da3: front', 'OK', 'ok', {'rate_hz': '10.0'}),
-        StatusReport('da3: back', 'ERROR', 'no images', {})]))
-    assert stamp_to_ns(msg.header.stamp) == 5 * rm.NS
-    levels = [int.from_bytes(s.level, 'little') if isinstance(s.level, bytes) else s.level
-              for s in msg.status]
-    assert levels == [0, 2] and msg.status[1].message == 'no images'
-    assert [(kv.key, kv.value) for kv in msg.status[0].values] == [('rate_hz', '10.0')]
 
 
 def test_quaternion_helper_consistency():

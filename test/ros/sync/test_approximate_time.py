@@ -4,7 +4,7 @@ import random
 import pytest
 
 from da3_ros.errors import ConfigError, SyncError
-from da3_ros.ros.sync import ApproximateTimeSync
+from da3_ros.ros.sync.approximate_time import ApproximateTimeSync
 
 MS = 1_000_000
 PERIOD = 100 * MS

@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 
 from da3_ros.errors import ConversionError
-from da3_ros.ros.quaternion import (matrix_to_quaternion, normalize_quaternion,
-                                    quaternion_to_matrix, slerp, split_transform,
-                                    transform_matrix)
+from da3_ros.ros.messages.quaternion import (matrix_to_quaternion, normalize_quaternion,
+                                             quaternion_to_matrix, slerp, split_transform,
+                                             transform_matrix)
 
 
 def _yaw_quaternion(angle: float) -> np.ndarray:

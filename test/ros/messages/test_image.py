@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from da3_ros.errors import ConversionError
-from da3_ros.ros.convert import (array_to_image, depth_to_image, ENCODINGS, image_to_array,
-                                 image_to_depth, image_to_rgb)
-from da3_ros.ros.tf_msgs import stamp_to_ns
+from da3_ros.ros.messages.image import (array_to_image, depth_to_image, ENCODINGS, image_to_array,
+                                        image_to_depth, image_to_rgb)
+from da3_ros.ros.messages.tf_msgs import stamp_to_ns
 
 SIZES = [(1, 1), (3, 5), (4, 7), (2, 640)]
 STAMP = 1_700_000_000_123_456_789

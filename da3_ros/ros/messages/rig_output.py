@@ -16,10 +16,8 @@ code. Topics are relative (resolved in the node's namespace) except ``/tf``:
   frame (which then IS the odometry frame); ``cameras`` ``T_world_cam`` as ``<prefix><frame>``
   children of the world frame (``odom_frame`` when the engine's world is odometry, else
   ``<prefix>world``), so they never fight the URDF's camera frames.
-
-:func:`diagnostic_array` builds ``diagnostic_msgs/DiagnosticArray`` from plain status reports.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 import functools
 from typing import Any, Container, Mapping, Sequence
 
@@ -27,20 +25,18 @@ import numpy as np
 
 from da3_ros.engine.decode import decode_cpu, EncodedImage
 from da3_ros.engine.types import CameraResult, RigResult
-from da3_ros.errors import ConfigError, ConversionError
+from da3_ros.errors import ConfigError
 from da3_ros.geometry import distortion as dist_lib
-from da3_ros.ros.cloud import organized_cloud, unorganized_cloud
-from da3_ros.ros.convert import array_to_image, depth_to_image
-from da3_ros.ros.msgtypes import MsgTypes
-from da3_ros.ros.quaternion import split_transform
-from da3_ros.ros.rig_input import RigInput
-from da3_ros.ros.tf_msgs import make_header, tf_message, transform_stamped
+from da3_ros.ros.messages.cloud import organized_cloud, unorganized_cloud
+from da3_ros.ros.messages.image import array_to_image, depth_to_image
+from da3_ros.ros.messages.msgtypes import MsgTypes
+from da3_ros.ros.messages.quaternion import split_transform
+from da3_ros.ros.messages.rig_input import RigInput
+from da3_ros.ros.messages.tf_msgs import make_header, tf_message, transform_stamped
 
 TF_MODES = ('none', 'odom', 'cameras')
 DEPTH_ENCODINGS = ('32FC1', '16UC1')
 TF_TOPIC = '/tf'
-DIAGNOSTICS_TOPIC = '/diagnostics'
-LEVELS = ('OK', 'WARN', 'ERROR', 'STALE')
 
 
 class _Everything:
@@ -99,17 +95,6 @@ class OutputOptions:
         if self.tf_mode == 'cameras' and not self.camera_frame_prefix:
             raise ConfigError('camera_frame_prefix must be non-empty with tf_mode cameras'
                               ' (estimated frames would fight the URDF)')
-
-
-@dataclass(frozen=True)
-class StatusReport:
-    """One ``DiagnosticStatus``: level name (``LEVELS``), name, message and key/values."""
-
-    name: str
-    level: str = 'OK'
-    message: str = ''
-    values: Mapping[str, str] = field(default_factory=dict)
-    hardware_id: str = ''
 
 
 def world_frame(result: RigResult, options: OutputOptions) -> str:
@@ -188,7 +173,7 @@ def camera_messages(types: MsgTypes, cam: CameraResult, stamp_ns: int, frame_id:
 def camera_info(types: MsgTypes, k: np.ndarray, shape_hw: tuple[int, ...], stamp_ns: int,
                 frame_id: str) -> Any:
     """An undistorted pinhole ``sensor_msgs/CameraInfo`` (``plumb_bob``, zero D, P = [K | 0])."""
-    _need(types, 'CameraInfo', 'RegionOfInterest')
+    types.require('CameraInfo', 'RegionOfInterest')
     k = np.asarray(k, dtype=np.float64).reshape(3, 3)
     p = np.concatenate([k, np.zeros((3, 1))], axis=1)
     roi = types.RegionOfInterest(x_offset=0, y_offset=0, height=0, width=0, do_rectify=False)
@@ -223,7 +208,7 @@ def rig_step(types: MsgTypes, result: RigResult, rig_input: RigInput, options: O
     ``images``: messages already built for the ``<cam>/depth`` (when 32FC1) and
     ``<cam>/confidence`` topics; the same message objects are used inside the RigStep.
     """
-    _need(types, 'RigStep', 'CameraDepth', 'Pose', 'Point')
+    types.require('RigStep', 'CameraDepth', 'Pose', 'Point')
     images = dict(images or {})
     if options.depth_encoding != '32FC1':  # RigStep depth is always 32FC1 metres
         images = {t: m for t, m in images.items() if not t.endswith('/depth')}
@@ -236,18 +221,6 @@ def rig_step(types: MsgTypes, result: RigResult, rig_input: RigInput, options: O
         window_size=len(stamps), window_index=max(index, 0), sequence=int(sequence),
         inference_ms=float(result.timings.get('forward', result.timings.get('total', 0.0))),
         model_variant=options.model_variant)
-
-
-def diagnostic_array(types: MsgTypes, stamp_ns: int, reports: Sequence[StatusReport]) -> Any:
-    """A ``diagnostic_msgs/DiagnosticArray`` from plain reports."""
-    _need(types, 'DiagnosticArray', 'DiagnosticStatus', 'KeyValue')
-    status_cls = types.DiagnosticStatus
-    statuses = [status_cls(
-        level=getattr(status_cls, report.level), name=report.name, message=report.message,
-        hardware_id=report.hardware_id,
-        values=[types.KeyValue(key=str(k), value=str(v)) for k, v in report.values.items()])
-        for report in reports]
-    return types.DiagnosticArray(header=make_header(types, stamp_ns, ''), status=statuses)
 
 
 def _camera_depth(types: MsgTypes, name: str, result: RigResult, rig_input: RigInput,
@@ -324,10 +297,3 @@ def _sample_index(k_src: tuple, src_hw: tuple, model: str, coeffs: tuple, k_out:
     cols = np.clip(np.rint((grid[..., 0] + 1.0) / 2.0 * src_hw[1] - 0.5), 0, src_hw[1] - 1)
     rows = np.clip(np.rint((grid[..., 1] + 1.0) / 2.0 * src_hw[0] - 0.5), 0, src_hw[0] - 1)
     return rows.astype(np.intp), cols.astype(np.intp)
-
-
-def _need(types: MsgTypes, *names: str) -> None:
-    missing = [n for n in names if getattr(types, n, None) is None]
-    if missing:
-        raise ConversionError(f'message classes {missing} are not available in this MsgTypes'
-                              ' bundle (install or register their packages)')

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from da3_ros.errors import SyncError
-from da3_ros.ros.sync import ApproximateTimeSync, SyncedSet
+from da3_ros.ros.sync.approximate_time import ApproximateTimeSync, SyncedSet
 
 DEFAULT_MAX_INFO_AGE_NS = 5_000_000_000
 

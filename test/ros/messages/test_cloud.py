@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from da3_ros.errors import ConversionError
-from da3_ros.ros.cloud import (cloud_to_arrays, organized_cloud, pack_rgb, unorganized_cloud,
-                               unpack_rgb)
+from da3_ros.ros.messages.cloud import (cloud_to_arrays, organized_cloud, pack_rgb,
+                                        unorganized_cloud, unpack_rgb)
 
 H, W = 3, 5  # deliberately not square, so a (width, height) mix-up cannot pass
 

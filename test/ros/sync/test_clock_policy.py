@@ -2,7 +2,7 @@
 import pytest
 
 from da3_ros.errors import SyncError
-from da3_ros.ros.clock_policy import ClockPolicy
+from da3_ros.ros.sync.clock_policy import ClockPolicy
 
 NS = 1_000_000_000
 PERIOD = NS // 10

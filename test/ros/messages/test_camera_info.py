@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 from da3_ros.errors import ConversionError
-from da3_ros.ros.camera_info import camera_from_info, camera_info_topic, is_rectified_topic
+from da3_ros.ros.messages.camera_info import (camera_from_info, camera_info_topic,
+                                              is_rectified_topic)
 
 sensor_msgs = pytest.importorskip('sensor_msgs.msg', reason='ROS 2 message wheels (make venv)')
 

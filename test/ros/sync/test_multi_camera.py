@@ -2,7 +2,7 @@
 import pytest
 
 from da3_ros.errors import SyncError
-from da3_ros.ros.camera_sync import ImageInfoPairer, MultiCameraSync
+from da3_ros.ros.sync.multi_camera import ImageInfoPairer, MultiCameraSync
 
 MS = 1_000_000
 PERIOD = 100 * MS

@@ -18,6 +18,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from da3_ros.errors import ConversionError
+
 _NAMES = {
     'Time': 'builtin_interfaces/msg/Time',
     'Header': 'std_msgs/msg/Header',
@@ -75,6 +77,17 @@ class MsgTypes:
     KeyValue: Callable[..., Any] | None = None
     RigStep: Callable[..., Any] | None = None
     CameraDepth: Callable[..., Any] | None = None
+
+    def require(self, *names: str) -> None:
+        """Check that the optional classes ``names`` are in this bundle.
+
+        Raises:
+            ConversionError: naming the classes that are None here.
+        """
+        missing = [n for n in names if getattr(self, n, None) is None]
+        if missing:
+            raise ConversionError(f'message classes {missing} are not available in this'
+                                  ' MsgTypes bundle (install or register their packages)')
 
 
 def _bytes_blob(data: np.ndarray) -> array.array:

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 
 from da3_ros.errors import ConversionError
-from da3_ros.ros.quaternion import transform_matrix
-from da3_ros.ros.tf_buffer import TfBuffer
-from da3_ros.ros.tf_msgs import (make_header, ns_to_stamp, stamp_to_ns, tf_message,
-                                 transform_from_msg, transform_stamped)
+from da3_ros.ros.messages.quaternion import transform_matrix
+from da3_ros.ros.messages.tf_buffer import TfBuffer
+from da3_ros.ros.messages.tf_msgs import (make_header, ns_to_stamp, stamp_to_ns, tf_message,
+                                          transform_from_msg, transform_stamped)
 
 STAMP = 1_700_000_000_999_999_999
 

@@ -47,8 +47,8 @@ import numpy as np
 
 from da3_ros.errors import ConversionError, SyncError
 from da3_ros.geometry.pose import inverse
-from da3_ros.ros.quaternion import slerp, split_transform, transform_matrix
-from da3_ros.ros.tf_msgs import transform_from_msg
+from da3_ros.ros.messages.quaternion import slerp, split_transform, transform_matrix
+from da3_ros.ros.messages.tf_msgs import transform_from_msg
 
 DEFAULT_CACHE_TIME_NS = 10_000_000_000
 QUATERNION_NORMALIZATION_TOLERANCE = 10e-3  # tf2's bound on |squared norm - 1|

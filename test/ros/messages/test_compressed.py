@@ -8,8 +8,8 @@ import pytest
 from ros import rig_messages as rm  # test/ros helper (test/ is on sys.path)
 
 from da3_ros.errors import ConversionError
-from da3_ros.ros.compressed import (compressed_to_rgb, inspect, MAX_PIXELS, parse_format,
-                                    rgb_to_compressed)
+from da3_ros.ros.messages.compressed import (compressed_to_rgb, inspect, MAX_PIXELS, parse_format,
+                                             rgb_to_compressed)
 
 
 def _smooth_rgb(height=24, width=37):

@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 
 from da3_ros.errors import ConversionError
-from da3_ros.ros.msgtypes import MsgTypes
-from da3_ros.ros.tf_msgs import make_header
+from da3_ros.ros.messages.msgtypes import MsgTypes
+from da3_ros.ros.messages.tf_msgs import make_header
 
 # encoding -> (dtype, channels) of the raw array.
 ENCODINGS = {

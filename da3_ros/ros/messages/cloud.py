@@ -40,8 +40,8 @@ from typing import Any
 import numpy as np
 
 from da3_ros.errors import ConversionError
-from da3_ros.ros.msgtypes import MsgTypes
-from da3_ros.ros.tf_msgs import make_header
+from da3_ros.ros.messages.msgtypes import MsgTypes
+from da3_ros.ros.messages.tf_msgs import make_header
 
 FLOAT32 = 7  # sensor_msgs/PointField datatypes
 _DTYPES = {1: 'i1', 2: 'u1', 3: 'i2', 4: 'u2', 5: 'i4', 6: 'u4', 7: 'f4', 8: 'f8'}

@@ -35,11 +35,11 @@ from da3_ros.engine.decode import EncodedImage
 from da3_ros.engine.types import CameraFrame, RigFrame
 from da3_ros.errors import ConfigError, Da3Error
 from da3_ros.geometry.pose import inverse
-from da3_ros.ros.camera_info import camera_from_info
-from da3_ros.ros.compressed import check_header, compressed_to_rgb, inspect, parse_format
-from da3_ros.ros.convert import image_to_rgb
-from da3_ros.ros.sync import SyncedSet
-from da3_ros.ros.tf_buffer import TfBuffer
+from da3_ros.ros.messages.camera_info import camera_from_info
+from da3_ros.ros.messages.compressed import check_header, compressed_to_rgb, inspect, parse_format
+from da3_ros.ros.messages.image import image_to_rgb
+from da3_ros.ros.messages.tf_buffer import TfBuffer
+from da3_ros.ros.sync.approximate_time import SyncedSet
 
 TRANSPORTS = ('raw', 'compressed')
 _NS_PER_S = 1e9

@@ -3,11 +3,11 @@ import numpy as np
 import pytest
 
 from da3_ros.errors import SyncError
-from da3_ros.ros.quaternion import transform_matrix
-from da3_ros.ros.tf_buffer import (ConnectivityException, ExtrapolationException,
-                                   InvalidArgumentException, LookupException, TfBuffer,
-                                   TransformException)
-from da3_ros.ros.tf_msgs import tf_message, transform_stamped
+from da3_ros.ros.messages.quaternion import transform_matrix
+from da3_ros.ros.messages.tf_buffer import (ConnectivityException, ExtrapolationException,
+                                            InvalidArgumentException, LookupException, TfBuffer,
+                                            TransformException)
+from da3_ros.ros.messages.tf_msgs import tf_message, transform_stamped
 
 S = 1_000_000_000
 

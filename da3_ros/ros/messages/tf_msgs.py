@@ -15,8 +15,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from da3_ros.errors import ConversionError
-from da3_ros.ros.msgtypes import MsgTypes
-from da3_ros.ros.quaternion import split_transform, transform_matrix
+from da3_ros.ros.messages.msgtypes import MsgTypes
+from da3_ros.ros.messages.quaternion import split_transform, transform_matrix
 
 _NS_PER_S = 1_000_000_000
 
