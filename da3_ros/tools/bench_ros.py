@@ -38,7 +38,7 @@ from da3_ros.ros.messages.image import array_to_image
 from da3_ros.ros.messages.rig_input import build_rig_input, CameraSource
 from da3_ros.ros.messages.rig_output import camera_info, OutputOptions, result_messages, TF_TOPIC
 from da3_ros.ros.sync.approximate_time import SyncedSet
-from da3_ros.ros.sync.multi_camera import CameraFrame as SyncFrame
+from da3_ros.ros.sync.multi_camera import ImagePair as SyncFrame
 
 NS = 1_000_000_000
 KINDS = {'depth': '/depth', 'camera_info': '/depth/camera_info', 'confidence': '/confidence',

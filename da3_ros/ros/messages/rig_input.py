@@ -149,7 +149,7 @@ def camera_frame(source: CameraSource, image_msg: Any, info_msg: Any, stamp_ns: 
 
 def build_rig_input(synced: SyncedSet, sources: Sequence[CameraSource], tf: TfBuffer | None, *,
                     base_frame: str, odom_frame: str = '', encoded: bool = False) -> RigInput:
-    """Turn a ``SyncedSet`` of ``camera_sync.CameraFrame`` messages into a ``RigInput``.
+    """Turn a ``SyncedSet`` of ``sync.multi_camera.ImagePair`` messages into a ``RigInput``.
 
     Never raises for one bad camera: its reason goes to ``errors``.
 

@@ -28,7 +28,7 @@ DEFAULT_MAX_INFO_AGE_NS = 5_000_000_000
 
 
 @dataclass(frozen=True)
-class CameraFrame:
+class ImagePair:
     """One camera's image with the CameraInfo it was paired with (stamps in ns)."""
 
     camera: str
@@ -46,7 +46,7 @@ class ImageInfoPairer:
     """Pair one camera's images with CameraInfo messages, in image-stamp order.
 
     Args:
-        camera: camera name (used in ``CameraFrame`` and drop counts).
+        camera: camera name (used in ``ImagePair`` and drop counts).
         queue_size: how many unpaired images and CameraInfos are kept.
         max_info_age_ns: largest stamp distance between an image and its CameraInfo.
     """
@@ -66,7 +66,7 @@ class ImageInfoPairer:
         self._info_stamps: list[int] = []
         self._infos: dict[int, Any] = {}
 
-    def add_image(self, stamp_ns: int, image: Any) -> list[CameraFrame]:
+    def add_image(self, stamp_ns: int, image: Any) -> list[ImagePair]:
         """Queue an image; return the frames that are now paired."""
         stamp_ns = int(stamp_ns)
         self._images[stamp_ns] = image
@@ -75,7 +75,7 @@ class ImageInfoPairer:
             self.drops[(self.camera, 'no_camera_info')] += 1
         return self._flush()
 
-    def add_info(self, stamp_ns: int, info: Any) -> list[CameraFrame]:
+    def add_info(self, stamp_ns: int, info: Any) -> list[ImagePair]:
         """Store a CameraInfo; return the frames that are now paired."""
         stamp_ns = int(stamp_ns)
         if stamp_ns not in self._infos:
@@ -85,7 +85,7 @@ class ImageInfoPairer:
             del self._infos[self._info_stamps.pop(0)]
         return self._flush()
 
-    def _flush(self) -> list[CameraFrame]:
+    def _flush(self) -> list[ImagePair]:
         out = []
         for stamp_ns in sorted(self._images):
             info_stamp = self._match(stamp_ns)
@@ -95,8 +95,8 @@ class ImageInfoPairer:
                 del self._images[stamp_ns]
                 self.drops[(self.camera, 'stale_camera_info')] += 1
                 continue
-            out.append(CameraFrame(self.camera, stamp_ns, self._images.pop(stamp_ns),
-                                   self._infos[info_stamp], info_stamp))
+            out.append(ImagePair(self.camera, stamp_ns, self._images.pop(stamp_ns),
+                                 self._infos[info_stamp], info_stamp))
         return out
 
     def _match(self, stamp_ns: int) -> int | None:
@@ -113,7 +113,7 @@ class ImageInfoPairer:
 class MultiCameraSync:
     """Pair image + CameraInfo per camera, then synchronise the cameras.
 
-    Emits ``SyncedSet`` objects whose messages are ``CameraFrame`` (or None for a camera missing
+    Emits ``SyncedSet`` objects whose messages are ``ImagePair`` (or None for a camera missing
     from a partial set). ``max_info_age_ns`` goes to ``ImageInfoPairer``, the other keyword
     arguments to ``ApproximateTimeSync``.
     """
@@ -161,7 +161,7 @@ class MultiCameraSync:
             raise SyncError(f'unknown camera {camera!r}; known: {list(self._pairers)}')
         return self._pairers[camera]
 
-    def _feed(self, frames: list[CameraFrame]) -> list[SyncedSet]:
+    def _feed(self, frames: list[ImagePair]) -> list[SyncedSet]:
         out = []
         for frame in frames:
             out.extend(self._sync.add(frame.camera, frame.stamp_ns, frame))

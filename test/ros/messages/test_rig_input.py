@@ -9,7 +9,7 @@ from da3_ros.errors import ConfigError
 from da3_ros.ros.messages.rig_input import build_rig_input, CameraSource
 from da3_ros.ros.messages.tf_buffer import TfBuffer
 from da3_ros.ros.sync.approximate_time import SyncedSet
-from da3_ros.ros.sync.multi_camera import CameraFrame as SyncCameraFrame
+from da3_ros.ros.sync.multi_camera import ImagePair
 from da3_ros.synthetic.sequence import SyntheticRig
 
 NAMES = ('front', 'front_left', 'back')
@@ -117,8 +117,8 @@ def test_reference_stamp_is_oldest_image(types, rig):
     synced = rm.synced_set(types, rig, 1, NAMES)
     late = synced.messages[2]
     frames = list(synced.messages)
-    frames[2] = SyncCameraFrame(late.camera, late.stamp_ns + 5_000_000, late.image, late.info,
-                                late.info_stamp_ns + 5_000_000)
+    frames[2] = ImagePair(late.camera, late.stamp_ns + 5_000_000, late.image, late.info,
+                          late.info_stamp_ns + 5_000_000)
     late.info.header.stamp.nanosec += 5_000_000
     synced = SyncedSet(synced.inputs, synced.stamps_ns[:2] + (frames[2].stamp_ns,), tuple(frames))
     out = build_rig_input(synced, [CameraSource(n) for n in NAMES], None, base_frame='')
@@ -138,8 +138,8 @@ def test_each_camera_is_placed_with_odometry_at_its_own_stamp(types, rig):
     synced = rm.synced_set(types, rig, 1, NAMES)
     later = synced.messages[2]
     frames = list(synced.messages)
-    frames[2] = SyncCameraFrame(later.camera, later.stamp_ns + 20_000_000, later.image,
-                                later.info, later.info_stamp_ns)
+    frames[2] = ImagePair(later.camera, later.stamp_ns + 20_000_000, later.image,
+                          later.info, later.info_stamp_ns)
     synced = SyncedSet(synced.inputs, synced.stamps_ns[:2] + (frames[2].stamp_ns,), tuple(frames))
     out = build_rig_input(synced, [CameraSource(n) for n in NAMES], tf, base_frame=rm.BASE,
                           odom_frame=rm.ODOM)

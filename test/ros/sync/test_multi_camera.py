@@ -85,7 +85,7 @@ def _camera_events(sync, camera, stamp, offset=0):
             + sync.add_image(camera, stamp + offset, f'{camera}@{stamp}'))
 
 
-def test_multi_camera_sync_emits_camera_frames():
+def test_multi_camera_sync_emits_image_pairs():
     sync = MultiCameraSync(['left', 'right'], slop_ns=10 * MS, min_period_ns=50 * MS)
     assert _camera_events(sync, 'left', PERIOD) == []
     (out,) = _camera_events(sync, 'right', PERIOD, offset=2 * MS)
