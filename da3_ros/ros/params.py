@@ -282,6 +282,13 @@ def output_options(options: NodeOptions, output: cfg_lib.OutputConfig,
         rig_step=options.publish_rig_step, model_variant=variant)
 
 
+def engine_output_options(options: NodeOptions, config: cfg_lib.EngineConfig) -> OutputOptions:
+    """``output_options`` for a whole engine config; cameras not undistorted keep raw colours."""
+    out = output_options(options, config.output, config.model.variant)
+    return dataclasses.replace(
+        out, raw_cameras=tuple(c.name for c in config.cameras if not c.undistort))
+
+
 def info_topic(image_topic: str, info: str) -> str:
     """``info`` or, when empty, ``camera_info.camera_info_topic`` (image_transport's rule)."""
     if info or not image_topic:
