@@ -113,7 +113,7 @@ class RigIntake:
             self.stats.synced(synced.missing)
             self.worker.submit(synced)
 
-    def tf(self, msg: Any, static: bool) -> None:
+    def transforms(self, msg: Any, static: bool) -> None:
         """Insert each transform (tf2's rules); only accepted statics are kept for resets."""
         for transform in msg.transforms:
             single = self.tf_message(transforms=[transform])

@@ -40,6 +40,6 @@ def subscribe_inputs(node: Node, types: MsgTypes, cameras: Sequence[CameraConfig
         handles.append(node.create_subscription(
             types.CameraInfo, cam.info_topic, lambda m, c=cam.name: intake.info(c, m), profile))
     handles.append(node.create_subscription(
-        types.TFMessage, '/tf', lambda m: intake.tf(m, False), TF_SUB_QOS))
+        types.TFMessage, '/tf', lambda m: intake.transforms(m, False), TF_SUB_QOS))
     handles.append(node.create_subscription(
-        types.TFMessage, '/tf_static', lambda m: intake.tf(m, True), TF_STATIC_QOS))
+        types.TFMessage, '/tf_static', lambda m: intake.transforms(m, True), TF_STATIC_QOS))
