@@ -48,7 +48,7 @@ setup(
     install_requires=[
         'setuptools',
         'numpy',
-        'scipy',  # rotations and quaternions (da3_ros.geometry.pose, da3_ros.ros.quaternion)
+        'scipy',  # rotations, quaternions (da3_ros.geometry.pose, da3_ros.ros.messages.quaternion)
         'torch',
         'safetensors',
         'huggingface_hub',

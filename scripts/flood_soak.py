@@ -111,9 +111,9 @@ def run_flood(args: argparse.Namespace) -> int:
     import numpy as np
     import rclpy
     from rclpy.qos import qos_profile_sensor_data
-    from da3_ros.ros.convert import array_to_image
-    from da3_ros.ros.msgtypes import rclpy_types
-    from da3_ros.ros.tf_msgs import ns_to_stamp
+    from da3_ros.ros.messages.image import array_to_image
+    from da3_ros.ros.messages.msgtypes import rclpy_types
+    from da3_ros.ros.messages.tf_msgs import ns_to_stamp
     width, height = _size(args.size)
     rclpy.init()
     node = rclpy.create_node('flood')
@@ -226,7 +226,7 @@ class DiagnosticsWatch:
 
     def __init__(self) -> None:
         import rclpy
-        from da3_ros.ros.msgtypes import rclpy_types
+        from da3_ros.ros.messages.msgtypes import rclpy_types
         self.rclpy = rclpy
         rclpy.init()
         self.node = rclpy.create_node('flood_soak_watch')

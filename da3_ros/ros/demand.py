@@ -15,7 +15,7 @@ options enable is written), so an output nobody consumes is never computed or co
 from typing import Container, Iterable, Optional, Sequence
 
 from da3_ros.engine.outputs import CLOUD, CONFIDENCE, DEPTH, OutputRequest
-from da3_ros.ros.rig_output import EVERYTHING, OutputOptions
+from da3_ros.ros.messages.rig_output import EVERYTHING, OutputOptions
 
 
 def output_request(options: OutputOptions, cameras: Sequence[str],

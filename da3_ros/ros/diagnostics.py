@@ -1,4 +1,4 @@
-"""Run-time statistics of the node and their ``/diagnostics`` reports (no rclpy; thread-safe).
+"""Run-time statistics of the node and their ``/diagnostics`` messages (no rclpy; thread-safe).
 
 Counts input rates per camera, synced-set and result rates, dropped sets by reason, inference
 latency percentiles (p50, p90 over the last ``latency_window`` results), end-to-end latency
@@ -11,22 +11,52 @@ Why not ``diagnostic_updater`` (and ``diagnostic_aggregator``): they are ROS pac
 runtime cannot install them, and their ``Updater`` needs an rclpy node where this module stays
 rclpy-free and callable from any thread. The reports follow what an ``Updater`` publishes:
 status names ``"<node>: <item>"``, levels ``OK``/``WARN``/``ERROR``/``STALE`` (the
-``DiagnosticStatus`` byte constants, set by ``rig_output.diagnostic_array``) and string
+``DiagnosticStatus`` byte constants, set by ``diagnostic_array`` below) and string
 key/values; test/ros/test_diagnostics.py checks that against ``diagnostic_msgs``.
+
+:class:`StatusReport` is one status as plain data; :func:`diagnostic_array` turns reports into
+``diagnostic_msgs/DiagnosticArray`` through a ``MsgTypes`` bundle (the node and the bag tool).
 """
 import collections
+from dataclasses import dataclass, field
 import re
 import threading
 import time
-from typing import Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from da3_ros.ros.rig_output import StatusReport
+from da3_ros.ros.messages.msgtypes import MsgTypes
+from da3_ros.ros.messages.tf_msgs import make_header
 
 LOG_PERIOD_S = 300.0  # a persisting error is logged again after this long
 _MAX_KEYS = 256
 _NUMBER = re.compile(r'[-+]?\d+(\.\d+)?(e[-+]?\d+)?')
+DIAGNOSTICS_TOPIC = '/diagnostics'
+LEVELS = ('OK', 'WARN', 'ERROR', 'STALE')
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    """One ``DiagnosticStatus``: level name (``LEVELS``), name, message and key/values."""
+
+    name: str
+    level: str = 'OK'
+    message: str = ''
+    values: Mapping[str, str] = field(default_factory=dict)
+    hardware_id: str = ''
+
+
+def diagnostic_array(types: MsgTypes, stamp_ns: int, reports: Sequence[StatusReport]) -> Any:
+    """A ``diagnostic_msgs/DiagnosticArray`` from plain reports."""
+    types.require('DiagnosticArray', 'DiagnosticStatus', 'KeyValue')
+    status_cls = types.DiagnosticStatus
+    statuses = [status_cls(
+        level=getattr(status_cls, report.level), name=report.name, message=report.message,
+        hardware_id=report.hardware_id,
+        values=[types.KeyValue(key=str(k), value=str(v)) for k, v in report.values.items()])
+        for report in reports]
+    return types.DiagnosticArray(header=make_header(types, stamp_ns, ''), status=statuses)
 
 
 def error_key(text: str) -> str:

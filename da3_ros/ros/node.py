@@ -1,48 +1,41 @@
 """``da3_node``: a thin rclpy lifecycle adapter over the DA3 engine.
 
 configure: read parameters, load the model (``Engine``), create publishers. activate:
-subscribe (images, CameraInfo, ``/tf``, ``/tf_static``), start the inference worker and timers.
-With ``autostart`` (default) ``main`` runs both transitions, so the node also works as a plain
-node. Inputs go through ``MultiCameraSync`` (approximate time, partial sets after
-``sync.timeout_s``) into a latest-only worker that runs ``rig_input -> Engine -> rig_output``.
-Time is judged by ``ClockPolicy`` alone: a jump of ROS time (the ``/clock`` jump callback) or
-of the rig's image stamps (a bag looping without ``/clock``) clears the synchroniser, the dynamic
-TF and the engine once; a camera with a bad clock (stamp 0, far behind or ahead of the others)
-is excluded and flagged in its own diagnostics status while the others go on.
+subscribe (images, CameraInfo, ``/tf``, ``/tf_static``; ``subscriptions``), start the inference
+worker and timers. With ``autostart`` (default) ``main`` runs both transitions, so the node also
+works as a plain node. Inputs go through ``RigIntake`` (clock policy, ``MultiCameraSync``:
+approximate time, partial sets after ``sync.timeout_s``; resets on time jumps) into a
+latest-only worker (``LatestWorker``) that runs ``RigPipeline``: ``rig_input -> Engine ->
+rig_output``. ``/diagnostics`` comes from ``NodeStats`` on a steady-clock timer.
 
 Start it as the launch file does: ``da3_node --ros-args --params-file config/multi_cam.yaml``.
 """
-from dataclasses import replace
 import sys
 
 import rclpy
-from rclpy.clock import Clock, ClockType, JumpThreshold
+from rclpy.clock import JumpThreshold
 from rclpy.duration import Duration
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.parameter import Parameter
-from rclpy.qos import DurabilityPolicy, qos_profile_sensor_data, QoSProfile, ReliabilityPolicy
 
 from da3_ros.errors import Da3Error
 from da3_ros.ros import params
-from da3_ros.ros.camera_sync import MultiCameraSync
-from da3_ros.ros.clock_policy import ClockPolicy
 from da3_ros.ros.diagnostics import NodeStats
-from da3_ros.ros.msgtypes import rclpy_types
+from da3_ros.ros.diagnostics_publisher import DiagnosticsPublisher
+from da3_ros.ros.engine_setup import build_engine, gpu_memory_mb
+from da3_ros.ros.latest_worker import LatestWorker
+from da3_ros.ros.locked_tf import LockedTf
+from da3_ros.ros.messages.msgtypes import rclpy_types
+from da3_ros.ros.messages.tf_buffer import TfBuffer
 from da3_ros.ros.publishers import OutputPublishers
-from da3_ros.ros.rig_output import diagnostic_array, OutputOptions
-from da3_ros.ros.tf_buffer import TfBuffer
-from da3_ros.ros.tf_msgs import stamp_to_ns
+from da3_ros.ros.rig_intake import RigIntake
+from da3_ros.ros.rig_pipeline import RigPipeline
+from da3_ros.ros.subscriptions import subscribe_inputs
 from da3_ros.ros.virtual_cameras import read_virtual_cameras, VirtualCameras
-from da3_ros.ros.worker import build_engine, gpu_memory_mb, LatestWorker, LockedTf, RigPipeline
 
 NS = 1_000_000_000
-TF_SUB_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
-TF_STATIC_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE,
-                           durability=DurabilityPolicy.TRANSIENT_LOCAL)
-INPUT_QOS = {'sensor_data': qos_profile_sensor_data,
-             'reliable': QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)}
 
 
 class Da3Node(LifecycleNode):
@@ -57,12 +50,14 @@ class Da3Node(LifecycleNode):
         self.options = params.read_node_options(self)
         self.stats = NodeStats(self.options.cameras, name=self.get_name())
         self.tf = LockedTf(TfBuffer(cache_time_ns=int(self.options.tf_cache_s * NS)))
-        self.statics: dict[str, object] = {}
-        self.engine = self.outputs = self.pipeline = self.worker = self.sync = None
-        self.virtual = None
+        self.intake = RigIntake(stats=self.stats, tf=self.tf, tf_message=self.types.TFMessage,
+                                clock=self.get_clock(), logger=self.get_logger(),
+                                log_once=self._log_once)
+        self.engine = self.outputs = self.pipeline = self.worker = self.virtual = None
         self.handles: list = []
-        self.jump_handler = self.diagnostics_timer = self.clock_policy = None
-        self.held: dict = {}  # camera -> (stamp, image) waiting after the camera's own jump
+        self.diagnostics = DiagnosticsPublisher(self, self.types, self.stats,
+                                                lambda: self.intake.sync_drops)
+        self.jump_handler = None
 
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
         try:
@@ -77,7 +72,7 @@ class Da3Node(LifecycleNode):
         except Exception as err:  # noqa: B902 - every failure is logged with its reason
             self.get_logger().error(f'configure failed: {type(err).__name__}: {err}')
             return TransitionCallbackReturn.FAILURE
-        out = _output_options(self.options, config)
+        out = params.engine_output_options(self.options, config)
         self.outputs = OutputPublishers(self, self.types, self.options.cameras, out)
         self.virtual = VirtualCameras(
             self, self.types, virtual, lookup=self.tf.lookup, base_frame=out.base_frame,
@@ -105,34 +100,17 @@ class Da3Node(LifecycleNode):
 
     def _start_inputs(self) -> None:
         opts = self.options
-        self.sync = MultiCameraSync(
-            opts.cameras, slop_ns=int(opts.sync_slop_s * NS), queue_size=opts.sync_queue_size,
-            timeout_ns=int(opts.sync_timeout_s * NS) if opts.sync_timeout_s > 0 else None,
-            min_period_ns=int(opts.sync_min_period_s * NS))
-        self.clock_policy = ClockPolicy(opts.cameras)
-        self.jump_handler = self.get_clock().create_jump_callback(
-            JumpThreshold(min_forward=None, min_backward=Duration(nanoseconds=-1)),
-            post_callback=self._clock_jumped)
         self.worker = LatestWorker(self.pipeline, on_drop=self.stats.drop,
                                    on_error=self._worker_error)
+        self.intake.start(opts, self.worker, self.pipeline)
+        self.jump_handler = self.get_clock().create_jump_callback(
+            JumpThreshold(min_forward=None, min_backward=Duration(nanoseconds=-1)),
+            post_callback=self.intake.clock_jumped)
         self.worker.start()
-        self._subscribe()
-        self.handles.append(self.create_timer(0.05, self._poll))
-        self.handles.append(self._diagnostics_timer(opts.diagnostics_period_s))
-
-    def _clock_jumped(self, jump) -> None:
-        if jump.delta.nanoseconds < 0:  # not the ROS_TIME_ACTIVATED notice of /clock's start
-            why = self.clock_policy.clock_jumped(self.get_clock().now().nanoseconds,
-                                                 jump.delta.nanoseconds)
-            if why:
-                self._reset(why)
-
-    def _diagnostics_timer(self, period_s: float):
-        # Steady, not ROS time: diagnostics must keep coming when /clock stops with the inputs
-        # (a paused bag, a dead driver), which is exactly when someone looks at them.
-        self.diagnostics_timer = self.create_timer(
-            period_s, self._diagnostics, clock=Clock(clock_type=ClockType.STEADY_TIME))
-        return self.diagnostics_timer
+        subscribe_inputs(self, self.types, self.config.cameras, self.pipeline.sources, opts.qos,
+                         self.intake, self.handles)
+        self.handles.append(self.create_timer(0.05, self.intake.poll))
+        self.diagnostics.start(self.outputs.diagnostics, opts.diagnostics_period_s)
 
     def _parameters_changed(self, changed: list) -> None:
         """Apply accepted updates of the writable parameters while configured.
@@ -149,14 +127,11 @@ class Da3Node(LifecycleNode):
         except Da3Error as err:  # validated before it was set; only a bug gets here
             self.get_logger().error(f'parameter update not applied: {err}')
             return
-        out = _output_options(options, config)
+        out = params.engine_output_options(options, config)
         self.outputs.ensure(out)
         self.pipeline.update(out, config)
-        if options.diagnostics_period_s != self.options.diagnostics_period_s \
-                and self.diagnostics_timer in self.handles:
-            self.destroy_timer(self.diagnostics_timer)
-            self.handles.remove(self.diagnostics_timer)
-            self.handles.append(self._diagnostics_timer(options.diagnostics_period_s))
+        if options.diagnostics_period_s != self.options.diagnostics_period_s:
+            self.diagnostics.set_period(options.diagnostics_period_s)
         self.options, self.config = options, config
         names = ', '.join(p.name for p in changed)
         self.get_logger().info(f'applied at run time: {names}')
@@ -186,28 +161,13 @@ class Da3Node(LifecycleNode):
         self._stop_inputs()
         super().destroy_node()
 
-    def _subscribe(self) -> None:
-        qos = INPUT_QOS[self.options.qos]
-        for cam in self.config.cameras:
-            source = next(s for s in self.pipeline.sources if s.name == cam.name)
-            image_cls = self.types.CompressedImage if source.transport == 'compressed' \
-                else self.types.Image
-            self.handles.append(self.create_subscription(
-                image_cls, cam.image_topic, lambda m, c=cam.name: self._image(c, m), qos))
-            self.handles.append(self.create_subscription(
-                self.types.CameraInfo, cam.info_topic, lambda m, c=cam.name: self._info(c, m),
-                qos))
-        self.handles.append(self.create_subscription(
-            self.types.TFMessage, '/tf', lambda m: self._tf(m, False), TF_SUB_QOS))
-        self.handles.append(self.create_subscription(
-            self.types.TFMessage, '/tf_static', lambda m: self._tf(m, True), TF_STATIC_QOS))
-
     def _stop_inputs(self) -> None:
         for handle in self.handles:
             destroy = self.destroy_timer if hasattr(handle, 'timer_period_ns') \
                 else self.destroy_subscription
             destroy(handle)
         self.handles.clear()
+        self.diagnostics.stop()
         if self.jump_handler is not None:
             self.jump_handler.unregister()
             self.jump_handler = None
@@ -216,75 +176,6 @@ class Da3Node(LifecycleNode):
             self.worker = None
         if self.pipeline is not None:
             self.pipeline.close()
-
-    def _image(self, camera: str, msg) -> None:
-        self.stats.image(camera)
-        stamp_ns = stamp_to_ns(msg.header.stamp)
-        excluded = self.clock_policy.excluded()
-        clock = self.get_clock()
-        now_ns = clock.now().nanoseconds if getattr(clock, 'ros_time_is_active', False) else None
-        verdict = self.clock_policy.image(camera, stamp_ns, now_ns)
-        if verdict.reset:
-            held = self.held
-            self._reset(verdict.reset)
-            for other, (other_ns, other_msg) in held.items():  # they jumped first: new time
-                if other != camera:
-                    self._submit(self.sync.add_image(other, other_ns, other_msg))
-        if verdict.waiting:
-            self.held[camera] = (stamp_ns, msg)
-        if self.stats.clock(camera, verdict.bad_clock):
-            self._clock_changed(camera, verdict.bad_clock)
-        if self.clock_policy.excluded() != excluded:
-            self._submit(self.sync.exclude(sorted(self.clock_policy.excluded())))
-        if verdict.use:
-            self._submit(self.sync.add_image(camera, stamp_ns, msg))
-        else:
-            self.stats.drop(f'excluded_by_clock:{camera}')
-
-    def _clock_changed(self, camera: str, bad_clock: str) -> None:
-        # rclpy fixes a logging call site's severity at its first call: one site per severity.
-        if bad_clock:
-            self.get_logger().warning(f'camera {camera}: {bad_clock}; excluded')
-        else:
-            self.get_logger().info(f'camera {camera}: clock good again; included')
-
-    def _info(self, camera: str, msg) -> None:
-        self._submit(self.sync.add_info(camera, stamp_to_ns(msg.header.stamp), msg))
-
-    def _poll(self) -> None:
-        self._submit(self.sync.poll())
-
-    def _submit(self, sets: list) -> None:
-        for synced in sets:
-            self.stats.synced(synced.missing)
-            self.worker.submit(synced)
-
-    def _tf(self, msg, static: bool) -> None:
-        """Insert each transform (tf2's rules); only accepted statics are kept for resets."""
-        for transform in msg.transforms:
-            single = self.types.TFMessage(transforms=[transform])
-            try:
-                self.tf.add(single, static=static)
-            except Da3Error as err:
-                self._log_once(f'bad transform on {"/tf_static" if static else "/tf"}: {err}')
-                continue
-            if static:
-                self.statics[transform.child_frame_id] = single
-
-    def _reset(self, why: str) -> None:
-        self.get_logger().warning(f'{why}: resetting synchroniser, TF buffer and engine')
-        self.sync.reset()
-        self.sync.exclude(sorted(self.clock_policy.excluded()))  # the policy forgot its verdicts
-        self.worker.clear()
-        self.tf.clear_dynamic(list(self.statics.values()))
-        self.pipeline.reset_requested.set()
-        self.stats.reset()
-        self.held = {}
-
-    def _diagnostics(self) -> None:
-        reports = self.stats.reports(self.sync.drops if self.sync is not None else {})
-        stamp = self.get_clock().now().nanoseconds
-        self.outputs.diagnostics.publish(diagnostic_array(self.types, stamp, reports))
 
     def _worker_error(self, err: BaseException) -> None:
         if not self.context.ok():  # Ctrl-C during inference: publishing found rclpy shut down
@@ -311,12 +202,6 @@ cloud in base_link, TF and da3_ros_msgs/RigStep (README: "Topics", "Parameters")
   -r __ns:=/NS                namespace of the node and its topics
   --log-level LEVEL           debug, info, warn, error or fatal
 On the pip-only runtime source scripts/ros_env.sh first (domain id, transport)."""
-
-
-def _output_options(options: params.NodeOptions, config) -> OutputOptions:
-    """What ``rig_output`` publishes; cameras not undistorted keep their raw colours."""
-    out = params.output_options(options, config.output, config.model.variant)
-    return replace(out, raw_cameras=tuple(c.name for c in config.cameras if not c.undistort))
 
 
 def main(args: list[str] | None = None) -> int:

@@ -26,10 +26,10 @@ from rclpy.parameter import Parameter
 
 from da3_ros import config as cfg_lib
 from da3_ros.errors import ConfigError, ConversionError
-from da3_ros.ros.camera_info import camera_info_topic, is_rectified_topic
-from da3_ros.ros.quaternion import transform_matrix
-from da3_ros.ros.rig_input import CameraSource, TRANSPORTS
-from da3_ros.ros.rig_output import DEPTH_ENCODINGS, OutputOptions, TF_MODES
+from da3_ros.ros.messages.camera_info import camera_info_topic, is_rectified_topic
+from da3_ros.ros.messages.quaternion import transform_matrix
+from da3_ros.ros.messages.rig_input import CameraSource, TRANSPORTS
+from da3_ros.ros.messages.rig_output import DEPTH_ENCODINGS, OutputOptions, TF_MODES
 
 QOS_CHOICES = ('sensor_data', 'reliable')
 _SECTIONS = (('model', cfg_lib.ModelConfig), ('window', cfg_lib.WindowConfig),
@@ -280,6 +280,13 @@ def output_options(options: NodeOptions, output: cfg_lib.OutputConfig,
         camera_clouds=output.organized_clouds, cloud_rgb=options.publish_cloud_rgb,
         cloud_confidence=options.publish_cloud_confidence, fused_cloud=output.fused_cloud,
         rig_step=options.publish_rig_step, model_variant=variant)
+
+
+def engine_output_options(options: NodeOptions, config: cfg_lib.EngineConfig) -> OutputOptions:
+    """``output_options`` for a whole engine config; cameras not undistorted keep raw colours."""
+    out = output_options(options, config.output, config.model.variant)
+    return dataclasses.replace(
+        out, raw_cameras=tuple(c.name for c in config.cameras if not c.undistort))
 
 
 def info_topic(image_topic: str, info: str) -> str:

@@ -12,8 +12,9 @@ from typing import Any, Sequence
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 
-from da3_ros.ros.msgtypes import MsgTypes
-from da3_ros.ros.rig_output import DIAGNOSTICS_TOPIC, OutputOptions, TF_TOPIC
+from da3_ros.ros.diagnostics import DIAGNOSTICS_TOPIC
+from da3_ros.ros.messages.msgtypes import MsgTypes
+from da3_ros.ros.messages.rig_output import OutputOptions, TF_TOPIC
 
 OUTPUT_QOS = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
 TF_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)

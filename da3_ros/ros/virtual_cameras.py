@@ -33,11 +33,11 @@ from da3_ros.engine.types import RigResult
 from da3_ros.errors import ConfigError, Da3Error
 from da3_ros.geometry import pose as pose_lib
 from da3_ros.render import BACKENDS, render, RenderCameras
-from da3_ros.ros.convert import array_to_image, depth_to_image
-from da3_ros.ros.msgtypes import MsgTypes
+from da3_ros.ros.messages.image import array_to_image, depth_to_image
+from da3_ros.ros.messages.msgtypes import MsgTypes
+from da3_ros.ros.messages.rig_input import RigInput
+from da3_ros.ros.messages.rig_output import camera_info
 from da3_ros.ros.publishers import OUTPUT_QOS
-from da3_ros.ros.rig_input import RigInput
-from da3_ros.ros.rig_output import camera_info
 
 MIN_COVERAGE = 0.5
 

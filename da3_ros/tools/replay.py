@@ -20,7 +20,7 @@ import sys
 import time
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from da3_ros.ros.msgtypes import KNOWN_PACKAGES
+from da3_ros.ros.messages.msgtypes import KNOWN_PACKAGES
 from da3_ros.tools.bag.io import BagError, InputBag
 
 CLOCK_TOPIC = '/clock'

@@ -1,7 +1,7 @@
 """Message-class bundles for the converter tests: rclpy (venv) and rosbags (bag tool)."""
 import pytest
 
-from da3_ros.ros.msgtypes import MsgTypes, rclpy_types, register_da3_msgs, rosbags_types
+from da3_ros.ros.messages.msgtypes import MsgTypes, rclpy_types, register_da3_msgs, rosbags_types
 
 
 @pytest.fixture(scope='session')

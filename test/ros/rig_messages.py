@@ -9,12 +9,12 @@ import zlib
 
 import numpy as np
 
-from da3_ros.ros.camera_sync import CameraFrame as SyncCameraFrame
-from da3_ros.ros.compressed import rgb_to_compressed
-from da3_ros.ros.convert import array_to_image
-from da3_ros.ros.msgtypes import MsgTypes
-from da3_ros.ros.sync import SyncedSet
-from da3_ros.ros.tf_msgs import make_header, tf_message, transform_stamped
+from da3_ros.ros.messages.compressed import rgb_to_compressed
+from da3_ros.ros.messages.image import array_to_image
+from da3_ros.ros.messages.msgtypes import MsgTypes
+from da3_ros.ros.messages.tf_msgs import make_header, tf_message, transform_stamped
+from da3_ros.ros.sync.approximate_time import SyncedSet
+from da3_ros.ros.sync.multi_camera import ImagePair
 from da3_ros.synthetic.sequence import SyntheticRig
 
 NS = 1_000_000_000
@@ -75,7 +75,7 @@ def synced_set(types: MsgTypes, rig: SyntheticRig, step: int, names: Sequence[st
         image = image_msg(types, rgb, stamp_ns, frame_id, transport)
         info = camera_info(types, rig.intrinsics(name, rig.size_hw), w, h, stamp_ns, frame_id)
         stamps.append(stamp_ns)
-        messages.append(SyncCameraFrame(name, stamp_ns, image, info, stamp_ns))
+        messages.append(ImagePair(name, stamp_ns, image, info, stamp_ns))
     return SyncedSet(tuple(names), tuple(stamps), tuple(messages))
 
 

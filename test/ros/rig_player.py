@@ -19,9 +19,9 @@ import rclpy
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rosgraph_msgs.msg import Clock
 
-from da3_ros.ros.convert import array_to_image
-from da3_ros.ros.msgtypes import rclpy_types
-from da3_ros.ros.tf_msgs import ns_to_stamp, stamp_to_ns, tf_message, transform_stamped
+from da3_ros.ros.messages.image import array_to_image
+from da3_ros.ros.messages.msgtypes import rclpy_types
+from da3_ros.ros.messages.tf_msgs import ns_to_stamp, stamp_to_ns, tf_message, transform_stamped
 from da3_ros.synthetic.sequence import SyntheticRig
 
 NS = 1_000_000_000

@@ -8,7 +8,7 @@ import threading
 import time
 from typing import Any, Callable, Dict, Iterable, Optional
 
-from da3_ros.ros.tf_msgs import stamp_to_ns
+from da3_ros.ros.messages.tf_msgs import stamp_to_ns
 
 
 class TopicCollector:

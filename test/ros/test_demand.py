@@ -2,7 +2,7 @@
 import dataclasses
 
 from da3_ros.ros.demand import output_request
-from da3_ros.ros.rig_output import OutputOptions
+from da3_ros.ros.messages.rig_output import OutputOptions
 
 CAMS = ('front', 'back')
 

@@ -16,7 +16,7 @@ import sys
 import pytest
 from ros.ros_collector import TopicCollector  # test/ is on sys.path
 
-from da3_ros.ros.tf_msgs import stamp_to_ns
+from da3_ros.ros.messages.tf_msgs import stamp_to_ns
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 NS = 1_000_000_000
@@ -34,7 +34,7 @@ OVERRIDE = """/**/da3_node:
 
 def _run(ros_launcher, tmp_path: Path, scenario: dict):
     """Start node, collector and player; return (collector, {phase: (first, last)}, node log)."""
-    from da3_ros.ros.msgtypes import rclpy_types
+    from da3_ros.ros.messages.msgtypes import rclpy_types
     types = rclpy_types()
     (tmp_path / 'override.yaml').write_text(OVERRIDE)
     (tmp_path / 'scenario.json').write_text(json.dumps(scenario))

@@ -15,7 +15,7 @@ import time
 import pytest
 from ros.ros_collector import TopicCollector  # test/ is on sys.path
 
-from da3_ros.ros.tf_msgs import stamp_to_ns
+from da3_ros.ros.messages.tf_msgs import stamp_to_ns
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 OVERRIDE = """/**/da3_node:
@@ -105,7 +105,7 @@ def _da3_tf_stamps(collector: TopicCollector) -> list:
 
 
 def test_external_lifecycle_manager_and_run_time_tf_mode(ros_launcher, tmp_path):
-    from da3_ros.ros.msgtypes import rclpy_types
+    from da3_ros.ros.messages.msgtypes import rclpy_types
     override = tmp_path / 'override.yaml'
     override.write_text(OVERRIDE)
     node = ros_launcher.module('da3_ros.ros.node', '--ros-args', '--params-file',

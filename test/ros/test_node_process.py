@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from ros.ros_collector import TopicCollector  # test/ is on sys.path
 
-from da3_ros.ros.cloud import cloud_to_arrays
-from da3_ros.ros.convert import image_to_array, image_to_depth
-from da3_ros.ros.tf_msgs import stamp_to_ns, transform_from_msg
+from da3_ros.ros.messages.cloud import cloud_to_arrays
+from da3_ros.ros.messages.image import image_to_array, image_to_depth
+from da3_ros.ros.messages.tf_msgs import stamp_to_ns, transform_from_msg
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 NAMES = ('front', 'front_left', 'front_right', 'back', 'back_left', 'back_right')
@@ -47,7 +47,7 @@ def output_topics(types) -> dict:
 
 def output_collector() -> TopicCollector:
     """A collector of every output of da3_node."""
-    from da3_ros.ros.msgtypes import rclpy_types
+    from da3_ros.ros.messages.msgtypes import rclpy_types
     return TopicCollector(output_topics(rclpy_types()))
 
 

@@ -1,4 +1,4 @@
-"""RigPipeline around the engine: demand-driven outputs, GPU-decode hand-off, latency, overlap."""
+"""RigPipeline around the engine: demand, GPU decode hand-off, latency, overlap, updates."""
 import numpy as np
 import pytest
 from ros import rig_messages as rm  # test/ros helper (test/ is on sys.path)
@@ -6,10 +6,11 @@ from ros import rig_messages as rm  # test/ros helper (test/ is on sys.path)
 from da3_ros.config import EngineConfig, ModelConfig, WindowConfig
 from da3_ros.engine.decode import EncodedImage, ImageDecoder
 from da3_ros.engine.engine import Engine
+from da3_ros.errors import ConfigError
 from da3_ros.ros.diagnostics import NodeStats
-from da3_ros.ros.rig_input import build_rig_input, CameraSource
-from da3_ros.ros.rig_output import OutputOptions
-from da3_ros.ros.worker import RigPipeline
+from da3_ros.ros.messages.rig_input import build_rig_input, CameraSource
+from da3_ros.ros.messages.rig_output import OutputOptions
+from da3_ros.ros.rig_pipeline import RigPipeline
 from da3_ros.synthetic.predictor import SimulatedPredictor
 from da3_ros.synthetic.sequence import SyntheticRig
 
@@ -134,34 +135,6 @@ def test_undecodable_bytes_are_a_camera_error(types, rig):
     assert any('front_left' in e for e in errors)
 
 
-def test_publishers_report_subscribed_topics(ros_env):
-    import time
-
-    import rclpy
-    from da3_ros.ros.msgtypes import rclpy_types
-    from da3_ros.ros.publishers import OutputPublishers
-    types = rclpy_types()
-    contexts = [rclpy.Context(), rclpy.Context()]
-    for ctx in contexts:
-        rclpy.init(context=ctx)
-    node = rclpy.create_node('da3_pubs', context=contexts[0])
-    other = rclpy.create_node('reader', context=contexts[1])
-    try:
-        pubs = OutputPublishers(node, types, ['front'], OutputOptions(tf_mode='odom'))
-        assert pubs.subscribed() == {'/tf'}  # /tf always counts: it feeds TF
-        other.create_subscription(types.PointCloud2, '/da3_pubs/front/points',
-                                  lambda m: None, 5)
-        deadline = time.monotonic() + 20
-        while pubs.subscribed() != {'/tf', 'front/points'} and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert pubs.subscribed() == {'/tf', 'front/points'}
-    finally:
-        other.destroy_node()
-        node.destroy_node()
-        for ctx in contexts:
-            rclpy.shutdown(context=ctx)
-
-
 @pytest.mark.parametrize('flavour', ['rclpy'], indirect=True)
 def test_overlapped_publish_errors_are_reported_not_raised(types, rig):
     pipeline, _, errors, stats = _pipeline(rig, types, overlap=True)
@@ -174,3 +147,36 @@ def test_overlapped_publish_errors_are_reported_not_raised(types, rig):
     pipeline.close()  # the node's teardown: must not raise
     assert stats.drops['publish_error'] == 1
     assert any('publisher context is invalid' in e for e in errors)
+
+
+def _bare_pipeline():
+    from da3_ros.config import OutputConfig
+    from da3_ros.synthetic.predictor import Distortion
+    config = EngineConfig(model=ModelConfig(device='cpu', weights='random', process_res=28),
+                          window=WindowConfig(length=2), output=OutputConfig(max_depth=80.0))
+    engine = Engine(config, SimulatedPredictor(SyntheticRig((28, 42)), Distortion()))
+    return RigPipeline(engine, types=None, sources=[], tf=None, options=OutputOptions(),
+                       stats=NodeStats([]), publish=lambda messages: None,
+                       use_odometry=False, log_error=lambda text: None)
+
+
+def test_run_time_update_keeps_or_restarts_the_engine():
+    import dataclasses
+    pipeline = _bare_pipeline()
+    engine, config = pipeline.engine, pipeline.engine.config
+    options = dataclasses.replace(pipeline.options, tf_mode='cameras')
+    output = dataclasses.replace(config.output, max_depth=40.0)
+    pipeline.update(options, dataclasses.replace(config, output=output))
+    assert pipeline.options.tf_mode == 'none'  # applied by the worker, before its next set
+    pipeline._apply_pending()
+    assert pipeline.options.tf_mode == 'cameras'
+    assert pipeline.engine is engine  # output only: window and trajectory kept
+    assert engine.config.output.max_depth == 40.0 and engine.post.cfg.max_depth == 40.0
+    window = dataclasses.replace(config.window, length=3)
+    pipeline.update(options, dataclasses.replace(config, output=output, window=window))
+    pipeline._apply_pending()
+    assert pipeline.engine is not engine and pipeline.engine.predictor is engine.predictor
+    assert pipeline.engine.config.window.length == 3
+    assert pipeline.engine.config.output.max_depth == 40.0
+    with pytest.raises(ConfigError, match='max_depth'):
+        engine.set_output(dataclasses.replace(output, max_depth=-1.0))

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from ros.ros_collector import TopicCollector  # test/ is on sys.path
 
-from da3_ros.ros.convert import image_to_array, image_to_depth
-from da3_ros.ros.tf_msgs import stamp_to_ns
+from da3_ros.ros.messages.image import image_to_array, image_to_depth
+from da3_ros.ros.messages.tf_msgs import stamp_to_ns
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 OVERRIDE = """/**/da3_node:
@@ -31,7 +31,7 @@ OVERRIDE = """/**/da3_node:
 
 
 def _collector() -> TopicCollector:
-    from da3_ros.ros.msgtypes import rclpy_types
+    from da3_ros.ros.messages.msgtypes import rclpy_types
     types = rclpy_types()
     topics = {'/da3_node/rig_step': types.RigStep, '/da3_node/front/depth': types.Image}
     for name in ('bev', 'front_twin'):

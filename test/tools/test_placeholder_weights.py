@@ -10,7 +10,7 @@ import torch
 from da3_ros.config import EngineConfig, ModelConfig, placeholder_notice, PLACEHOLDER_WEIGHTS
 from da3_ros.engine.predictor import load_network
 from da3_ros.model.weight_rule import rule_state_dict
-from da3_ros.ros import worker
+from da3_ros.ros import engine_setup
 from da3_ros.tools.bag import config as bag_config, process as bag
 from da3_ros.tools.bench import cli as bench
 
@@ -39,7 +39,7 @@ def test_node_and_bag_tool_build_the_same_network_for_each_word():
     for word in PLACEHOLDER_WEIGHTS:
         model = ModelConfig(variant='da3-small', weights=word, device='cpu', dtype='fp32',
                             process_res=28)
-        node = worker.build_engine(EngineConfig(model=model), log)
+        node = engine_setup.build_engine(EngineConfig(model=model), log)
         tool = bag.build_engine(bag_config.sample_config(model=model))
         same_as_rule = [np.array_equal(_patch_weight(e), rule) for e in (node, tool)]
         assert same_as_rule == ([True, True] if word == 'parity' else [False, False]), word

@@ -12,7 +12,7 @@ import time
 import pytest
 from ros.ros_collector import TopicCollector  # test/ is on sys.path
 
-from da3_ros.ros.msgtypes import rclpy_types
+from da3_ros.ros.messages.msgtypes import rclpy_types
 from da3_ros.tools.bag.sample_recording import image_topic, RecordingSpec, write_recording
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]

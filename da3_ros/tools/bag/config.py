@@ -10,9 +10,9 @@ from typing import Optional, Tuple
 
 from da3_ros.config import CameraConfig, EngineConfig, ModelConfig, OutputConfig, WindowConfig
 from da3_ros.errors import ConfigError
-from da3_ros.ros.camera_info import camera_info_topic, is_rectified_topic
-from da3_ros.ros.rig_input import CameraSource
-from da3_ros.ros.rig_output import OutputOptions
+from da3_ros.ros.messages.camera_info import camera_info_topic, is_rectified_topic
+from da3_ros.ros.messages.rig_input import CameraSource
+from da3_ros.ros.messages.rig_output import OutputOptions
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, Optional, Sequence, Tuple
 
 from da3_ros.errors import Da3Error
-from da3_ros.ros.msgtypes import MsgTypes, register_da3_msgs, rosbags_types
+from da3_ros.ros.messages.msgtypes import MsgTypes, register_da3_msgs, rosbags_types
 
 
 class BagError(Da3Error):

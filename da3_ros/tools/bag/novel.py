@@ -31,9 +31,9 @@ from da3_ros.errors import ConfigError
 from da3_ros.geometry import pose as pose_lib
 from da3_ros.model.gaussians import Gaussians
 from da3_ros.render import render, RenderCameras
-from da3_ros.ros.convert import array_to_image, depth_to_image
-from da3_ros.ros.rig_input import RigInput
-from da3_ros.ros.rig_output import camera_info
+from da3_ros.ros.messages.image import array_to_image, depth_to_image
+from da3_ros.ros.messages.rig_input import RigInput
+from da3_ros.ros.messages.rig_output import camera_info
 
 MIN_COVERAGE = 0.5
 PLY_PREFIX = 'gaussians_'

@@ -14,15 +14,16 @@ from typing import Any, Dict, Optional
 import numpy as np
 
 from da3_ros.errors import Da3Error
-from da3_ros.ros.camera_sync import MultiCameraSync
-from da3_ros.ros.clock_policy import ClockPolicy
-from da3_ros.ros.convert import image_to_depth
 from da3_ros.ros.demand import output_request
-from da3_ros.ros.rig_input import build_rig_input, RigInput
-from da3_ros.ros.rig_output import diagnostic_array, result_messages, StatusReport
-from da3_ros.ros.sync import SyncedSet
-from da3_ros.ros.tf_buffer import TfBuffer, TransformException
-from da3_ros.ros.tf_msgs import stamp_to_ns
+from da3_ros.ros.diagnostics import diagnostic_array, DIAGNOSTICS_TOPIC, StatusReport
+from da3_ros.ros.messages.image import image_to_depth
+from da3_ros.ros.messages.rig_input import build_rig_input, RigInput
+from da3_ros.ros.messages.rig_output import result_messages
+from da3_ros.ros.messages.tf_buffer import TfBuffer, TransformException
+from da3_ros.ros.messages.tf_msgs import stamp_to_ns
+from da3_ros.ros.sync.approximate_time import SyncedSet
+from da3_ros.ros.sync.clock_policy import ClockPolicy
+from da3_ros.ros.sync.multi_camera import MultiCameraSync
 from da3_ros.tools.bag.config import BagConfig
 from da3_ros.tools.bag.evaluation import Evaluator
 from da3_ros.tools.bag.io import BagMessage, InputBag
@@ -247,7 +248,7 @@ class Pipeline:
 
     def _diag(self, stamp_ns: int, level: str, message: str, values: Dict[str, str]) -> tuple:
         report = StatusReport(name=DIAG_NAME, level=level, message=message, values=values)
-        return '/diagnostics', diagnostic_array(self.types, stamp_ns, [report])
+        return DIAGNOSTICS_TOPIC, diagnostic_array(self.types, stamp_ns, [report])
 
     def _evaluate(self, result: Any, source: RigInput) -> None:
         for name, cam in result.cameras.items():

@@ -284,7 +284,7 @@ def _write_sets(pipe: Pipeline, writer: SegmentedWriter, sets: list) -> int:
 
 def log_time(msg: Any) -> int:
     """Log time (ns) of an output message: its header stamp, a TF message's first, else 0."""
-    from da3_ros.ros.tf_msgs import stamp_to_ns
+    from da3_ros.ros.messages.tf_msgs import stamp_to_ns
     header = getattr(msg, 'header', None)
     if header is None and getattr(msg, 'transforms', None):
         header = msg.transforms[0].header

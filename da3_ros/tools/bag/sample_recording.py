@@ -114,7 +114,7 @@ def topic_types(spec: RecordingSpec, names: Sequence[str]) -> dict:
 
 def static_tf(types: Any, rig: SyntheticRig, names: Sequence[str]) -> Any:
     """``/tf_static``: ``base_link`` to each optical frame."""
-    from da3_ros.ros.tf_msgs import tf_message, transform_stamped
+    from da3_ros.ros.messages.tf_msgs import tf_message, transform_stamped
     return tf_message(types, [transform_stamped(types, rig.cameras[n].t_base_cam, BASE_FRAME,
                                                 optical_frame(n), START_NS) for n in names])
 
@@ -122,10 +122,10 @@ def static_tf(types: Any, rig: SyntheticRig, names: Sequence[str]) -> Any:
 def step_messages(types: Any, spec: RecordingSpec, rig: SyntheticRig, names: Sequence[str],
                   step: int) -> Iterator[Tuple[str, int, Any]]:
     """``(topic, log time ns, message)`` of one timestep, in time order."""
-    from da3_ros.ros.compressed import rgb_to_compressed
-    from da3_ros.ros.convert import array_to_image, depth_to_image
-    from da3_ros.ros.rig_output import camera_info
-    from da3_ros.ros.tf_msgs import tf_message, transform_stamped
+    from da3_ros.ros.messages.compressed import rgb_to_compressed
+    from da3_ros.ros.messages.image import array_to_image, depth_to_image
+    from da3_ros.ros.messages.rig_output import camera_info
+    from da3_ros.ros.messages.tf_msgs import tf_message, transform_stamped
     trigger = step_stamp_ns(spec, step)
     odom = rig.trajectory.t_odom_base(step)
     yield '/tf', trigger, tf_message(types, [transform_stamped(types, odom, ODOM_FRAME,

@@ -44,7 +44,7 @@ def _classes() -> Dict[str, type]:
     from da3_ros.engine.window import ViewMeta, WindowBuffer
     from da3_ros.geometry.align import Sim3
     from da3_ros.config import WindowConfig
-    from da3_ros.ros.rig_input import RigInput
+    from da3_ros.ros.messages.rig_input import RigInput
     from da3_ros.tools.bag.evaluation import Evaluator
     from da3_ros.tools.bag.summary import Summary
     classes = (ImageTransform, Stitcher, CameraFrame, RigFrame, ViewMeta, WindowBuffer, Sim3,

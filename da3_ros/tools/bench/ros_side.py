@@ -32,13 +32,13 @@ import numpy as np
 from da3_ros.config import EngineConfig, WindowConfig
 from da3_ros.engine.types import CameraResult, RigResult
 from da3_ros.geometry import camera as cam_lib
-from da3_ros.ros.camera_sync import CameraFrame as SyncFrame
-from da3_ros.ros.compressed import rgb_to_compressed
-from da3_ros.ros.convert import array_to_image
 from da3_ros.ros.diagnostics import NodeStats
-from da3_ros.ros.rig_input import build_rig_input, CameraSource
-from da3_ros.ros.rig_output import camera_info, OutputOptions, result_messages, TF_TOPIC
-from da3_ros.ros.sync import SyncedSet
+from da3_ros.ros.messages.compressed import rgb_to_compressed
+from da3_ros.ros.messages.image import array_to_image
+from da3_ros.ros.messages.rig_input import build_rig_input, CameraSource
+from da3_ros.ros.messages.rig_output import camera_info, OutputOptions, result_messages, TF_TOPIC
+from da3_ros.ros.sync.approximate_time import SyncedSet
+from da3_ros.ros.sync.multi_camera import ImagePair as SyncFrame
 
 NS = 1_000_000_000
 KINDS = {'depth': '/depth', 'camera_info': '/depth/camera_info', 'confidence': '/confidence',
@@ -146,9 +146,9 @@ def _stats(samples: Dict[str, List[float]]) -> Dict[str, Dict[str, float]]:
 def run(args: argparse.Namespace) -> Dict[str, Any]:
     """Run the benchmark; return the JSON-ready report."""
     import rclpy
-    from da3_ros.ros.msgtypes import rclpy_types
+    from da3_ros.ros.messages.msgtypes import rclpy_types
     from da3_ros.ros.publishers import output_topics, OUTPUT_QOS, TF_QOS
-    from da3_ros.ros.worker import RigPipeline
+    from da3_ros.ros.rig_pipeline import RigPipeline
 
     types, hw = rclpy_types(), (args.height, args.width)
     names = [f'cam{i}' for i in range(args.cameras)]

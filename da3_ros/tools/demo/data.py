@@ -15,9 +15,9 @@ import numpy as np
 
 from da3_ros.geometry import align
 from da3_ros.geometry.pose import inverse, make_pose, quat_to_mat
-from da3_ros.ros.cloud import cloud_to_arrays
-from da3_ros.ros.compressed import compressed_to_rgb
-from da3_ros.ros.convert import image_to_depth, image_to_rgb
+from da3_ros.ros.messages.cloud import cloud_to_arrays
+from da3_ros.ros.messages.compressed import compressed_to_rgb
+from da3_ros.ros.messages.image import image_to_depth, image_to_rgb
 from da3_ros.tools.bag import sample_recording as rec
 from da3_ros.tools.bag.io import read_decoded
 

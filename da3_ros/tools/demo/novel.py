@@ -13,8 +13,8 @@ import numpy as np
 
 from da3_ros.config import PLACEHOLDER_WEIGHTS
 from da3_ros.model.variants import has_gaussian_head
-from da3_ros.ros.compressed import compressed_to_rgb
-from da3_ros.ros.convert import image_to_rgb
+from da3_ros.ros.messages.compressed import compressed_to_rgb
+from da3_ros.ros.messages.image import image_to_rgb
 from da3_ros.tools.bag.io import read_decoded
 from da3_ros.tools.demo import visualize
 

@@ -105,8 +105,8 @@ def _write_joined(bag: BagPlan, config: BagConfig, work: Path) -> Tuple[list, in
 
 def _poses(shard: Any, topic: str) -> Tuple[Poses, bool]:
     """Camera poses of every RigStep of a shard output, and whether all were metric."""
-    from da3_ros.ros.quaternion import transform_matrix
-    from da3_ros.ros.tf_msgs import stamp_to_ns
+    from da3_ros.ros.messages.quaternion import transform_matrix
+    from da3_ros.ros.messages.tf_msgs import stamp_to_ns
     poses: Poses = {}
     metric = True
     for message in shard.messages([topic]):
@@ -157,7 +157,7 @@ def _axis_points(poses: np.ndarray, length: float) -> np.ndarray:
 
 def _map_pose(types_pose: Any, sim: align_lib.Sim3) -> Any:
     """A ``geometry_msgs/Pose`` mapped by ``sim``."""
-    from da3_ros.ros.quaternion import split_transform, transform_matrix
+    from da3_ros.ros.messages.quaternion import split_transform, transform_matrix
     pos, q = types_pose.position, types_pose.orientation
     matrix = sim.apply_pose(transform_matrix([pos.x, pos.y, pos.z], [q.x, q.y, q.z, q.w]))
     t, q2 = split_transform(matrix)
@@ -171,8 +171,8 @@ def _map_pose(types_pose: Any, sim: align_lib.Sim3) -> Any:
 def _map_rig_step(msg: Any, sim: Optional[align_lib.Sim3], sequence: int,
                   chain: Poses) -> Any:
     """A RigStep mapped by ``sim`` (None: as it is), renumbered; its poses go into ``chain``."""
-    from da3_ros.ros.quaternion import transform_matrix
-    from da3_ros.ros.tf_msgs import stamp_to_ns
+    from da3_ros.ros.messages.quaternion import transform_matrix
+    from da3_ros.ros.messages.tf_msgs import stamp_to_ns
     cameras, poses = [], {}
     for cam in msg.cameras:
         if cam.valid:
@@ -208,8 +208,8 @@ def _map_message(msg: Any, topic: str, config: BagConfig, sim: align_lib.Sim3) -
 
 
 def _map_transform(transform: Any, sim: align_lib.Sim3) -> Any:
-    from da3_ros.ros.quaternion import split_transform
-    from da3_ros.ros.tf_msgs import transform_from_msg
+    from da3_ros.ros.messages.quaternion import split_transform
+    from da3_ros.ros.messages.tf_msgs import transform_from_msg
     matrix = sim.apply_pose(transform_from_msg(transform)[3])
     t, q = split_transform(matrix)
     tr = transform.transform

@@ -11,9 +11,9 @@ from da3_ros.errors import ConfigError
 from da3_ros.geometry import pose as pose_lib
 from da3_ros.model.gaussians import Gaussians
 from da3_ros.render.splats import depth_splats
-from da3_ros.ros.convert import image_to_array, image_to_depth
-from da3_ros.ros.msgtypes import rclpy_types
-from da3_ros.ros.rig_input import RigInput
+from da3_ros.ros.messages.image import image_to_array, image_to_depth
+from da3_ros.ros.messages.msgtypes import rclpy_types
+from da3_ros.ros.messages.rig_input import RigInput
 from da3_ros.tools.bag.cli import main
 from da3_ros.tools.bag.novel import NovelViews, parse_offset, ply_bytes
 from da3_ros.tools.bag.process import process_bag

@@ -15,8 +15,8 @@ from tools.bag import fixtures as bf  # test/ is on sys.path
 import torch
 
 from da3_ros.config import placeholder_notice, WindowConfig
-from da3_ros.ros.cloud import cloud_to_arrays
-from da3_ros.ros.convert import image_to_depth
+from da3_ros.ros.messages.cloud import cloud_to_arrays
+from da3_ros.ros.messages.image import image_to_depth
 from da3_ros.tools.bag.cli import main
 from da3_ros.tools.bag.config import cpu_model, load_config
 from da3_ros.tools.bag.io import BagError

@@ -4,10 +4,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from da3_ros.ros.camera_info import camera_from_info
-from da3_ros.ros.compressed import compressed_to_rgb
-from da3_ros.ros.convert import image_to_depth, image_to_rgb
-from da3_ros.ros.tf_buffer import TfBuffer
+from da3_ros.ros.messages.camera_info import camera_from_info
+from da3_ros.ros.messages.compressed import compressed_to_rgb
+from da3_ros.ros.messages.image import image_to_depth, image_to_rgb
+from da3_ros.ros.messages.tf_buffer import TfBuffer
 from da3_ros.tools.bag import sample_recording as rec
 from da3_ros.tools.bag.io import InputBag, read_decoded
 

@@ -161,7 +161,7 @@ def write_message(writer: SegmentedWriter, topic: str, msg: Any) -> None:
 @pytest.fixture(scope='module')
 def output(store, tmp_path_factory) -> Path:
     """Two committed segments: /tf_static and /tf, then a RigStep and /tf."""
-    from da3_ros.ros.tf_msgs import tf_message, transform_stamped
+    from da3_ros.ros.messages.tf_msgs import tf_message, transform_stamped
     import numpy as np
     types, t = msg_types(store), store.types
     folder = tmp_path_factory.mktemp('writer') / 'out'

@@ -18,7 +18,7 @@ import pytest
 from tools.bag import fixtures as bf  # test/ is on sys.path
 import torch
 
-from da3_ros.ros.quaternion import transform_matrix
+from da3_ros.ros.messages.quaternion import transform_matrix
 from da3_ros.synthetic import metrics
 from da3_ros.tools.bag.config import load_config
 from da3_ros.tools.bag.process import process_bag

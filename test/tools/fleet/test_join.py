@@ -4,8 +4,8 @@ from tools.bag import fixtures as bf  # test/ is on sys.path
 
 from da3_ros.geometry import pose as pose_lib
 from da3_ros.geometry.align import Sim3
-from da3_ros.ros.cloud import cloud_to_arrays, organized_cloud
-from da3_ros.ros.convert import depth_to_image, image_to_depth
+from da3_ros.ros.messages.cloud import cloud_to_arrays, organized_cloud
+from da3_ros.ros.messages.image import depth_to_image, image_to_depth
 from da3_ros.tools.bag.io import make_typestore, msg_types
 from da3_ros.tools.fleet import join
 

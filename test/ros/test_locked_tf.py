@@ -1,0 +1,31 @@
+"""LockedTf: the shared TF buffer forgets dynamic transforms and keeps the latched statics."""
+import numpy as np
+import pytest
+
+from da3_ros.errors import Da3Error
+from da3_ros.ros.locked_tf import LockedTf
+from da3_ros.ros.messages.tf_buffer import TfBuffer
+from da3_ros.ros.messages.tf_msgs import tf_message, transform_stamped
+
+NS = 1_000_000_000
+
+
+@pytest.mark.parametrize('flavour', ['rclpy'], indirect=True)
+def test_clear_dynamic_reinserts_only_good_statics(types):
+    tf = LockedTf(TfBuffer(cache_time_ns=10 * NS))
+    shift = np.eye(4)
+    shift[:3, 3] = [1.0, 2.0, 3.0]
+    static = tf_message(types, [transform_stamped(types, shift, 'base_link', 'cam', 0)])
+    tf.add(static, static=True)
+    tf.add(tf_message(types, [transform_stamped(types, np.eye(4), 'odom', 'base_link', NS)]),
+           static=False)
+    np.testing.assert_allclose(tf.lookup('odom', 'cam', NS), shift)
+    wrong = transform_stamped(types, np.eye(4), 'base_link', 'other', 0)
+    wrong.transform.rotation.w = 0.0  # not a rotation: rejected as tf2 does
+    broken = tf_message(types, [wrong])
+    tf.clear_dynamic([static, broken])  # the broken one was reported when it first arrived
+    np.testing.assert_allclose(tf.lookup('base_link', 'cam'), shift)
+    with pytest.raises(Da3Error):
+        tf.lookup('base_link', 'other')
+    with pytest.raises(Da3Error):
+        tf.lookup('odom', 'base_link', NS)
