@@ -1,8 +1,17 @@
-"""The TF buffer shared by the executor thread (inserts) and the inference worker (lookups)."""
+"""The TF buffer shared by the executor thread (inserts) and the inference worker (lookups).
+
+``can_transform`` waits, like tf2_ros ``Buffer.can_transform(..., timeout)`` and the
+``tf2_ros.MessageFilter`` in front of Nav2's sensors, for a transform whose newest data is older
+than the stamp asked for: on a loaded machine the ``/tf`` message of an image's instant can arrive
+after the image. Only that case waits (bounded, woken by every insert); a frame that does not
+exist, a loop or a stamp older than the data answer at once, so a rig without odometry is never
+slowed down.
+"""
 import threading
+import time
 from typing import Any, Sequence
 
-from da3_ros.ros.messages.tf_buffer import TfBuffer, TransformException
+from da3_ros.ros.messages.tf_buffer import ExtrapolationException, TfBuffer, TransformException
 
 
 class LockedTf:
@@ -10,14 +19,38 @@ class LockedTf:
 
     def __init__(self, buffer: TfBuffer) -> None:
         self.buffer, self.lock = buffer, threading.Lock()
+        self._inserted = threading.Condition(self.lock)
 
     def lookup(self, target: str, source: str, stamp_ns: int = 0):
         with self.lock:
             return self.buffer.lookup(target, source, stamp_ns)
 
+    def can_transform(self, target: str, source: str, stamp_ns: int, timeout_s: float,
+                      clock=time.monotonic) -> bool:
+        """Whether ``lookup(target, source, stamp_ns)`` answers within ``timeout_s`` (wall time).
+
+        It waits only while the obstacle is data not yet arrived (see the module docstring).
+        """
+        deadline = clock() + timeout_s
+        with self.lock:
+            while True:
+                try:
+                    self.buffer.lookup(target, source, stamp_ns)
+                    return True
+                except ExtrapolationException as err:
+                    left = deadline - clock()
+                    if not err.future or left <= 0:
+                        return False
+                    self._inserted.wait(left)
+                except TransformException:
+                    return False
+
     def add(self, msg: Any, *, static: bool) -> None:
         with self.lock:
-            self.buffer.add_tf_message(msg, static=static)
+            try:
+                self.buffer.add_tf_message(msg, static=static)
+            finally:
+                self._inserted.notify_all()
 
     def clear_dynamic(self, statics: Sequence[Any]) -> None:
         """Forget everything, then re-insert the latched static messages (clock jump)."""

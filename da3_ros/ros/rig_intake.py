@@ -85,7 +85,8 @@ class RigIntake:
                     self._submit(self.sync.add_image(other, other_ns, other_msg))
         if verdict.waiting:
             self.held[camera] = (stamp_ns, msg)
-        if self.stats.clock(camera, verdict.bad_clock):
+        # a camera waiting after its own jump is undecided: its clock state stays as it was
+        if not verdict.waiting and self.stats.clock(camera, verdict.bad_clock):
             self._clock_changed(camera, verdict.bad_clock)
         if self.clock_policy.excluded() != excluded:
             self._submit(self.sync.exclude(sorted(self.clock_policy.excluded())))

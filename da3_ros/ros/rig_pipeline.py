@@ -28,6 +28,9 @@ from da3_ros.ros.messages.rig_output import OutputOptions, result_messages
 from da3_ros.ros.sync.approximate_time import SyncedSet
 
 _LOG = logging.getLogger(__name__)
+# Longest wait (wall time) for the odometry TF of a set's newest image when /tf is behind the
+# images (``LockedTf.can_transform``); after it the set goes on without odometry, reported.
+ODOMETRY_WAIT_S = 0.2
 Publish = Callable[[list[tuple[str, Any]]], None]
 
 
@@ -48,12 +51,14 @@ class RigPipeline:
                  gpu_memory: Callable[[], Any] | None = None,
                  demand: Callable[[], Optional[Container[str]]] | None = None,
                  clock_ns: Callable[[], int] = time.time_ns, overlap: bool = False,
-                 on_result: Callable[[RigResult, RigInput], None] | None = None):
+                 on_result: Callable[[RigResult, RigInput], None] | None = None,
+                 odometry_wait_s: float = ODOMETRY_WAIT_S):
         """Build the pipeline.
 
         ``demand`` returns the consumed topics (None: all); ``clock_ns`` is the clock that
         image stamps are compared with for the end-to-end latency (the node's clock);
-        ``on_result`` sees every result and its input (e.g. virtual cameras).
+        ``on_result`` sees every result and its input (e.g. virtual cameras);
+        ``odometry_wait_s`` bounds the wait for odometry that is late on ``/tf``.
         """
         self.demand, self.clock_ns, self.overlap = demand or (lambda: None), clock_ns, overlap
         self._out: ThreadPoolExecutor | None = None
@@ -62,6 +67,7 @@ class RigPipeline:
         self.options, self.stats, self.publish = options, stats, publish
         self.use_odometry, self.gpu_memory = use_odometry, gpu_memory or (lambda: None)
         self.log_error, self.on_result = log_error, on_result
+        self.odometry_wait_s = odometry_wait_s
         self.names = [s.name for s in self.sources]
         self.inputs: collections.OrderedDict[float, RigInput] = collections.OrderedDict()
         self.sequence = 0
@@ -99,6 +105,7 @@ class RigPipeline:
             self.inputs.clear()
         odom = self.options.odom_frame if self.use_odometry and self.options.tf_mode != 'odom' \
             else ''
+        self._wait_for_odometry(synced, odom)
         rig_input = build_rig_input(synced, self.sources, self.tf,
                                     base_frame=self.options.base_frame, odom_frame=odom,
                                     encoded=self.engine.decodes_on_device)
@@ -129,6 +136,13 @@ class RigPipeline:
         if self._out is None:
             self._out = ThreadPoolExecutor(1, thread_name_prefix='da3_publish')
         self._last = self._out.submit(self._finish, *job)
+
+    def _wait_for_odometry(self, synced: SyncedSet, odom_frame: str) -> None:
+        """Give ``/tf`` up to ``odometry_wait_s`` to reach the set's newest image stamp."""
+        stamps = [s for s in synced.stamps_ns if s is not None]
+        if odom_frame and self.tf is not None and stamps:
+            self.tf.can_transform(odom_frame, self.options.base_frame, max(stamps),
+                                  self.odometry_wait_s)
 
     def wait_published(self) -> None:
         """Wait until the result in flight (``overlap``) is published.

@@ -1,4 +1,6 @@
 """LockedTf: the shared TF buffer forgets dynamic transforms and keeps the latched statics."""
+import threading
+
 import numpy as np
 import pytest
 
@@ -29,3 +31,32 @@ def test_clear_dynamic_reinserts_only_good_statics(types):
         tf.lookup('base_link', 'other')
     with pytest.raises(Da3Error):
         tf.lookup('odom', 'base_link', NS)
+
+
+def _odom(types, stamp_ns):
+    return tf_message(types, [transform_stamped(types, np.eye(4), 'odom', 'base_link',
+                                                stamp_ns)])
+
+
+@pytest.mark.parametrize('flavour', ['rclpy'], indirect=True)
+def test_can_transform_waits_for_odometry_that_arrives_late(types):
+    tf = LockedTf(TfBuffer(cache_time_ns=10 * NS))
+    tf.add(_odom(types, NS), static=False)
+    late = threading.Timer(0.05, lambda: tf.add(_odom(types, 2 * NS), static=False))
+    late.start()
+    try:
+        assert tf.can_transform('odom', 'base_link', 2 * NS, timeout_s=30.0)
+    finally:
+        late.cancel()
+    np.testing.assert_allclose(tf.lookup('odom', 'base_link', 2 * NS), np.eye(4))
+
+
+@pytest.mark.parametrize('flavour', ['rclpy'], indirect=True)
+def test_can_transform_answers_at_once_when_waiting_cannot_help(types):
+    tf = LockedTf(TfBuffer(cache_time_ns=10 * NS))
+    tf.add(_odom(types, 5 * NS), static=False)
+    # an unknown frame and a stamp older than the data: no wait (a wait would hang the test)
+    assert not tf.can_transform('odom', 'nowhere', 5 * NS, timeout_s=1e9)
+    assert not tf.can_transform('odom', 'base_link', NS, timeout_s=1e9)
+    # data not arrived yet, nothing arrives: False once the timeout has passed
+    assert not tf.can_transform('odom', 'base_link', 6 * NS, timeout_s=0.05)

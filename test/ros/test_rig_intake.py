@@ -111,3 +111,20 @@ def test_bad_transforms_are_logged_and_statics_survive_a_reset(types):
     np.testing.assert_allclose(intake.tf.lookup('base_link', 'front_optical'), np.eye(4))
     with pytest.raises(Da3Error):
         intake.tf.lookup('base_link', 'back_optical')
+
+
+def test_a_bad_clock_that_lags_instead_is_never_called_good_in_between():
+    """Stamps 0, then 2 s behind: the first lagging stamps look like the camera's own jump."""
+    intake, rec, stats = _intake()
+    step = NS // 10
+    for k in range(10):
+        _feed(intake, 100 * NS + k * step)
+    for k in range(10, 26):
+        intake.info('front', _msg(100 * NS + k * step))
+        intake.image('front', _msg(100 * NS + k * step, 'front'))
+        back_ns = 0 if k < 18 else 100 * NS + k * step - 2 * NS
+        intake.image('back', _msg(back_ns, 'back'))
+    assert rec.infos == [], rec.infos  # no "clock good again" while it waits after the jump
+    # one warning when it turns bad; its diagnostics status follows the current reason
+    assert len(rec.warnings) == 1 and 'image stamp is 0' in rec.warnings[0], rec.warnings
+    assert 'behind' in stats.bad_clocks['back'] and not rec.reset_requested.is_set()

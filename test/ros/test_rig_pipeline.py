@@ -1,4 +1,6 @@
 """RigPipeline around the engine: demand, GPU decode hand-off, latency, overlap, updates."""
+import threading
+
 import numpy as np
 import pytest
 from ros import rig_messages as rm  # test/ros helper (test/ is on sys.path)
@@ -8,8 +10,10 @@ from da3_ros.engine.decode import EncodedImage, ImageDecoder
 from da3_ros.engine.engine import Engine
 from da3_ros.errors import ConfigError
 from da3_ros.ros.diagnostics import NodeStats
+from da3_ros.ros.locked_tf import LockedTf
 from da3_ros.ros.messages.rig_input import build_rig_input, CameraSource
 from da3_ros.ros.messages.rig_output import OutputOptions
+from da3_ros.ros.messages.tf_buffer import TfBuffer
 from da3_ros.ros.rig_pipeline import RigPipeline
 from da3_ros.synthetic.predictor import SimulatedPredictor
 from da3_ros.synthetic.sequence import SyntheticRig
@@ -38,7 +42,8 @@ class FakeGpu:
                 for t in batch]
 
 
-def _pipeline(rig, types, *, transport='raw', demand=None, overlap=False, gpu=None):
+def _pipeline(rig, types, *, transport='raw', demand=None, overlap=False, gpu=None, tf=None,
+              odometry_wait_s=0.2):
     config = EngineConfig(model=ModelConfig(device='cpu', weights='random', process_res=28),
                           window=WindowConfig(length=2))
     engine = Engine(config, SimulatedPredictor(rig, seed=2))
@@ -49,9 +54,9 @@ def _pipeline(rig, types, *, transport='raw', demand=None, overlap=False, gpu=No
     pipeline = RigPipeline(
         engine, types=types, sources=[CameraSource(n, transport, t_base_cam=rig.cameras[n]
                                                    .t_base_cam) for n in NAMES],
-        tf=None, options=OutputOptions(), stats=stats, publish=published.append,
-        use_odometry=False, log_error=errors.append, demand=demand,
-        clock_ns=lambda: 10 * rm.NS, overlap=overlap)
+        tf=tf, options=OutputOptions(), stats=stats, publish=published.append,
+        use_odometry=tf is not None, log_error=errors.append, demand=demand,
+        clock_ns=lambda: 10 * rm.NS, overlap=overlap, odometry_wait_s=odometry_wait_s)
     return pipeline, published, errors, stats
 
 
@@ -180,3 +185,25 @@ def test_run_time_update_keeps_or_restarts_the_engine():
     assert pipeline.engine.config.output.max_depth == 40.0
     with pytest.raises(ConfigError, match='max_depth'):
         engine.set_output(dataclasses.replace(output, max_depth=-1.0))
+
+
+@pytest.mark.parametrize('flavour', ['rclpy'], indirect=True)
+@pytest.mark.parametrize('arrives', [True, False])
+def test_odometry_later_than_the_images_is_waited_for(types, rig, arrives):
+    """/tf for the set's instant comes after the images (a loaded machine): waited for, as tf2."""
+    tf = LockedTf(TfBuffer())
+    tf.add(rm.static_tf(types, rig, NAMES), static=True)
+    tf.add(rm.odom_tf(types, rig, 0), static=False)
+    pipeline, published, errors, _ = _pipeline(rig, types, tf=tf,
+                                               odometry_wait_s=30.0 if arrives else 0.05)
+    late = threading.Timer(0.05, lambda: tf.add(rm.odom_tf(types, rig, 1), static=False))
+    if arrives:
+        late.start()
+    try:
+        pipeline(rm.synced_set(types, rig, 1, NAMES))
+    finally:
+        late.cancel()
+        pipeline.close()
+    odometry_errors = [e for e in errors if 'odometry' in e and 'future' in e]
+    assert len(odometry_errors) == (0 if arrives else 1), errors
+    assert len(published) == 1  # the set is never lost, with or without its odometry

@@ -68,7 +68,15 @@ class ConnectivityException(TransformException):
 
 
 class ExtrapolationException(TransformException):
-    """The stamp is outside a link's data (tf2's ``ExtrapolationException``)."""
+    """The stamp is outside a link's data (tf2's ``ExtrapolationException``).
+
+    ``future`` is True when the stamp lies after the link's newest data: the data may still
+    arrive (a message on ``/tf`` later than the image), which ``LockedTf.can_transform`` waits for.
+    """
+
+    def __init__(self, message: str, *, future: bool = False) -> None:
+        super().__init__(message)
+        self.future = future
 
 
 class InvalidArgumentException(TransformException):
@@ -126,7 +134,7 @@ class _TimeCache:
             raise ExtrapolationException(
                 f'Lookup would require extrapolation into the future. Requested time {stamp_ns} ns'
                 f' but the latest data is at time {last.stamp_ns} ns, when looking up transform'
-                f' from frame [{child}] to frame [{last.parent}]')
+                f' from frame [{child}] to frame [{last.parent}]', future=True)
         if stamp_ns < first.stamp_ns:
             raise ExtrapolationException(
                 f'Lookup would require extrapolation into the past. Requested time {stamp_ns} ns'
