@@ -1,4 +1,6 @@
 """Typed errors of da3_ros; every message names the offending value."""
+import difflib
+from typing import Iterable
 
 
 class Da3Error(Exception):
@@ -19,3 +21,9 @@ class ConversionError(Da3Error, ValueError):
 
 class SyncError(Da3Error):
     """Synchronisation or transform lookup failed (extrapolation, unknown frame, clock jump)."""
+
+
+def did_you_mean(word: str, known: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` naming the closest of ``known`` to a misspelt ``word``, or ''."""
+    close = difflib.get_close_matches(word, sorted(known), n=1, cutoff=0.6)
+    return f' (did you mean {close[0]!r}?)' if close else ''

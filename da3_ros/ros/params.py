@@ -13,7 +13,6 @@ optical frame, OpenCV x right / y down / z forward, into the ROS body frame ``ba
 it out to resolve the camera's optical frame to ``base_frame`` through ``/tf_static``.
 """
 import dataclasses
-import difflib
 import re
 from typing import Any, Callable, Iterable, Sequence
 
@@ -25,7 +24,7 @@ from rclpy.node import Node
 from rclpy.parameter import Parameter
 
 from da3_ros import config as cfg_lib
-from da3_ros.errors import ConfigError, ConversionError
+from da3_ros.errors import ConfigError, ConversionError, did_you_mean
 from da3_ros.ros.messages.camera_info import camera_info_topic, is_rectified_topic
 from da3_ros.ros.messages.quaternion import transform_matrix
 from da3_ros.ros.messages.rig_input import CameraSource, TRANSPORTS
@@ -194,8 +193,7 @@ def check_known(given: Iterable[str], declared: Iterable[str]) -> None:
         return
     parts = []
     for key in unknown:
-        close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
-        parts.append(f'{key!r}' + (f' (did you mean {close[0]!r}?)' if close else ''))
+        parts.append(f'{key!r}{did_you_mean(key, known)}')
     raise ConfigError(f'unknown parameter {", ".join(parts)}; every parameter is listed in the'
                       ' README, "Parameters"')
 

@@ -9,17 +9,38 @@ import argparse
 import logging
 from pathlib import Path
 import sys
-from typing import Optional
+from typing import Iterator, Optional
 
-from da3_ros.errors import Da3Error
+from da3_ros.errors import Da3Error, did_you_mean
 from da3_ros.tools.bag import config as bag_config
 from da3_ros.tools.bag.evaluation import format_report
 from da3_ros.tools.bag.process import process_bag, resolve_config
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse that names the closest valid option of a misspelt one, as the node does."""
+
+    def error(self, message: str) -> None:
+        head, found, rest = message.partition('unrecognized arguments: ')
+        if found:
+            message = head + found + ' '.join(
+                arg + did_you_mean(arg.split('=')[0], _options(self)) if arg.startswith('-')
+                else arg for arg in rest.split())
+        super().error(message)
+
+
+def _options(parser: argparse.ArgumentParser) -> Iterator[str]:
+    """Every option string of ``parser`` and of its sub-commands."""
+    for action in parser._actions:
+        yield from (o for o in action.option_strings if o.startswith('--'))
+        if isinstance(action.choices, dict):  # the sub-commands
+            for sub in action.choices.values():
+                yield from _options(sub)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog='da3_bag', description=__doc__.split('\n')[0])
-    sub = parser.add_subparsers(dest='command', required=True)
+    parser = _Parser(prog='da3_bag', description=__doc__.split('\n')[0])
+    sub = parser.add_subparsers(dest='command', required=True, parser_class=_Parser)
     proc = sub.add_parser('process', help='run DA3 over every synchronised set of a bag')
     proc.add_argument('input', type=Path)
     proc.add_argument('output', type=Path)

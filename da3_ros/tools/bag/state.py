@@ -36,7 +36,7 @@ _TENSOR_DTYPES = ('float32', 'float64', 'float16', 'bfloat16', 'uint8', 'int64',
 
 
 def _classes() -> Dict[str, type]:
-    """The allow-list: every class a resume state may hold, by qualified name."""
+    """The allow-list: every class a resume state may hold, by class name."""
     from da3_ros.engine.decode import EncodedImage
     from da3_ros.engine.preprocess import ImageTransform
     from da3_ros.engine.stitch import Stitcher
@@ -49,7 +49,10 @@ def _classes() -> Dict[str, type]:
     from da3_ros.tools.bag.summary import Summary
     classes = (ImageTransform, Stitcher, CameraFrame, RigFrame, ViewMeta, WindowBuffer, Sim3,
                WindowConfig, RigInput, Evaluator, Summary, EncodedImage)
-    return {f'{cls.__module__}.{cls.__qualname__}': cls for cls in classes}
+    # Keyed by class name, not module path: a state stays readable when a module moves.
+    names = {cls.__qualname__: cls for cls in classes}
+    assert len(names) == len(classes), 'two allowed classes share a name'
+    return names
 
 
 class StateError(BagError):

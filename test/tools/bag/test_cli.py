@@ -2,6 +2,8 @@
 import subprocess
 import sys
 
+import pytest
+
 
 def test_module_run_is_da3_bag(repo_root):
     done = subprocess.run([sys.executable, '-m', 'da3_ros.tools.bag', '--help'], cwd=repo_root,
@@ -14,3 +16,12 @@ def test_module_run_without_a_command_is_a_usage_error(repo_root):
     done = subprocess.run([sys.executable, '-m', 'da3_ros.tools.bag'], cwd=repo_root,
                           capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 2 and 'usage: da3_bag' in done.stderr, done.stderr
+
+
+def test_a_misspelt_option_names_the_closest_valid_one(capsys):
+    from da3_ros.tools.bag.cli import main
+    with pytest.raises(SystemExit) as stop:
+        main(['process', 'in', 'out', '--samle-config'])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and err.count('\n') == 2, err  # usage line + one error line
+    assert "--samle-config (did you mean '--sample-config'?)" in err

@@ -162,6 +162,15 @@ def test_state_round_trips_without_pickle(tmp_path):
         bag_state.save(tmp_path / 'out', {'x': object()})
 
 
+def test_objects_are_named_by_class_so_a_moved_module_keeps_states_readable(tmp_path):
+    from da3_ros.tools.bag.summary import Summary
+    (tmp_path / 'out').mkdir()
+    bag_state.save(tmp_path / 'out', {'summary': Summary(sets_total=2)})
+    text = (tmp_path / 'out' / bag_state.STATE_FILE).read_text()
+    assert '"$obj": "Summary"' in text and 'da3_ros.' not in text.split('"state"')[-1]
+    assert bag_state.load(tmp_path / 'out')['summary'] == Summary(sets_total=2)
+
+
 def test_encoded_images_round_trip(tmp_path):
     """Frames held for the GPU decoder keep their JPEG bytes exactly."""
     import io
