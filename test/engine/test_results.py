@@ -50,7 +50,7 @@ class Recorder:
 
 
 def test_rig_extrinsics_condition_a_single_timestep_without_odometry():
-    from da3_ros.engine.geometry_io import normalise_extrinsics
+    from da3_ros.engine.model_inputs import normalise_extrinsics
     from da3_ros.synthetic.predictor import SimulatedPredictor
     rig = SyntheticRig((28, 42))
     names = ['front', 'front_left', 'back']
