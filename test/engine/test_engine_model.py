@@ -84,14 +84,33 @@ def test_autocast_bf16_runs(state_dict, rig):
     assert np.all(np.isfinite(res.cameras['front'].depth))
 
 
+class RawDepth:
+    """Wraps a predictor and keeps the depth [S, h, w] the network returned."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.depth = inner, None
+
+    def predict(self, inputs):
+        pred = self.inner.predict(inputs)
+        self.depth = pred.depth[0].numpy().copy()
+        return pred
+
+
 def test_metric_model_rule_and_rig_poses(rig):
     cfg = EngineConfig(model=ModelConfig(variant='da3metric-large', weights='random',
                                          device='cpu', dtype='fp32', process_res=28),
                        window=WindowConfig(length=1),
-                       output=OutputConfig(min_depth=0.0, max_depth=1e9))
-    engine = Engine(cfg, build_predictor(cfg.model))
+                       output=OutputConfig(min_depth=0.0, max_depth=1e9,
+                                           resolution='processed'))
+    raw = RawDepth(build_predictor(cfg.model))
+    engine = Engine(cfg, raw)
     res = engine.step(SyntheticRig((14, 28)).frame(0, names=NAMES))
     assert res.is_metric and res.scale_source == 'model'
     np.testing.assert_allclose(res.cameras['back'].t_world_cam,
                                rig.cameras['back'].t_base_cam, atol=1e-12)
     assert np.all(np.isfinite(res.cameras['back'].depth))
+    for index, name in enumerate(NAMES):  # metres = output * ((fx + fy) / 2) / 300
+        k = res.cameras[name].k
+        expected = raw.depth[index] * ((k[0, 0] + k[1, 1]) / 2 / 300.0)
+        np.testing.assert_allclose(res.cameras[name].depth, expected, rtol=1e-6)
+        assert not np.allclose(res.cameras[name].depth, raw.depth[index], rtol=1e-3)
