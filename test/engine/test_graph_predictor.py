@@ -102,3 +102,11 @@ def test_given_model_file_of_another_variant_is_refused(state_dict, cache_dir):
                                     backend='onnxruntime', model_file=path))
     given = build_predictor(_config('onnxruntime', '/nonexistent', model_file=path), state_dict)
     assert given.source.onnx_for(given.shape_of(_inputs(*SHAPES[0]))) == path
+
+
+def test_parity_weights_are_identified_by_their_values():
+    """'parity' names no file: the export cache keys it by the values (stable across runs)."""
+    cfg = ModelConfig(variant='da3-small', weights='parity', device='cpu', backend='onnxruntime')
+    first = graph.OnnxSource(cfg, None, load_network).weights_id()
+    assert first.startswith('tensors:')
+    assert graph.OnnxSource(cfg, None, load_network).weights_id() == first

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from da3_ros.config import ModelConfig
+from da3_ros.config import ModelConfig, PARITY_WEIGHTS, RANDOM_WEIGHTS
 from da3_ros.engine.backends import cache
 from da3_ros.engine.types import ModelInput
 from da3_ros.errors import ConfigError
@@ -99,7 +99,7 @@ class OnnxSource:
         if self._weights_id is None:
             if self.state_dict is not None:
                 self._weights_id = 'tensors:' + tensors_fingerprint(self.state_dict.items())
-            elif self.cfg.weights == 'random':
+            elif self.cfg.weights in (RANDOM_WEIGHTS, PARITY_WEIGHTS):  # built, not read
                 net = self.network()
                 self._weights_id = 'tensors:' + tensors_fingerprint(net.state_dict().items())
             else:
