@@ -8,7 +8,9 @@ from da3_ros.errors import ConfigError
 
 
 def test_defaults_validate():
-    assert config.EngineConfig().validate() is not None
+    """The defaults pass every check, and ``validate`` returns the config itself (chains)."""
+    cfg = config.EngineConfig()
+    assert cfg.validate() is cfg
 
 
 @pytest.mark.parametrize('section,field,value', [

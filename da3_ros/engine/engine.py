@@ -1,8 +1,17 @@
 """The sliding-window multi-camera engine: RigFrame in, RigResult out.
 
 ``Engine.step`` admits a synchronized timestep, runs ONE DA3 forward over the window's
-T x N views, chains the window's gauge into the world frame (``stitch``) and returns depth,
-clouds and poses of the output timestep. Tensors stay on the device until one copy back.
+T x N views, chains the window's gauge into the world frame and returns depth, clouds and poses
+of the output timestep. Tensors stay on the device until one copy back. Its stages, each a
+module, pass a ``window.WindowSpan`` (the step's views) along:
+
+1. preprocess (``preprocess``, ``decode``): images into the device window (``window``);
+2. model inputs (``model_inputs``): images, intrinsics, known poses for pose conditioning;
+3. forward (``predictor``), then the metric variant's focal rule (``scale``);
+4. scale and stitch (``window_geometry``, ``scale``, ``stitch``): the window's host
+   geometry, where its metric scale comes from, and its gauge-to-world alignment;
+5. outputs (``results``, ``gaussians_io``): the requested maps and clouds in the world frame,
+   copied back once (``transfer``) and assembled into a ``RigResult``.
 
 Images may arrive encoded (``decode.EncodedImage``, decoded in the preprocess stage, on the GPU
 when it can); only the outputs of the step's ``OutputRequest`` are computed and copied back
@@ -18,22 +27,22 @@ import numpy as np
 import torch
 
 from da3_ros.config import EngineConfig, OutputConfig
-from da3_ros.engine import gaussians_io, geometry_io
+from da3_ros.engine import gaussians_io, model_inputs, results, scale
 from da3_ros.engine.outputs import ALL, OutputRequest
 from da3_ros.engine.postprocess import Postprocessor
 from da3_ros.engine.predictor import build_predictor, Predictor, with_device
 from da3_ros.engine.preprocess import Preprocessor, window_size
-from da3_ros.engine.stitch import Alignment, Stitcher
+from da3_ros.engine.scale import Alignment
+from da3_ros.engine.stitch import Stitcher
 from da3_ros.engine.timing import StageTimer
 from da3_ros.engine.transfer import host_transfer, PendingCopy
 from da3_ros.engine.types import RigFrame, RigResult
 from da3_ros.engine.window import ViewMeta, WindowBuffer
+from da3_ros.engine.window_geometry import host_geometry
 from da3_ros.errors import ConversionError
-from da3_ros.geometry.align import Sim3
 from da3_ros.model.sky import SKY_THRESHOLD
 
 LOG = logging.getLogger(__name__)
-METRIC_VARIANT = 'da3metric-large'
 
 
 class Engine:
@@ -119,50 +128,34 @@ class Engine:
         timer = StageTimer(self.device)
         with timer.stage('preprocess'):
             self._push(frame)
-        views = self.window.views()
-        stamps = sorted({v.stamp for v in views})
-        delay = self.config.window.output_delay
-        if len(stamps) <= delay:
+        span = self.window.span(self.config.window.output_delay)
+        if span is None:
             return None
+        cfg = self.config
         with timer.stage('forward'):
-            inputs, known = geometry_io.model_input(self.window, views,
-                                                    self.config.window.pose_conditioning)
-            if gaussians_io.wants_head(self.config.model.variant, self.config.output.gaussians):
-                inputs = dataclasses.replace(inputs, gaussians=True)
-            pred = self.predictor.predict(inputs)
-            if self.config.model.variant == METRIC_VARIANT:
-                pred = geometry_io.apply_metric_rule(pred, inputs.intrinsics)
+            inputs = model_inputs.model_input(
+                span, cfg.window.pose_conditioning,
+                gaussians_io.wants_head(cfg.model.variant, cfg.output.gaussians))
+            pred = scale.metric_model_depth(self.predictor.predict(inputs), inputs.intrinsics,
+                                            cfg.model.variant)
         with timer.stage('align'):
-            geo, k_proc = geometry_io.window_geometry(self.window, views, pred, known,
-                                                      self.config.window.align_points_per_view)
-            alignment = self._align(geo, pred, inputs)
-        out_stamp = stamps[-1 - delay]
+            geo, k_proc = host_geometry(span, pred, cfg.window.align_points_per_view)
+            alignment = scale.window_alignment(geo, pred.extrinsics is not None,
+                                               inputs.extrinsics is not None,
+                                               self.stitcher.align, cfg.window)
         with timer.stage('postprocess'):
-            parts = geometry_io.output_tensors(self.post, self.window, views, pred, geo, k_proc,
-                                               alignment, out_stamp, self.config, outputs)
+            parts = results.output_tensors(self.post, span, pred, geo, k_proc, alignment,
+                                           outputs)
             gaussians = None
-            if self.config.output.gaussians:
-                sel = [i for i, v in enumerate(views) if v.stamp == out_stamp]
+            if cfg.output.gaussians:
                 gaussians = gaussians_io.world_gaussians(
-                    pred, inputs, sel, geo.t_gauge_cam, k_proc, [c[3] for c in parts.cameras],
+                    pred, inputs, span.output_indices, geo.t_gauge_cam, k_proc, parts.poses,
                     alignment.sim.scale, SKY_THRESHOLD)
         with timer.stage('transfer'):  # accumulates with the wait in PendingStep.result
             copy = host_transfer(self.device).start(parts.tensors)
         reset, self.pending_reset = self.pending_reset, False
-        return PendingStep(parts, copy, alignment, out_stamp, tuple(stamps), reset, timer,
+        return PendingStep(parts, copy, alignment, span.output_stamp, span.stamps, reset, timer,
                            gaussians)
-
-    def _align(self, geo, pred, inputs) -> Alignment:
-        """Window gauge to world; models without poses (mono/metric) keep known or rig poses."""
-        if pred.extrinsics is None:
-            metric = geo.model_metric and self.config.window.scale_source == 'auto'
-            known = all(p is not None for p in geo.t_world_cam_known)
-            return Alignment(Sim3.identity(), metric, 'model' if metric else 'none', known,
-                             False)
-        alignment = self.stitcher.align(geo)
-        if inputs.extrinsics is not None and alignment.scale_source == 'odometry':
-            alignment = dataclasses.replace(alignment, scale_source='pose_conditioning')
-        return alignment
 
     def _check_time(self, stamp: float) -> None:
         last, self.last_stamp = self.last_stamp, stamp
@@ -214,7 +207,7 @@ class Engine:
 class PendingStep:
     """A submitted step whose outputs are on their way to the host."""
 
-    def __init__(self, parts: geometry_io.OutputParts, copy: PendingCopy, alignment,
+    def __init__(self, parts: results.OutputParts, copy: PendingCopy, alignment: Alignment,
                  stamp: float, window_stamps: tuple, reset: bool, timer: StageTimer,
                  gaussians=None) -> None:
         self._parts, self._copy, self._alignment = parts, copy, alignment

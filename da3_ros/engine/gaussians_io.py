@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from da3_ros.engine.preprocess import MEAN, STD
+from da3_ros.engine.scale import world_depth
 from da3_ros.engine.types import ModelInput
 from da3_ros.model.gaussians import Gaussians, pose_scale
 from da3_ros.model.prediction import Prediction
@@ -65,7 +66,7 @@ def world_gaussians(pred: Prediction, inputs: ModelInput, sel: Sequence[int],
                                              torch.tensor(sim[2])))
         return Gaussians(*(torch.cat([getattr(p, f) for p in parts], dim=1) for f in
                            ('means', 'scales', 'rotations', 'harmonics', 'opacities')))
-    depth = pred.depth[0, sel].float() * scale
+    depth = world_depth(pred.depth[0, sel], scale)
     keep = None if pred.sky is None else pred.sky[0, sel] < sky_threshold
     dev = depth.device
     return depth_splats(depth, denormalise(inputs.images[sel]),

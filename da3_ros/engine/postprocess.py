@@ -5,14 +5,14 @@ pre-processing transform (cached sampling grids); invalid pixels (outside the pr
 non-finite, out of range, low confidence, sky) are NaN in the organized clouds and absent from
 the fused cloud. The fused cloud is built at processed resolution in the base frame.
 """
-from typing import AbstractSet, Dict, List, Sequence, Tuple
+from typing import AbstractSet, Dict, List, Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from da3_ros.config import OutputConfig
-from da3_ros.engine.outputs import CAMERA_OUTPUTS, CLOUD, CONFIDENCE, DEPTH, MAP_ORDER, SKY
+from da3_ros.engine.outputs import CLOUD, CONFIDENCE, DEPTH, MAP_ORDER, SKY
 from da3_ros.engine.preprocess import ImageTransform
 from da3_ros.geometry import camera as cam_lib
 
@@ -106,21 +106,6 @@ class Postprocessor:
         """Intrinsics [3, 3] at output resolution."""
         return k_proc if self.cfg.resolution == 'processed' else tf.inverse_intrinsics(k_proc)
 
-    def camera_maps(self, depth: torch.Tensor, conf: torch.Tensor, sky: torch.Tensor,
-                    tf: ImageTransform, k_out: np.ndarray) -> Tuple[torch.Tensor, ...]:
-        """(depth, conf, sky, cloud or empty) at output resolution for one camera.
-
-        Args:
-            depth: [h, w] scaled depth at processed resolution.
-            conf: [h, w] confidence.
-            sky: [h, w] bool sky mask.
-            tf: pre-processing transform of the camera.
-            k_out: output intrinsics [3, 3].
-        """
-        out = self.camera_outputs(depth, conf, sky, tf, k_out, CAMERA_OUTPUTS)
-        return (out[DEPTH], out[CONFIDENCE], out[SKY],
-                out[CLOUD] if CLOUD in out else depth.new_zeros(0))
-
     def camera_outputs(self, depth: torch.Tensor, conf: torch.Tensor, sky: torch.Tensor,
                        tf: ImageTransform, k_out: np.ndarray,
                        wanted: AbstractSet[str]) -> Dict[str, torch.Tensor]:
@@ -128,9 +113,19 @@ class Postprocessor:
 
         Only the maps that are wanted, or that a wanted organised cloud needs, are resampled
         (channels are resampled independently, so a subset gives the same values). The cloud
-        is absent when ``OutputConfig.organized_clouds`` is off. Arguments as
-        :meth:`camera_maps`; returns name -> tensor at output resolution ([H, W] maps,
-        [H, W, 3] cloud), in ``MAP_ORDER`` then the cloud.
+        is absent when ``OutputConfig.organized_clouds`` is off.
+
+        Args:
+            depth: [h, w] scaled depth at processed resolution.
+            conf: [h, w] confidence.
+            sky: [h, w] bool sky mask.
+            tf: pre-processing transform of the camera.
+            k_out: output intrinsics [3, 3].
+            wanted: output names.
+
+        Returns:
+            name -> tensor at output resolution ([H, W] maps, [H, W, 3] cloud), in
+            ``MAP_ORDER`` then the cloud.
         """
         cloud = CLOUD in wanted and self.cfg.organized_clouds
         names = [n for n in MAP_ORDER if n in wanted or cloud]

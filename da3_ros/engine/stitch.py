@@ -2,72 +2,23 @@
 
 Every window is predicted in its own gauge (frame and scale). ``Stitcher.align`` returns the
 similarity taking that gauge to the running world frame:
-1. metric scale, when a source exists: known camera poses (odometry composed with rig
-   extrinsics), else a shared-scale Sim(3) fit of each timestep's predicted camera centres to
-   the rig's known centres, else the model's own metric output;
+1. metric scale, when a source exists (which one is decided in ``engine.scale``): known camera
+   poses (odometry composed with rig extrinsics), else the rig's known camera centres, else
+   the model's own metric output, blended with the scale chained from the previous window;
 2. the frame: robust confidence-weighted Sim(3) (SE(3) once the scale is fixed) on the views
    the window shares with the previous one: camera centres, camera axes and depth points
    sampled at the same pixels in both windows.
 """
-from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from da3_ros.config import WindowConfig
+from da3_ros.engine import scale as scale_lib
+from da3_ros.engine.scale import Alignment
 from da3_ros.engine.types import ViewKey
+from da3_ros.engine.window_geometry import WindowGeometry
 from da3_ros.geometry import align as align_lib
-
-
-@dataclass
-class WindowGeometry:
-    """Host-side geometry of one predicted window (S views, P sampled points per view).
-
-    Attributes:
-        keys: (stamp, camera name) per view.
-        t_gauge_cam: [S, 4, 4] predicted camera-to-gauge poses.
-        points: [S, P, 3] gauge-frame points at fixed sample pixels.
-        weights: [S, P] point weights (confidence; 0 where invalid).
-        depths: [S, P] gauge-unit z-depths of the sampled points.
-        t_base_cam: per view the rig extrinsic [4, 4] or None.
-        t_world_cam_known: per view the known metric pose [4, 4] (odometry), or None.
-        model_metric: the model's depth is already metric.
-    """
-
-    keys: Sequence[ViewKey]
-    t_gauge_cam: np.ndarray
-    points: np.ndarray
-    weights: np.ndarray
-    depths: np.ndarray
-    t_base_cam: Sequence[Optional[np.ndarray]]
-    t_world_cam_known: Sequence[Optional[np.ndarray]]
-    model_metric: bool = False
-
-
-@dataclass(frozen=True)
-class Alignment:
-    """Gauge-to-world similarity of a window and where its scale came from."""
-
-    sim: align_lib.Sim3
-    is_metric: bool
-    scale_source: str
-    world_is_odom: bool
-    reset: bool
-
-
-def rig_scale(geo: WindowGeometry) -> Optional[float]:
-    """Gauge-to-metric scale from timesteps with >= 2 cameras of known rig extrinsics."""
-    groups: Dict[float, List[int]] = {}
-    for i, (key, ext) in enumerate(zip(geo.keys, geo.t_base_cam)):
-        if ext is not None:
-            groups.setdefault(key[0], []).append(i)
-    idx = [g for g in groups.values() if len(g) >= 2]
-    if not idx:
-        return None
-    src = [geo.t_gauge_cam[g, :3, 3] for g in idx]
-    dst = [np.stack([geo.t_base_cam[i][:3, 3] for i in g]) for g in idx]
-    scale, spread = align_lib.shared_scale(src, dst, weighted=True)
-    return scale if spread > 0 and np.isfinite(scale) and scale > 0 else None
 
 
 def _axis_points(poses: np.ndarray, length: np.ndarray) -> np.ndarray:
@@ -95,9 +46,8 @@ class Stitcher:
 
     def align(self, geo: WindowGeometry) -> Alignment:
         """Gauge-to-world similarity of ``geo``; updates the history."""
-        known = [p is not None for p in geo.t_world_cam_known]
         reset = False
-        if all(known) and self.cfg.scale_source == 'auto':
+        if scale_lib.uses_odometry(geo, self.cfg):
             reset = bool(self.history) and not self.world_is_odom
             out = self._to_known(geo, reset)
         else:
@@ -109,23 +59,13 @@ class Stitcher:
         dst = np.stack(geo.t_world_cam_known)
         sim = self._fit(geo.t_gauge_cam, dst, None, None, None, None)
         self.world_is_odom = True
-        return Alignment(sim, True, 'odometry', True, reset)
-
-    def _absolute_scale(self, geo: WindowGeometry) -> Tuple[Optional[float], str]:
-        if self.cfg.scale_source == 'none':
-            return None, 'none'
-        scale = rig_scale(geo)
-        if scale is not None:
-            return scale, 'rig'
-        if geo.model_metric and self.cfg.scale_source == 'auto':
-            return 1.0, 'model'
-        return None, 'none'
+        return Alignment(sim, True, scale_lib.ODOMETRY, True, reset)
 
     def _shared(self, geo: WindowGeometry) -> List[int]:
         return [i for i, key in enumerate(geo.keys) if key in self.history]
 
     def _chain(self, geo: WindowGeometry) -> Alignment:
-        abs_scale, source = self._absolute_scale(geo)
+        abs_scale, source = scale_lib.absolute_scale(geo, self.cfg)
         shared = self._shared(geo)
         if not shared:
             return self._start(geo, abs_scale, source)
@@ -140,8 +80,7 @@ class Stitcher:
             chained = self._fit(src_pose, dst_pose, src_pts, dst_pts, wts, None).scale
         scale = chained
         if abs_scale is not None:
-            gain = self.cfg.scale_gain
-            scale = float(np.exp(gain * np.log(abs_scale) + (1 - gain) * np.log(chained)))
+            scale = scale_lib.blend(abs_scale, chained, self.cfg.scale_gain)
         sim = self._fit(src_pose, dst_pose, src_pts, dst_pts, wts, scale)
         return Alignment(sim, abs_scale is not None, source, self.world_is_odom, False)
 

@@ -2,7 +2,8 @@
 
 Memory is fixed after the first push: images live in one [T, N, 3, h, w] device tensor and
 per-view metadata in small fixed arrays, so a run of any length allocates nothing new (a new
-processed size or camera set reallocates once).
+processed size or camera set reallocates once). A :class:`WindowSpan` carries the views of one
+step from stage to stage (model inputs, window geometry, outputs).
 """
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
@@ -32,6 +33,41 @@ class ViewMeta:
     transform: ImageTransform
     k_proc: Optional[np.ndarray]
     t_base_cam: Optional[np.ndarray]
+
+
+@dataclass(frozen=True)
+class WindowSpan:
+    """The views one engine step predicts, their metadata, and which of them it outputs.
+
+    Attributes:
+        window: the buffer holding the views' images.
+        views: the predicted views in window order (oldest timestep first, rig order).
+        metas: host metadata of each view.
+        known: per view the metric ``T_odom_cam`` [4, 4] (odometry composed with the rig
+            extrinsic), or None when either is missing.
+        output_stamp: stamp of the timestep whose outputs the step returns.
+    """
+
+    window: 'WindowBuffer'
+    views: Tuple[View, ...]
+    metas: Tuple[ViewMeta, ...]
+    known: Tuple[Optional[np.ndarray], ...]
+    output_stamp: float
+
+    @property
+    def stamps(self) -> Tuple[float, ...]:
+        """The window's timestep stamps, oldest first."""
+        return tuple(sorted({v.stamp for v in self.views}))
+
+    @property
+    def keys(self) -> List[Tuple[float, str]]:
+        """(stamp, camera name) of each view."""
+        return [(v.stamp, v.name) for v in self.views]
+
+    @property
+    def output_indices(self) -> List[int]:
+        """Indices into ``views`` of the output timestep's views."""
+        return [i for i, v in enumerate(self.views) if v.stamp == self.output_stamp]
 
 
 class WindowBuffer:
@@ -123,3 +159,19 @@ class WindowBuffer:
     def view_meta(self, view: View) -> ViewMeta:
         """Metadata of one buffered view."""
         return self.meta[view.slot][view.cam]
+
+    def span(self, output_delay: int) -> Optional[WindowSpan]:
+        """The views to predict, with the output timestep ``output_delay`` steps back.
+
+        None while the window holds no more than ``output_delay`` timesteps.
+        """
+        views = self.views()
+        stamps = sorted({v.stamp for v in views})
+        if len(stamps) <= output_delay:
+            return None
+        metas = tuple(self.view_meta(v) for v in views)
+        known = []
+        for view, meta in zip(views, metas):
+            odom, ext = self.odom[view.slot], meta.t_base_cam
+            known.append(None if odom is None or ext is None else odom @ ext)
+        return WindowSpan(self, tuple(views), metas, tuple(known), stamps[-1 - output_delay])

@@ -25,13 +25,11 @@ class BackboneOutput:
     camera_tokens: per out layer, raw token 0 [B, S, C'].
     aux: block index -> final-normed patch tokens [B, S, N, C] in the (possibly reordered)
         order the blocks saw (an upstream quirk kept for parity).
-    ref_view: index [] int64 of the chosen reference view, or None when no selection ran.
     """
 
     features: List[torch.Tensor]
     camera_tokens: List[torch.Tensor]
     aux: Dict[int, torch.Tensor] = field(default_factory=dict)
-    ref_view: Optional[torch.Tensor] = None
 
 
 class VisionTransformer(nn.Module):
@@ -181,4 +179,4 @@ class Backbone(nn.Module):
             restore = inverse_order(features[0].shape[1], ref)
             features = [f.index_select(1, restore) for f in features]
             cameras = [c.index_select(1, restore) for c in cameras]
-        return BackboneOutput(features, cameras, aux, ref)
+        return BackboneOutput(features, cameras, aux)

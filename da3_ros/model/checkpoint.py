@@ -126,23 +126,3 @@ def load_model(source: str, *, variant: Optional[str] = None) -> Tuple[nn.Module
     LOG.debug('loaded %s (%s, %d bytes, sha256 %s...)', path, name, report.size_bytes,
               report.header_sha256)
     return model.eval(), report
-
-
-def save_checkpoint(model: nn.Module, directory: str, variant: str) -> str:
-    """Write config.json + model.safetensors in the official layout; returns the file path.
-
-    Shared tensors (the aux LayerNorm) are stored once, as safetensors requires.
-    """
-    from safetensors.torch import save_file
-    os.makedirs(directory, exist_ok=True)
-    tensors, seen = {}, set()
-    for name, tensor in model.state_dict().items():
-        if tensor.data_ptr() in seen:
-            continue
-        seen.add(tensor.data_ptr())
-        tensors['model.' + name] = tensor.detach().contiguous().cpu()
-    path = os.path.join(directory, SAFETENSORS_NAME)
-    save_file(tensors, path)
-    with open(os.path.join(directory, CONFIG_NAME), 'w', encoding='utf-8') as handle:
-        json.dump({'model_name': check_variant(variant)}, handle)
-    return path

@@ -8,10 +8,10 @@ same sequence). Everything here runs in fp32; shapes as in :class:`Prediction`.
 import dataclasses
 from typing import Tuple
 
+from da3_ros.model.metric_scale import align_scale, metric_scale_depth
 from da3_ros.model.prediction import Prediction
 from da3_ros.model.ray_pose import ray_to_pose
-from da3_ros.model.sky import (align_scale, fill_sky_depth, metric_scale_depth, nested_sky,
-                               SKY_THRESHOLD)
+from da3_ros.model.sky import fill_sky_depth, nested_sky, SKY_THRESHOLD
 
 
 def finish_single(raw: Prediction, image_hw: Tuple[int, int], use_ray_pose: bool) -> Prediction:

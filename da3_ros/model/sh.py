@@ -24,11 +24,6 @@ MAX_DEGREE = 2
 BAND_SLICES = ((0, 1), (1, 4), (4, 9))
 
 
-def num_coefficients(degree: int) -> int:
-    """(degree + 1)^2 coefficients per colour channel."""
-    return (degree + 1) ** 2
-
-
 def sh_basis(dirs: torch.Tensor, degree: int = MAX_DEGREE) -> torch.Tensor:
     """Evaluate the basis at unit directions [..., 3] -> [..., (degree + 1)^2].
 

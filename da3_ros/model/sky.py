@@ -1,4 +1,6 @@
-"""Sky handling and the nested model's metric alignment (spec 8.1, 8.3).
+"""Sky handling: the sky threshold, the mono/metric sky fill and the nested sky (spec 8.1, 8.3).
+
+The nested model's metric alignment is in ``model.metric_scale``.
 
 The >100k-sample branches use the global torch RNG exactly where upstream samples; below that
 size everything is deterministic.
@@ -10,7 +12,6 @@ import torch
 SKY_THRESHOLD = 0.3
 MIN_REGION_PIXELS = 10
 MAX_QUANTILE_SAMPLES = 100_000
-METRIC_FOCAL_DIVISOR = 300.0
 NESTED_SKY_DEPTH_CAP = 200.0
 
 
@@ -32,28 +33,6 @@ def fill_sky_depth(depth: torch.Tensor, sky: torch.Tensor) -> torch.Tensor:
         return depth
     fill = torch.quantile(_sample_with_replacement(depth[non_sky]), 0.99)
     return torch.where(non_sky, depth, fill)
-
-
-def metric_scale_depth(metric_depth: torch.Tensor, intrinsics: torch.Tensor) -> torch.Tensor:
-    """Return depth [B, S, H, W] * ((fx + fy) / 2) / 300 per view; K [B, S, 3, 3] in pixels."""
-    focal = (intrinsics[..., 0, 0] + intrinsics[..., 1, 1]) / 2
-    return metric_depth * (focal / METRIC_FOCAL_DIVISOR)[..., None, None]
-
-
-def align_scale(depth: torch.Tensor, conf: torch.Tensor, metric_depth: torch.Tensor,
-                non_sky: torch.Tensor) -> torch.Tensor:
-    """Least-squares scalar s with s * depth ~ metric_depth on confident non-sky pixels."""
-    if int(non_sky.sum()) <= MIN_REGION_PIXELS:
-        raise ValueError(f'nested alignment needs > {MIN_REGION_PIXELS} non-sky pixels, '
-                         f'got {int(non_sky.sum())}')
-    conf_values = conf[non_sky]
-    if conf_values.numel() > MAX_QUANTILE_SAMPLES:
-        pick = torch.randperm(conf_values.numel(), device=conf.device)[:MAX_QUANTILE_SAMPLES]
-        conf_values = conf_values[pick]
-    median = torch.quantile(conf_values, 0.5)
-    mask = (conf >= median) & non_sky & (metric_depth > 1e-2) & (depth > 1e-3)
-    target, source = metric_depth[mask], depth[mask]
-    return (target * source).sum() / torch.clamp((source * source).sum(), min=1e-12)
 
 
 def nested_sky(depth: torch.Tensor, conf: torch.Tensor, non_sky: torch.Tensor

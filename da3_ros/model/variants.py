@@ -52,6 +52,8 @@ _VITL_MONO = BackboneSpec(1024, 24, 16, 'mlp', (4, 11, 17, 23), -1, -1, -1, Fals
 
 _LARGE_CHANNELS = (256, 512, 1024, 1024)
 
+METRIC_VARIANT = 'da3metric-large'  # its depth becomes metres by the focal rule (metric_scale)
+
 VARIANTS = {
     'da3-small': VariantSpec(
         'da3-small', _VITS, HeadSpec('dualdpt', 64, (48, 96, 192, 384)), True, False),
@@ -61,13 +63,13 @@ VARIANTS = {
         'da3-large', _VITL, HeadSpec('dualdpt', 256, _LARGE_CHANNELS), True, False),
     'da3-giant': VariantSpec(
         'da3-giant', _VITG, HeadSpec('dualdpt', 256, _LARGE_CHANNELS), True, True),
-    'da3metric-large': VariantSpec(
-        'da3metric-large', _VITL_MONO, HeadSpec('dpt', 256, _LARGE_CHANNELS), False, False),
+    METRIC_VARIANT: VariantSpec(
+        METRIC_VARIANT, _VITL_MONO, HeadSpec('dpt', 256, _LARGE_CHANNELS), False, False),
     'da3mono-large': VariantSpec(
         'da3mono-large', _VITL_MONO, HeadSpec('dpt', 256, _LARGE_CHANNELS), False, False),
 }
 
-NESTED = {'da3nested-giant-large': ('da3-giant', 'da3metric-large')}
+NESTED = {'da3nested-giant-large': ('da3-giant', METRIC_VARIANT)}
 
 VARIANT_NAMES = tuple(VARIANTS) + tuple(NESTED)
 

@@ -8,7 +8,7 @@ mis-shaped key, a tensor of the wrong dtype (integer for float) or with NaN/Inf 
 ``WeightsError`` naming the file and the first offending keys. The
 Gaussian-splatting head is not built; its keys are skipped by name and reported.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 import logging
 import re
 from typing import Dict, List, Mapping, Tuple
@@ -40,12 +40,11 @@ _TIED_AUX_NORM = re.compile(r'^(.*head\.scratch\.output_conv2_aux\.)\d(\.2\.(wei
 
 @dataclass
 class LoadReport:
-    """What a strict load did: the source, its identity, and the tied keys filled in."""
+    """What a strict load read: the source and its identity (size, header hash)."""
 
     source: str
     size_bytes: int = 0
     header_sha256: str = ''
-    filled_ties: List[str] = field(default_factory=list)
 
 
 def rename_keys(state_dict: Mapping[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
@@ -58,10 +57,8 @@ def rename_keys(state_dict: Mapping[str, torch.Tensor]) -> Dict[str, torch.Tenso
     return out
 
 
-def _fill_ties(expected: Mapping[str, torch.Tensor], state: Dict[str, torch.Tensor]
-               ) -> List[str]:
+def _fill_ties(expected: Mapping[str, torch.Tensor], state: Dict[str, torch.Tensor]) -> None:
     """Safetensors stores a shared tensor once: copy the aux LayerNorm to its other names."""
-    filled = []
     for key in expected:
         match = _TIED_AUX_NORM.match(key)
         if key in state or match is None:
@@ -70,8 +67,6 @@ def _fill_ties(expected: Mapping[str, torch.Tensor], state: Dict[str, torch.Tens
         present = [twin for twin in twins if twin in state]
         if present:
             state[key] = state[present[0]]
-            filled.append(key)
-    return filled
 
 
 def _listed(keys: List[str]) -> str:
@@ -110,7 +105,7 @@ def load_state_dict_strict(model: nn.Module, state_dict: Mapping[str, object],
     report = LoadReport(source)
     state = {k: torch.as_tensor(v) for k, v in rename_keys(state_dict).items()}
     expected = model.state_dict(keep_vars=True)
-    report.filled_ties = _fill_ties(expected, state)
+    _fill_ties(expected, state)
     missing = [k for k in expected if k not in state]
     unexpected = [k for k in state if k not in expected]
     wrong = [f'{k} {tuple(state[k].shape)} != {tuple(v.shape)}' for k, v in expected.items()

@@ -3,9 +3,17 @@ import numpy as np
 import torch
 
 from da3_ros.config import OutputConfig
+from da3_ros.engine.outputs import CAMERA_OUTPUTS, CLOUD, CONFIDENCE, DEPTH, SKY
 from da3_ros.engine.postprocess import Postprocessor, sample_pixels, to_host, voxel_downsample
 from da3_ros.engine.preprocess import processed_size
 from da3_ros.geometry import camera as cam_lib
+
+
+def camera_maps(post, depth, conf, sky, tf, k_out):
+    """(depth, conf, sky, cloud or empty) at output resolution for one camera."""
+    out = post.camera_outputs(depth, conf, sky, tf, k_out, CAMERA_OUTPUTS)
+    return (out[DEPTH], out[CONFIDENCE], out[SKY],
+            out[CLOUD] if CLOUD in out else depth.new_zeros(0))
 
 
 def test_depth_maps_back_to_full_resolution_with_matching_intrinsics():
@@ -20,7 +28,7 @@ def test_depth_maps_back_to_full_resolution_with_matching_intrinsics():
     sky[0, 0] = True
     k_out = post.output_k(k_proc, tf)
     np.testing.assert_allclose(k_out, k_full, atol=1e-9)
-    d_out, c_out, s_out, cloud = post.camera_maps(depth, conf, sky, tf, k_out)
+    d_out, c_out, s_out, cloud = camera_maps(post, depth, conf, sky, tf, k_out)
     assert d_out.shape == (56, 112) and cloud.shape == (56, 112, 3)
     assert bool(s_out[0, 0]) and bool(s_out[1, 1]) and not bool(s_out[5, 5])
     assert torch.isnan(cloud[0, 0]).all()

@@ -1,16 +1,17 @@
-"""Tests of the TorchPredictor's precision options and of CUDA-graph bookkeeping on the CPU."""
+"""predictor: the device rule ('auto' resolves in one place) and TorchPredictor's options."""
 import dataclasses
+import logging
 
 import pytest
 import torch
 
-from da3_ros.config import ModelConfig, validate_model
-from da3_ros.engine import graph_capture
-from da3_ros.engine.predictor import build_predictor, TorchPredictor
+from da3_ros.config import EngineConfig, ModelConfig, validate_model
+from da3_ros.engine import predictor
+from da3_ros.engine.predictor import (build_predictor, resolve_device, TorchPredictor,
+                                      with_device)
 from da3_ros.engine.types import ModelInput
 from da3_ros.errors import ConfigError
 from da3_ros.model import build_model
-from da3_ros.model.prediction import Prediction
 from da3_ros.model.weight_rule import rule_state_dict
 
 
@@ -62,29 +63,9 @@ def test_fp32_heads_are_the_default_and_half_heads_change_only_the_dense_outputs
 
 
 def test_cuda_graph_request_off_cuda_runs_eagerly(small_state, caplog):
-    predictor = build_predictor(_config(cuda_graph=True), small_state)
-    assert predictor.graphed is None
+    built = build_predictor(_config(cuda_graph=True), small_state)
+    assert built.graphed is None
     assert 'cuda_graph' in caplog.text
-
-
-def test_signature_separates_shapes_and_missing_inputs():
-    a = torch.zeros(1, 2, 3, 14, 14)
-    k = torch.zeros(1, 2, 3, 3)
-    assert graph_capture.signature((a, None, k)) == graph_capture.signature((a + 1, None, k))
-    assert graph_capture.signature((a, None, k)) != graph_capture.signature((a, None, None))
-    assert graph_capture.signature((a, None, None)) != graph_capture.signature(
-        (torch.zeros(1, 3, 3, 14, 14), None, None))
-
-
-def test_clone_prediction_copies_every_tensor():
-    pred = Prediction(depth=torch.ones(1, 1, 2, 2), depth_conf=torch.ones(1, 1, 2, 2),
-                      scale_factor=torch.ones(1), aux={'feat_layer_1': torch.ones(2)},
-                      is_metric=True)
-    copy = graph_capture.clone_prediction(pred)
-    pred.depth.fill_(5)
-    pred.aux['feat_layer_1'].fill_(5)
-    assert float(copy.depth.max()) == 1 and float(copy.aux['feat_layer_1'].max()) == 1
-    assert copy.is_metric and copy.extrinsics is None
 
 
 def test_ray_branch_runs_only_when_someone_reads_it(small_state):
@@ -106,3 +87,25 @@ def test_ray_branch_runs_only_when_someone_reads_it(small_state):
         assert calls  # ray-based poses need the ray map
     finally:
         hook.remove()
+
+
+def test_auto_is_cuda_when_present_else_cpu_with_one_warning(caplog):
+    predictor._auto_device.cache_clear()
+    with caplog.at_level(logging.WARNING, logger=predictor.LOG.name):
+        first, second = resolve_device('auto'), resolve_device('auto')
+    assert first == second == ('cuda' if torch.cuda.is_available() else 'cpu')
+    warnings = [r for r in caplog.records if 'no CUDA device' in r.getMessage()]
+    assert len(warnings) == (0 if torch.cuda.is_available() else 1)
+
+
+def test_auto_is_the_default_and_a_concrete_device_passes_through():
+    assert ModelConfig().device == EngineConfig().model.device == 'auto'
+    assert with_device(ModelConfig(device='cpu')).device == 'cpu'
+    assert with_device(ModelConfig()).device in ('cuda', 'cpu')
+
+
+@pytest.mark.parametrize('name, needle', [('cuda:99', 'CUDA device'),
+                                          ('gpu', 'not a torch device')])
+def test_impossible_devices_are_refused_with_the_value(name, needle):
+    with pytest.raises(ConfigError, match=f'model.device: {name!r}.*{needle}'):
+        resolve_device(name)

@@ -3,7 +3,8 @@ import numpy as np
 
 from da3_ros.config import EngineConfig, ModelConfig, OutputConfig, WindowConfig
 from da3_ros.engine.engine import Engine
-from da3_ros.engine.stitch import Stitcher, WindowGeometry
+from da3_ros.engine.stitch import Stitcher
+from da3_ros.engine.window_geometry import WindowGeometry
 from da3_ros.geometry import align, pose
 from da3_ros.synthetic.predictor import Distortion, SimulatedPredictor
 from da3_ros.synthetic.sequence import SyntheticRig

@@ -6,14 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-from da3_ros.config import EngineConfig, ModelConfig, OutputConfig, WindowConfig
+from da3_ros.config import EngineConfig, ModelConfig, WindowConfig
 from da3_ros.engine.engine import Engine
 from da3_ros.engine.preprocess import common_transform
 from da3_ros.engine.types import RigFrame
 from da3_ros.engine.window import ViewMeta, WindowBuffer
 from da3_ros.errors import SyncError
 from da3_ros.model.prediction import Prediction
-from da3_ros.synthetic.predictor import Distortion, SimulatedPredictor
 from da3_ros.synthetic.sequence import SyntheticRig
 
 
@@ -45,34 +44,31 @@ def test_max_views_drops_oldest_timesteps():
     assert [v.name for v in tiny.views()] == ['a']
 
 
+def test_span_waits_for_the_delay_and_names_the_output_views():
+    buf = WindowBuffer(3, 100, ['a', 'b'], 'cpu')
+    odom = np.eye(4)
+    odom[:3, 3] = [0.0, 0.0, 2.0]
+    t_base_cam = np.eye(4)
+    t_base_cam[:3, 3] = [0.5, 0.0, 0.0]
+    tf = common_transform((14, 14), (14, 14))
+    for step in range(2):
+        assert buf.span(1 if step == 0 else 2) is None  # not more timesteps than the delay
+        buf.push(float(step), {'a': _entry(step), 'b': (torch.zeros(3, 14, 14),
+                                                        ViewMeta('fb', tf, None, t_base_cam))},
+                 odom if step == 1 else None)
+    span = buf.span(1)
+    assert span.stamps == (0.0, 1.0) and span.output_stamp == 0.0
+    assert span.keys == [(0.0, 'a'), (0.0, 'b'), (1.0, 'a'), (1.0, 'b')]
+    assert span.output_indices == [0, 1] and buf.span(0).output_indices == [2, 3]
+    assert [k is None for k in span.known] == [True, True, True, False]  # odometry and extrinsic
+    np.testing.assert_allclose(span.known[3], odom @ t_base_cam)
+    assert span.metas[3].frame_id == 'fb'
+
+
 def test_unknown_camera_raises():
     buf = WindowBuffer(2, 10, ['a'], 'cpu')
     with pytest.raises(SyncError, match='zz'):
         buf.push(0.0, {'zz': _entry(0)}, None)
-
-
-def _sim_engine(rig, **window):
-    cfg = EngineConfig(model=ModelConfig(device='cpu', weights='random', process_res=28),
-                       window=WindowConfig(**window),
-                       output=OutputConfig(organized_clouds=False, fused_cloud=False))
-    return Engine(cfg, SimulatedPredictor(rig, Distortion()))
-
-
-def test_stride_delay_and_time_jump_reset():
-    rig = SyntheticRig((14, 28))
-    engine = _sim_engine(rig, length=3, stride=2, output_delay=1)
-    out = [engine.step(rig.frame(s)) for s in range(6)]
-    assert [r is None for r in out] == [True, True, False, True, False, True]
-    assert out[2].stamp == rig.trajectory.stamp(0)
-    assert out[4].window_stamps == tuple(rig.trajectory.stamp(s) for s in (0, 2, 4))
-    assert out[4].stamp == rig.trajectory.stamp(2)
-    engine = _sim_engine(rig, length=3)
-    engine.step(rig.frame(5))
-    assert not engine.step(rig.frame(6)).reset
-    back = engine.step(rig.frame(2))
-    assert back.reset and back.window_stamps == (rig.trajectory.stamp(2),)
-    gap = engine.step(rig.frame(40))
-    assert gap.reset and len(gap.window_stamps) == 1
 
 
 class _ConstantPredictor:

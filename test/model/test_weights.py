@@ -2,6 +2,7 @@
 from dataclasses import replace
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -11,10 +12,11 @@ import torch
 
 from da3_ros.errors import ConfigError, WeightsError
 from da3_ros.model import build_model, DepthAnything3Net
-from da3_ros.model.checkpoint import load_model, read_tensors, resolve, save_checkpoint
-from da3_ros.model.variants import variant_spec
+from da3_ros.model.checkpoint import load_model, read_tensors, resolve
+from da3_ros.model.variants import check_variant, variant_spec
 from da3_ros.model.weight_rule import rule_state_dict
-from da3_ros.model.weights import load_state_dict_strict, rename_keys
+from da3_ros.model.weights import (CONFIG_NAME, load_state_dict_strict, rename_keys,
+                                   SAFETENSORS_NAME)
 
 VARIANT = 'da3-small'
 
@@ -25,6 +27,25 @@ def small_model():
         model = build_model(VARIANT)
     load_state_dict_strict(model, rule_state_dict(VARIANT))
     return model.eval()
+
+
+def save_checkpoint(model, directory: str, variant: str) -> str:
+    """Write config.json + model.safetensors in the official layout; returns the file path.
+
+    Shared tensors (the aux LayerNorm) are stored once, as safetensors requires.
+    """
+    os.makedirs(directory, exist_ok=True)
+    tensors, seen = {}, set()
+    for name, tensor in model.state_dict().items():
+        if tensor.data_ptr() in seen:
+            continue
+        seen.add(tensor.data_ptr())
+        tensors['model.' + name] = tensor.detach().contiguous().cpu()
+    path = os.path.join(directory, SAFETENSORS_NAME)
+    save_file(tensors, path)
+    with open(os.path.join(directory, CONFIG_NAME), 'w', encoding='utf-8') as handle:
+        json.dump({'model_name': check_variant(variant)}, handle)
+    return path
 
 
 @pytest.fixture(scope='module')
@@ -46,7 +67,12 @@ def test_official_layout_round_trip(checkpoint_dir, small_model):
     # The shared aux LayerNorm is stored once, as safetensors stores shared tensors.
     assert sum('output_conv2_aux' in k and '.2.weight' in k for k in keys) == 1
     loaded, report = load_model(str(checkpoint_dir))
-    assert len(report.filled_ties) == 6 and report.size_bytes > 0
+    assert report.size_bytes > 0
+    tied = {k: v for k, v in loaded.state_dict().items()
+            if 'output_conv2_aux' in k and k.endswith(('.2.weight', '.2.bias'))}
+    assert len(tied) == 8  # four levels, weight and bias: six filled in from the stored two
+    for key, value in tied.items():
+        assert torch.equal(value, tied[re.sub(r'aux\.\d', 'aux.0', key)]), key
     with torch.inference_mode():
         want, got = small_model(_images()), loaded(_images())
     assert torch.equal(want.depth, got.depth)

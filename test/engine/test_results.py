@@ -1,4 +1,4 @@
-"""geometry_io: one sky threshold (what the model fills is what is masked), confidence NaN."""
+"""results: one sky threshold (what the model fills is what is masked), confidence NaN."""
 import numpy as np
 import torch
 
@@ -36,31 +36,3 @@ def test_sky_the_model_filled_is_masked_and_mono_is_not_confidence_filtered():
     assert np.isfinite(cam.cloud[h // 2:]).all(), 'no confidence output: not filtered by it'
     assert np.isnan(cam.confidence).all()
     assert len(res.fused_points) == len(NAMES) * cam.sky[h // 2:].size  # no voxel grid
-
-
-class Recorder:
-    """Wraps a predictor and keeps the extrinsics each forward was conditioned on."""
-
-    def __init__(self, inner) -> None:
-        self.inner, self.extrinsics = inner, []
-
-    def predict(self, inputs):
-        self.extrinsics.append(inputs.extrinsics)
-        return self.inner.predict(inputs)
-
-
-def test_rig_extrinsics_condition_a_single_timestep_without_odometry():
-    from da3_ros.engine.geometry_io import normalise_extrinsics
-    from da3_ros.synthetic.predictor import SimulatedPredictor
-    rig = SyntheticRig((28, 42))
-    names = ['front', 'front_left', 'back']
-    for length, conditioned in ((1, [True, True]), (2, [True, False])):
-        cfg = EngineConfig(model=ModelConfig(device='cpu', weights='random', process_res=28),
-                           window=WindowConfig(length=length))
-        recorder = Recorder(SimulatedPredictor(rig))
-        engine = Engine(cfg, recorder)
-        for step in range(2):
-            engine.step(rig.frame(step, names=names))  # no odometry
-        assert [e is not None for e in recorder.extrinsics] == conditioned, length
-        expected = normalise_extrinsics(np.stack([rig.cameras[n].t_base_cam for n in names]))
-        np.testing.assert_allclose(recorder.extrinsics[0].numpy(), expected, atol=1e-6)

@@ -1,0 +1,33 @@
+"""timing: stage durations in milliseconds, accumulated per stage name (a fake clock)."""
+import pytest
+
+from da3_ros.engine import timing
+from da3_ros.engine.timing import StageTimer
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """perf_counter that advances only when told to."""
+    now = [100.0]
+    monkeypatch.setattr(timing.time, 'perf_counter', lambda: now[0])
+    return now
+
+
+def test_stages_are_timed_in_milliseconds_and_repeats_accumulate(clock):
+    timer = StageTimer('cpu')
+    with timer.stage('forward'):
+        clock[0] += 0.25
+    with timer.stage('align'):
+        clock[0] += 0.002
+    with timer.stage('forward'):
+        clock[0] += 0.5
+    assert timer.ms == pytest.approx({'forward': 750.0, 'align': 2.0})
+
+
+def test_a_failing_stage_is_not_recorded(clock):
+    timer = StageTimer('cpu')
+    with pytest.raises(RuntimeError):
+        with timer.stage('forward'):
+            clock[0] += 1.0
+            raise RuntimeError('boom')
+    assert timer.ms == {}
