@@ -1,7 +1,5 @@
-"""Tests of the upstream side-by-side benchmark helpers that run without a GPU or upstream."""
-import importlib
+"""Side-by-side benchmark helpers (metrics, images, frames, cases) without a GPU or upstream."""
 import math
-import sys
 
 import numpy as np
 import pytest
@@ -12,22 +10,6 @@ from da3_ros.engine.decode import EncodedImage
 from da3_ros.engine.engine import Engine
 from da3_ros.tools.bench import side_by_side as sbs
 from da3_ros.tools.bench import upstream as bench_upstream
-
-
-def test_inert_imports_only_for_listed_missing_modules(monkeypatch):
-    monkeypatch.setattr(bench_upstream, 'OPTIONAL_UPSTREAM_IMPORTS',
-                        frozenset({'da3_missing_optional_lib'}))
-    with bench_upstream.inert_optional_imports():
-        module = importlib.import_module('da3_missing_optional_lib.sub.deeper')
-        thing = module.Anything(1, key=2)
-        assert thing.method().attr[0] is not None
-        with pytest.raises(ImportError):
-            importlib.import_module('da3_another_missing_lib')
-        assert importlib.import_module('json') is sys.modules['json']  # real ones win
-    for name in [n for n in sys.modules if n.startswith('da3_missing_optional_lib')]:
-        del sys.modules[name]
-    with pytest.raises(ImportError):
-        importlib.import_module('da3_missing_optional_lib')
 
 
 def test_rotation_error_of_a_known_rotation():

@@ -1,0 +1,26 @@
+"""Loading upstream for the benchmark: optional upstream imports are inert, and only those.
+
+The side-by-side runs that use it are tested in test_side_by_side.py.
+"""
+import importlib
+import sys
+
+import pytest
+
+from da3_ros.tools.bench import upstream as bench_upstream
+
+
+def test_inert_imports_only_for_listed_missing_modules(monkeypatch):
+    monkeypatch.setattr(bench_upstream, 'OPTIONAL_UPSTREAM_IMPORTS',
+                        frozenset({'da3_missing_optional_lib'}))
+    with bench_upstream.inert_optional_imports():
+        module = importlib.import_module('da3_missing_optional_lib.sub.deeper')
+        thing = module.Anything(1, key=2)
+        assert thing.method().attr[0] is not None
+        with pytest.raises(ImportError):
+            importlib.import_module('da3_another_missing_lib')
+        assert importlib.import_module('json') is sys.modules['json']  # real ones win
+    for name in [n for n in sys.modules if n.startswith('da3_missing_optional_lib')]:
+        del sys.modules[name]
+    with pytest.raises(ImportError):
+        importlib.import_module('da3_missing_optional_lib')
