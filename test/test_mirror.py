@@ -25,7 +25,7 @@ INTEGRATION_ONLY = {
     'engine/types.py': _ENGINE,
     # The run state of one bag: it needs an open bag, the segmented writer and an engine, so it
     # is driven through process_bag in test/tools/bag/test_process.py (outputs, resume),
-    # test_process_bad.py (skips and errors per set) and test_state.py (snapshot/restore).
+    # test_process_bad.py (skips and errors per set) and test_state.py (its resume state).
     'tools/bag/pipeline.py': 'integration: test/tools/bag/test_process{,_bad}.py, test_state.py',
 }
 
