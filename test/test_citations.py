@@ -12,7 +12,7 @@ import re
 import subprocess
 
 REPO = Path(__file__).resolve().parents[1]
-READS_SHARED = {'test/model/test_parity.py', 'test/test_citations.py'}
+READS_SHARED = {'test/tools/test_parity.py', 'test/test_citations.py'}
 OUTSIDE = re.compile(r'\.\./shared|shared/(docs|parity)|ros2-on-pypi|da3-model-spec|anchors\.md'
                      r'|parity_check\.py')
 DOC_NAME = re.compile(r'(?<![\w/.-])([\w./-]+\.md)\b')

@@ -1,24 +1,11 @@
-"""Gaussian head and adapter: analytic placement, frame equivariance, gating, chunking, SH."""
-from dataclasses import replace
-
+"""Gaussian adapter: analytic placement on pixel rays, frame equivariance, pose scale, layout."""
+from model.rotations import rotation  # test/model helper (test/ is on sys.path)
 import pytest
 import torch
 
-from da3_ros.errors import ConfigError
-from da3_ros.model.da3 import DepthAnything3Net
 from da3_ros.model.gaussians import GaussianAdapter, pose_scale
-from da3_ros.model.gs_head import GaussianHead
 from da3_ros.model.pose_encoding import affine_inverse, mat_to_quat, quat_to_mat
-from da3_ros.model.sh import rotate_sh, sh_basis
-from da3_ros.model.variants import variant_spec
-
-
-def rotation(seed: int) -> torch.Tensor:
-    """A random proper rotation [3, 3] (float64)."""
-    q, r = torch.linalg.qr(torch.randn(3, 3, generator=torch.Generator().manual_seed(seed),
-                                       dtype=torch.float64))
-    q = q * torch.sign(torch.diagonal(r))
-    return q if torch.det(q) > 0 else -q
+from da3_ros.model.sh import sh_basis
 
 
 def rigid(seed: int) -> torch.Tensor:
@@ -34,17 +21,6 @@ def cameras(views: int, seed: int = 0):
     c2w = torch.stack([rigid(seed + 10 * v) for v in range(views)])
     k = torch.tensor([[7.0, 0.0, 4.0], [0.0, 6.0, 3.0], [0.0, 0.0, 1.0]])
     return affine_inverse(c2w)[None], k.expand(1, views, 3, 3).clone()
-
-
-def test_sh_rotation_keeps_the_colour_of_each_direction():
-    rot = rotation(3)
-    coeffs = torch.randn(5, 3, 9, dtype=torch.float64)
-    dirs = torch.nn.functional.normalize(torch.randn(5, 3, dtype=torch.float64), dim=-1)
-    world = rotate_sh(coeffs, rot)
-    before = (sh_basis(dirs)[:, None] * coeffs).sum(-1)
-    after = (sh_basis(dirs @ rot.T)[:, None] * world).sum(-1)
-    assert torch.allclose(before, after, atol=1e-10)
-    assert torch.equal(world[..., 0], coeffs[..., 0])  # DC is rotation invariant
 
 
 def test_adapter_places_gaussians_on_pixel_rays():
@@ -104,40 +80,6 @@ def test_pose_scale_is_the_baseline_ratio_and_clamped():
             [0.0, 0.0, 0.0, 1.0]).expand(1, 2, 1, 4)], dim=-2)
         assert pose_scale(w2c, given44).item() == pytest.approx(expected, rel=1e-5)
     assert pose_scale(w2c[:, :1], w2c[:, :1] * 2).item() == 1.0  # one camera: no alignment
-
-
-def test_head_chunks_frames_like_a_single_pass():
-    torch.manual_seed(0)
-    head = GaussianHead(8, 16, (8, 8, 16, 16)).eval()
-    tokens = [torch.randn(1, 9, 4, 8) for _ in range(4)]
-    images = torch.randn(1, 9, 3, 28, 28)
-    with torch.no_grad():
-        raw, density = head(tokens, images)
-        one_raw, one_density = head([t[:, 8:] for t in tokens], images[:, 8:])
-    assert raw.shape == (1, 9, 28, 28, 37) and density.shape == (1, 9, 28, 28)
-    assert torch.allclose(raw[:, 8:], one_raw, atol=1e-6)
-    assert torch.allclose(density[:, 8:], one_density)
-    assert bool(((density > 0) & (density < 1)).all())
-
-
-def test_gaussians_only_when_asked_and_only_with_a_head():
-    torch.manual_seed(0)
-    spec = replace(variant_spec('da3-small'), has_gs_head=True)
-    model = DepthAnything3Net(spec).eval()
-    images = torch.randn(1, 2, 3, 28, 42)
-
-    def forbidden(*_args, **_kwargs):
-        raise AssertionError('the Gaussian head ran without being asked')
-
-    with torch.no_grad():
-        asked = model(images, gaussians=True)
-        model.gs_head.forward = forbidden
-        plain = model(images)
-    assert plain.gaussians is None
-    assert torch.equal(plain.depth, asked.depth)
-    assert asked.gaussians.means.shape == (1, 2 * 28 * 42, 3)
-    with pytest.raises(ConfigError, match='da3-small'):
-        DepthAnything3Net(variant_spec('da3-small'))(images, gaussians=True)
 
 
 def test_stored_rotation_layout_is_xyzw_with_non_negative_w():

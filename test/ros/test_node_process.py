@@ -165,7 +165,7 @@ def test_onnxruntime_backend_serves_the_rig(ros_launcher, tmp_path):
 
     Poses are not fed to the model, so every window has one shape (6 views, 56 x 98) and the
     node never stops in the middle of a second export; shape changes are covered by
-    test/engine/test_graph_predictor.py.
+    test/engine/backends/test_ort_predictor.py.
     """
     cache = tmp_path / 'onnx_cache'
     scenario = {'period_s': 0.2, 'distinct_images': 2,

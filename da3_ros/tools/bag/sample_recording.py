@@ -178,6 +178,8 @@ def write_recording(path: Path, spec: RecordingSpec = RecordingSpec()) -> Path:
     if spec.transport not in TRANSPORTS or spec.storage not in STORAGES:
         raise ValueError(f'transport {spec.transport!r} / storage {spec.storage!r}: use one of'
                          f' {TRANSPORTS} / {STORAGES}')
+    if Path(path).exists():  # rosbags' own WriterError is no ValueError: callers catch this one
+        raise ValueError(f'{path} exists already; the recording needs a new folder')
     store = make_typestore()
     types = msg_types(store)
     rig = make_rig(spec)

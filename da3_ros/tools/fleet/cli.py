@@ -67,7 +67,7 @@ def main(argv: Optional[list] = None) -> int:
         config = bag_config.sample_config() if args.sample_config else args.config
         config = resolve_config(config)
         if args.weights or args.variant:
-            config = bag_config.with_weights(config, args.weights, args.variant)
+            config = bag_config.with_model(config, args.weights, args.variant)
         options = FleetOptions(
             address=args.address, num_cpus=args.num_cpus, workers=args.workers,
             gpus_per_worker=args.gpus_per_worker, cpus_per_worker=args.cpus_per_worker,

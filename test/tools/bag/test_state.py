@@ -15,7 +15,7 @@ from tools.bag.stub import StubPredictor
 
 from da3_ros.config import OutputConfig
 from da3_ros.tools.bag import config as bag_config, process as bag_process
-from da3_ros.tools.bag import settings as bag_settings, state as bag_state
+from da3_ros.tools.bag import state as bag_state
 from da3_ros.tools.bag.cli import main
 from da3_ros.tools.bag.io import BagError
 from da3_ros.tools.bag.process import process_bag
@@ -127,17 +127,6 @@ def test_resume_with_other_settings_is_refused_naming_them(finished, recording, 
     with pytest.raises(BagError, match='other settings') as caught:
         _run(recording, out, dataclasses.replace(config, engine=engine), resume=True)
     assert needle in str(caught.value)
-
-
-def test_weights_identity_is_the_file_not_its_path(tmp_path):
-    from da3_ros.config import ModelConfig
-    for name, data in (('a', b'one'), ('b', b'one'), ('c', b'two')):
-        (tmp_path / name).mkdir()
-        (tmp_path / name / 'model.safetensors').write_bytes(data)
-    ident = {name: bag_settings.weights_identity(ModelConfig(
-        variant='da3-small', weights=str(tmp_path / name))) for name in 'abc'}
-    assert ident['a'] == ident['b'] != ident['c']
-    assert bag_settings.weights_identity(ModelConfig(weights='parity')) == 'parity rule'
 
 
 def test_state_round_trips_without_pickle(tmp_path):

@@ -1,16 +1,12 @@
-"""Tests of the upstream side-by-side benchmark helpers that run without a GPU or upstream."""
+"""Loading upstream for the benchmark: optional upstream imports are inert, and only those.
+
+The side-by-side runs that use it are tested in test_side_by_side.py.
+"""
 import importlib
-import math
 import sys
 
-import numpy as np
 import pytest
-import torch
 
-from da3_ros.config import EngineConfig, ModelConfig, OutputConfig, WindowConfig
-from da3_ros.engine.decode import EncodedImage
-from da3_ros.engine.engine import Engine
-from da3_ros.tools.bench import side_by_side as sbs
 from da3_ros.tools.bench import upstream as bench_upstream
 
 
@@ -28,104 +24,3 @@ def test_inert_imports_only_for_listed_missing_modules(monkeypatch):
         del sys.modules[name]
     with pytest.raises(ImportError):
         importlib.import_module('da3_missing_optional_lib')
-
-
-def test_rotation_error_of_a_known_rotation():
-    angle = math.radians(0.3)
-    rot = torch.tensor([[math.cos(angle), -math.sin(angle), 0.0],
-                        [math.sin(angle), math.cos(angle), 0.0], [0.0, 0.0, 1.0]])
-    a = torch.cat([torch.eye(3), torch.zeros(3, 1)], dim=1)[None].repeat(2, 1, 1)
-    b = a.clone()
-    b[1, :, :3] = rot
-    assert sbs.rotation_error_deg(a, b) == pytest.approx(0.3, abs=1e-6)
-    assert sbs.rotation_error_deg(a, a) == pytest.approx(0.0, abs=1e-6)
-    # Another world frame (a different reference view) changes nothing.
-    gauge = b.clone()
-    gauge[:, :, :3] = b[:, :, :3] @ rot.T @ rot.T
-    assert sbs.rotation_error_deg(a, gauge) == pytest.approx(0.3, abs=1e-5)
-
-
-def test_depth_error_is_the_median_relative_error():
-    ref = torch.full((1, 2, 2), 2.0)
-    other = ref.clone()
-    other[0, 0, 0] = 2.2  # one pixel off by 10 %, the median pixel exact
-    assert sbs.depth_error(other, ref) == pytest.approx(0.0)
-    assert sbs.depth_error(ref * 1.01, ref) == pytest.approx(0.01, rel=1e-5)
-
-
-def test_smooth_images_are_not_flat_and_have_the_size():
-    images = sbs.smooth_images(3, (90, 160), seed=1)
-    assert len(images) == 3 and images[0].shape == (90, 160, 3)
-    assert images[0].dtype == np.uint8 and images[0].std() > 10
-    assert not np.array_equal(images[0], images[1])
-
-
-def test_rig_frames_group_cameras_per_timestep():
-    images = sbs.smooth_images(4, (28, 42), seed=2)
-    frames = sbs.rig_frames(images, cameras=2, window=2)
-    assert [len(f.cameras) for f in frames] == [2, 2]
-    assert frames[1].cameras[1].image is images[3]
-    assert frames[0].stamp < frames[1].stamp
-
-
-def test_upstream_run_refuses_without_the_package(monkeypatch):
-    monkeypatch.setattr(bench_upstream, 'available', lambda: False)
-    with pytest.raises(SystemExit, match='depth_anything_3'):
-        sbs.run('bf16', 'bf16', True, 2, 1)
-
-
-def test_every_issue_case_has_a_target():
-    assert {c.stage for c in sbs.CASES} == {'forward', 'step'}
-    assert all(c.target_ratio or c.target_ms for c in sbs.CASES)
-    assert all(c.height % 14 == 0 and c.width % 14 == 0 for c in sbs.CASES
-               if c.stage == 'forward')
-
-
-def test_jpeg_frames_carry_encoded_images_of_the_right_size():
-    images = sbs.smooth_images(2, (56, 84), seed=3)
-    frames = sbs.rig_frames([EncodedImage.inspect(sbs.jpeg_bytes(i)) for i in images], 2, 1)
-    first = frames[0].cameras[0]
-    assert first.image.codec == 'jpeg' and first.image.shape == (56, 84, 3)
-    assert first.k[0, 2] == pytest.approx(84 / 2 - 0.5)
-
-
-class _FakeUpstream:
-    def __init__(self):
-        self.calls = []
-
-    def inference(self, images):
-        self.calls.append([i.shape for i in images])
-
-
-class _CpuBench:
-    """VariantBench's step-case surface on the CPU: our engine, a recording upstream."""
-
-    def __init__(self):
-        self.upstream = _FakeUpstream()
-
-    def engine(self, cameras, window):
-        cfg = EngineConfig(
-            model=ModelConfig(variant='da3-small', weights='random', device='cpu',
-                              dtype='fp32', process_res=56),
-            window=WindowConfig(length=window, max_views=cameras * window),
-            output=OutputConfig(resolution='full'))
-        return Engine(cfg)
-
-
-@pytest.fixture
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-def test_step_case_times_our_engine_and_upstream_on_the_same_images(one_thread):
-    bench = _CpuBench()
-    case = sbs.Case('tiny_jpeg', 'da3-small', 4, 56, 84, 'step', cameras=2, target_ratio=5.0,
-                    jpeg=True)
-    out = sbs.step_case(bench, case, iters=2, warmup=1)
-    assert out['ours_ms'] > 0 and out['upstream_ms'] >= 0
-    assert set(out['stages_ms']) >= {'forward', 'total'}
-    # upstream saw the same four decoded images every time
-    assert bench.upstream.calls and all(c == [(56, 84, 3)] * 4 for c in bench.upstream.calls)

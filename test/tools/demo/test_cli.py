@@ -20,7 +20,7 @@ import pytest
 from tools.demo.ply import read_ply_points  # test/ is on sys.path
 
 from da3_ros.tools.bag.io import read_decoded
-from da3_ros.tools.demo import cli as demo, novel as demo_novel, page as demo_page
+from da3_ros.tools.demo import cli as demo
 from da3_ros.tools.demo import run as demo_run
 
 CHROMIUM = shutil.which('chromium') or '/usr/bin/chromium'
@@ -147,36 +147,3 @@ def test_demo_runs_the_variant_the_checkpoint_names(tmp_path):
     (tmp_path / 'config.json').write_text('{"model_name": "da3-base"}')
     assert demo_run.check_weights(str(tmp_path)) == 'da3-base'
     assert demo_run.check_weights('random') == demo_run.check_weights('parity') == 'da3-small'
-
-
-def test_error_map_is_abs_rel_and_median_scales_relative_depth():
-    truth = np.array([[2.0, 4.0, np.nan]])
-    np.testing.assert_allclose(demo_run.error_map(truth * 1.5, truth, metric=True)[0, :2],
-                               [0.5, 0.5])
-    np.testing.assert_allclose(demo_run.error_map(truth * 1.5, truth, metric=False)[0, :2],
-                               [0.0, 0.0], atol=1e-6)
-    assert np.isnan(demo_run.error_map(truth, truth, metric=True)[0, 2])
-
-
-def test_numbers_explain_each_metric():
-    rows = demo_page.numbers({'depth_mean': {'abs_rel': 0.1, 'delta1': 0.9},
-                              'trajectory': {'ate_m': 0.2, 'poses': 5, 'with_scale': True},
-                              'depth_metric': False})
-    assert [r[0] for r in rows] == ['AbsRel (mean over cameras)', 'delta < 1.25', 'ATE [m]',
-                                    'depth is relative']
-    assert all(len(r[2].split()) > 5 for r in rows) and 'similarity' in rows[2][2]
-
-
-def test_demo_shows_a_novel_view_beside_the_real_cameras(tmp_path):
-    assert demo_novel.render_offset_for('da3-giant', 'ckpt') == demo_novel.NOVEL_OFFSET
-    assert demo_novel.render_offset_for('da3-small', 'ckpt') is None
-    page = demo_run.run_demo('parity', tmp_path, steps=2, process_res=56, size_hw=(60, 100),
-                             say=lambda line: None)
-    sheets = sorted((tmp_path / 'sheets').glob('novel_*.png'))
-    assert sheets
-    width, height = Image.open(sheets[0]).size
-    assert width == 2 * 100  # image | novel view
-    assert height > 6 * 60 and height % 6 == 0  # six labelled camera rows
-    pixels = np.asarray(Image.open(sheets[0]))
-    assert pixels[:, 100:].max() > 0  # the rendered column is not empty
-    assert 'sheets/novel_000.png' in page.sheets

@@ -1,9 +1,9 @@
-"""Demo pictures say what they should: colour maps and bars, watermark, sheets, PLY, plots."""
+"""Demo pictures say what they should: colour maps and bars, watermark, sheets, PLY."""
 import numpy as np
 from PIL import Image
 from tools.demo.ply import read_ply_points  # test/ is on sys.path
 
-from da3_ros.tools.demo import plots, visualize
+from da3_ros.tools.demo import visualize
 
 
 def test_colorize_orders_values_and_blanks_invalid():
@@ -54,18 +54,3 @@ def test_watermark_marks_the_image_and_adds_a_banner():
     assert (marked[:visualize.BANNER_H, :, 0] >= 200).all()
     body = marked[visualize.BANNER_H:]
     assert (body != 255).any(axis=2).mean() > 0.02  # the text runs across the picture
-
-
-def test_top_views_draw_paths_and_cameras():
-    truth = np.array([[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [2.0, 0.5, 0.0]])
-    plot = plots.trajectory_plot(truth + 0.1, truth, 'trajectory')
-    assert plot.shape == (480, 640, 3)
-    assert (np.abs(plot.astype(int) - plots.EST_RGB).sum(axis=2) == 0).any()
-    assert (np.abs(plot.astype(int) - plots.TRUE_RGB).sum(axis=2) == 0).any()
-    cams = {'front': np.eye(4)}
-    cams['front'][:3, :3] = [[0, 0, 1], [-1, 0, 0], [0, -1, 0]]  # optical z = base x
-    cloud = np.array([[10.0, 0.0, 1.0], [5.0, 2.0, -1.0]])
-    height = visualize.fit_scale([cloud[:, 2]], 'height', 'm')
-    top = plots.cloud_top_view(cloud, height, cams, 'cloud')
-    assert top.shape == (640, 640, 3)
-    assert plots.nice_step(10.0) == 2.0 and plots.nice_step(0.9) == 0.2

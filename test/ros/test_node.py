@@ -1,4 +1,8 @@
-"""The ``da3_node`` command line outside ROS arguments: ``--help`` prints usage and exits 0."""
+"""The ``da3_node`` command line outside ROS arguments: ``--help`` prints usage and exits 0.
+
+The node as a ROS process is tested in test_node_process.py (topics, outputs),
+test_node_lifecycle.py, test_node_faults.py and test_node_configure.py.
+"""
 import subprocess
 import sys
 

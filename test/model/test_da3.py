@@ -1,27 +1,25 @@
-"""Forward contract on CPU with parity-rule weights: shapes, precision, conditioning, families."""
+"""DepthAnything3Net forward on CPU with parity-rule weights: shapes, precision, conditioning.
+
+Whole-model parity against the golden fixtures lives in test/tools/test_parity.py and
+test_parity_gs.py; the ONNX export of this forward in test_export.py.
+"""
+from dataclasses import replace
+
 import pytest
 import torch
 
-from da3_ros.model import build_model
-from da3_ros.model.weight_rule import rule_state_dict
-from da3_ros.model.weights import load_state_dict_strict
-
-
-@pytest.fixture(scope='module')
-def small():
-    with torch.device('meta'):
-        model = build_model('da3-small')
-    load_state_dict_strict(model, rule_state_dict('da3-small'))
-    return model.eval()
+from da3_ros.errors import ConfigError
+from da3_ros.model.da3 import DepthAnything3Net
+from da3_ros.model.variants import variant_spec
 
 
 def images(views, height=56, width=84, seed=0):
     return torch.randn(1, views, 3, height, width, generator=torch.Generator().manual_seed(seed))
 
 
-def test_anyview_shapes_and_ranges(small):
+def test_anyview_shapes_and_ranges(small_model):
     with torch.inference_mode():
-        pred = small(images(4))
+        pred = small_model(images(4))
     assert pred.depth.shape == (1, 4, 56, 84) and pred.depth.dtype == torch.float32
     assert torch.all(pred.depth > 0) and torch.all(pred.depth_conf >= 1)
     assert pred.extrinsics.shape == (1, 4, 3, 4) and pred.intrinsics.shape == (1, 4, 3, 3)
@@ -31,53 +29,53 @@ def test_anyview_shapes_and_ranges(small):
     assert torch.allclose(rot @ rot.transpose(-1, -2), torch.eye(3).expand(4, 3, 3), atol=1e-4)
 
 
-def test_bf16_autocast_keeps_heads_fp32_and_close(small):
+def test_bf16_autocast_keeps_heads_fp32_and_close(small_model):
     with torch.inference_mode():
-        ref = small(images(2))
+        ref = small_model(images(2))
         with torch.autocast('cpu', dtype=torch.bfloat16):
-            low = small(images(2))
+            low = small_model(images(2))
     assert low.depth.dtype == torch.float32 and low.extrinsics.dtype == torch.float32
     rel = ((low.depth - ref.depth).abs() / ref.depth).median()
     assert rel < 0.1
 
 
-def test_pose_conditioning_changes_the_prediction(small):
+def test_pose_conditioning_changes_the_prediction(small_model):
     w2c = torch.eye(4).repeat(1, 3, 1, 1)
     w2c[0, 1, 0, 3], w2c[0, 2, 1, 3] = 1.0, 1.0
     k = torch.tensor([[60.0, 0, 42], [0, 60.0, 28], [0, 0, 1]]).repeat(1, 3, 1, 1)
     with torch.inference_mode():
-        free = small(images(3))
-        cond = small(images(3), w2c, k)
-        cond_again = small(images(3), w2c, k)
+        free = small_model(images(3))
+        cond = small_model(images(3), w2c, k)
+        cond_again = small_model(images(3), w2c, k)
     assert torch.equal(cond.depth, cond_again.depth)
     assert not torch.allclose(free.depth, cond.depth)
 
 
-def test_ray_pose_option_returns_cameras(small):
+def test_ray_pose_option_returns_cameras(small_model):
     torch.manual_seed(0)
     with torch.inference_mode():
-        pred = small(images(2), use_ray_pose=True)
+        pred = small_model(images(2), use_ray_pose=True)
     assert pred.extrinsics.shape == (1, 2, 3, 4) and torch.isfinite(pred.extrinsics).all()
 
 
-def test_view_order_equivariance_without_selection(small):
+def test_view_order_equivariance_without_selection(small_model):
     """With S = 2 (no reference selection) only view 0's camera token tells the views apart.
 
     Global attention sees every view at the same positions, so with the reference token made
     equal to the others' swapping the views swaps the depths; with the real tokens it does not.
     """
     x = images(2)
-    token = small.backbone.pretrained.camera_token
+    token = small_model.backbone.pretrained.camera_token
     saved = token.detach().clone()
     with torch.inference_mode():
-        a = small(x, ref_view_strategy='first')
-        b = small(x.flip(1), ref_view_strategy='first')
+        a = small_model(x, ref_view_strategy='first')
+        b = small_model(x.flip(1), ref_view_strategy='first')
     try:
         with torch.no_grad():
             token[:, 0] = token[:, 1]
         with torch.inference_mode():
-            same_a = small(x, ref_view_strategy='first')
-            same_b = small(x.flip(1), ref_view_strategy='first')
+            same_a = small_model(x, ref_view_strategy='first')
+            same_b = small_model(x.flip(1), ref_view_strategy='first')
     finally:
         with torch.no_grad():
             token.copy_(saved)
@@ -87,3 +85,23 @@ def test_view_order_equivariance_without_selection(small):
                                atol=1e-4)
     assert (b.depth.flip(1) - a.depth).abs().max() > 1e-2  # the reference token differs
     assert not torch.allclose(a.depth[0, 0], b.depth[0, 1])
+
+
+def test_gaussians_only_when_asked_and_only_with_a_head():
+    torch.manual_seed(0)
+    spec = replace(variant_spec('da3-small'), has_gs_head=True)
+    model = DepthAnything3Net(spec).eval()
+    images = torch.randn(1, 2, 3, 28, 42)
+
+    def forbidden(*_args, **_kwargs):
+        raise AssertionError('the Gaussian head ran without being asked')
+
+    with torch.no_grad():
+        asked = model(images, gaussians=True)
+        model.gs_head.forward = forbidden
+        plain = model(images)
+    assert plain.gaussians is None
+    assert torch.equal(plain.depth, asked.depth)
+    assert asked.gaussians.means.shape == (1, 2 * 28 * 42, 3)
+    with pytest.raises(ConfigError, match='da3-small'):
+        DepthAnything3Net(variant_spec('da3-small'))(images, gaussians=True)

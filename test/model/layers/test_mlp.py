@@ -1,0 +1,31 @@
+"""Feed-forward layers: the GELU MLP, SwiGLU and its hidden width (xformers' rule)."""
+import torch
+import torch.nn.functional as F
+
+from da3_ros.model.layers.mlp import Mlp, swiglu_hidden, SwiGLUFFN
+
+
+def test_swiglu_hidden_width_of_the_giant_backbone():
+    """ViT-g: C = 1536 -> floor(4C * 2/3) = 4096, already a multiple of 8."""
+    assert swiglu_hidden(1536) == 4096
+    assert swiglu_hidden(10) == 32  # floor(26.67) = 26, rounded up to 32
+
+
+def test_mlp_is_fc1_exact_gelu_fc2():
+    torch.manual_seed(0)
+    mlp = Mlp(6, 12, 5)
+    x = torch.randn(3, 6)
+    expected = F.linear(F.gelu(F.linear(x, mlp.fc1.weight, mlp.fc1.bias)), mlp.fc2.weight,
+                        mlp.fc2.bias)
+    assert torch.allclose(mlp(x), expected)
+    assert Mlp(6, 12).fc2.out_features == 6  # out_dim 0: back to the input width
+
+
+def test_swiglu_gates_the_second_half_with_silu_of_the_first():
+    torch.manual_seed(1)
+    ffn = SwiGLUFFN(4, 8)
+    x = torch.randn(2, 4)
+    both = F.linear(x, ffn.w12.weight, ffn.w12.bias)
+    gate, value = both[:, :8], both[:, 8:]
+    expected = F.linear(gate * torch.sigmoid(gate) * value, ffn.w3.weight, ffn.w3.bias)
+    assert torch.allclose(ffn(x), expected, atol=1e-6)

@@ -1,0 +1,32 @@
+"""DPT building blocks: the UV embedding's documented spans and frequencies, the upsampler."""
+import math
+
+import pytest
+import torch
+
+from da3_ros.model.dpt_blocks import upsample, uv_embedding
+
+
+def test_uv_embedding_spans_and_first_frequency():
+    """The u coordinate spans +-a/sqrt(a^2+1) (pixel centres), v +-1/sqrt(a^2+1); w_0 = 1."""
+    height, width, aspect = 4, 6, 1.5
+    embed = uv_embedding(8, height, width, aspect, torch.device('cpu')).double()
+    assert embed.shape == (8, height, width)
+    span_u = aspect / math.sqrt(aspect ** 2 + 1) * (width - 1) / width
+    span_v = 1 / math.sqrt(aspect ** 2 + 1) * (height - 1) / height
+    u = torch.asin(embed[0, 0])  # channel 0 = sin(u * w_0), |u| < pi/2
+    v = torch.asin(embed[4, :, 0])  # channel 2 * quarter = sin(v * w_0)
+    assert (u[0].item(), u[-1].item()) == pytest.approx((-span_u, span_u), abs=1e-6)
+    assert (v[0].item(), v[-1].item()) == pytest.approx((-span_v, span_v), abs=1e-6)
+    # sin/cos pairs: sin^2 + cos^2 = 1 for every frequency of u and of v.
+    ones = torch.ones(2, height, width, dtype=torch.float64)
+    assert torch.allclose(embed[0:2] ** 2 + embed[2:4] ** 2, ones, atol=1e-6)
+    assert torch.allclose(embed[4:6] ** 2 + embed[6:8] ** 2, ones, atol=1e-6)
+
+
+def test_upsample_doubles_and_keeps_the_corners():
+    x = torch.arange(6.0).reshape(1, 1, 2, 3)
+    up = upsample(x)
+    assert up.shape == (1, 1, 4, 6)
+    assert up[0, 0, 0, 0] == x[0, 0, 0, 0] and up[0, 0, -1, -1] == x[0, 0, -1, -1]
+    assert upsample(x, (5, 7)).shape == (1, 1, 5, 7)

@@ -1,0 +1,45 @@
+"""Message-class bundles: rclpy's and a rosbags typestore's name the same ROS types.
+
+Building and reading messages with them is tested in the converter files beside this one.
+"""
+import dataclasses
+
+import numpy as np
+import pytest
+from rosbags.typesys import get_typestore, Stores
+
+from da3_ros.errors import ConversionError
+from da3_ros.ros.messages.msgtypes import (KNOWN_PACKAGES, MsgTypes, rclpy_types,
+                                           register_da3_msgs, rosbags_types)
+
+pytestmark = [pytest.mark.ros]
+
+CLASS_FIELDS = [f.name for f in dataclasses.fields(MsgTypes) if f.name != 'blob']
+
+
+def rclpy_name(cls) -> str:
+    """``sensor_msgs/msg/Image`` of an rclpy message class."""
+    return f"{cls.__module__.split('.')[0]}/msg/{cls.__name__}"
+
+
+def test_rclpy_and_rosbags_bundles_hold_the_same_types():
+    ours = rclpy_types()
+    bags = rosbags_types(register_da3_msgs(get_typestore(Stores.ROS2_JAZZY)))
+    for name in CLASS_FIELDS:
+        assert rclpy_name(getattr(ours, name)) == getattr(bags, name).__msgtype__, name
+    assert {rclpy_name(getattr(ours, n)).split('/')[0] for n in CLASS_FIELDS} <= KNOWN_PACKAGES
+
+
+def test_unregistered_classes_are_none_and_require_names_them():
+    bags = rosbags_types(get_typestore(Stores.ROS2_JAZZY))  # da3_ros_msgs not registered
+    assert bags.RigStep is None and bags.CameraDepth is None and bags.Image is not None
+    bags.require('Image', 'CameraInfo')
+    with pytest.raises(ConversionError, match=r"\['RigStep', 'CameraDepth'\]"):
+        bags.require('Image', 'RigStep', 'CameraDepth')
+
+
+def test_rosbags_blob_is_the_bytes_of_the_array():
+    blob = rosbags_types(get_typestore(Stores.ROS2_JAZZY)).blob
+    data = np.array([[1.0, -2.0]], dtype=np.float32)
+    out = blob(data)
+    assert out.dtype == np.uint8 and out.tobytes() == data.tobytes()
