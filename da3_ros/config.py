@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Engine configuration: frozen, flat dataclasses with defaults (stdlib only).
 
 The ROS node and the offline tools read one YAML file into these classes; every field is a plain
@@ -32,7 +46,7 @@ PLACEHOLDER_WEIGHTS = (PARITY_WEIGHTS, RANDOM_WEIGHTS)
 
 
 def placeholder_notice(weights: str) -> str:
-    """The warning to show for placeholder ``weights`` ('' for a real checkpoint)."""
+    """Return the warning to show for placeholder ``weights`` ('' for a real checkpoint)."""
     kinds = {PARITY_WEIGHTS: 'deterministic parity-rule placeholder weights',
              RANDOM_WEIGHTS: 'randomly initialised (untrained) weights'}
     if weights not in kinds:

@@ -1,4 +1,18 @@
 #!/usr/bin/env python3
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Bounded-memory flood soak of da3_node: N cameras flooding images, node RSS sampled over time.
 
 The real node process (``da3_ros.ros.node``: subscriptions, CameraInfo pairing, clock policy,
@@ -99,7 +113,7 @@ class StandInPredictor:
 
 
 def run_node(args: argparse.Namespace) -> int:
-    """The real da3_node with the stand-in predictor (no weights are loaded)."""
+    """Return the real da3_node with the stand-in predictor (no weights are loaded)."""
     from da3_ros.engine.engine import Engine
     from da3_ros.ros import node
     node.build_engine = lambda config, logger: Engine(config, StandInPredictor())

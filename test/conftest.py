@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Shared pytest fixtures: the ROS 2 test environment and ROS subprocesses that get cleaned up.
 
 The ROS environment follows docs/pip-runtime.md, "Tests": one ``ROS_DOMAIN_ID`` per test session,
@@ -203,7 +217,7 @@ class RosProcessLauncher:
         self._processes: List[RosProcess] = []
 
     def environment(self, extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
-        """The child environment: this process's, plus the ROS variables and ``extra``."""
+        """Return the child environment: this process's, plus the ROS variables and ``extra``."""
         env = dict(os.environ)
         env.update(self._env)
         for name in _UNSET_VARS:

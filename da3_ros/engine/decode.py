@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Encoded camera images (JPEG/PNG bytes) and their decoding inside the engine step.
 
 A ``CameraFrame.image`` may be an :class:`EncodedImage` instead of a decoded uint8 array: the
@@ -144,7 +158,7 @@ class ImageDecoder:
         return self._resolved
 
     def decode(self, images: Sequence[EncodedImage]) -> List[Union[Decoded, ConversionError]]:
-        """Decoded ``[H, W, 3]`` uint8 RGB per image (device tensor or numpy), or its error."""
+        """Get decoded ``[H, W, 3]`` uint8 RGB per image (device tensor or numpy), or its error."""
         out: List[Union[Decoded, ConversionError, None]] = [None] * len(images)
         on_gpu = [i for i, im in enumerate(images)
                   if im.codec == 'jpeg' and im.mode in GPU_MODES] if self.gpu else []

@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """The sliding-window multi-camera engine: RigFrame in, RigResult out.
 
 ``Engine.step`` admits a synchronized timestep, runs ONE DA3 forward over the window's
@@ -196,7 +210,7 @@ class Engine:
         self.window.push(frame.stamp, entries, frame.t_odom_base)
 
     def _decoded(self, frame: RigFrame) -> RigFrame:
-        """The frame with its ``EncodedImage`` cameras decoded (failed ones left out)."""
+        """Return the frame with its ``EncodedImage`` cameras decoded (failed ones left out)."""
         frame, self.decode_errors = self.pre.decode(frame)
         if not frame.cameras:
             raise ConversionError('no camera image could be decoded: ' + '; '.join(

@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Model-inputs stage: the forward's images, intrinsics and (when they apply) known poses.
 
 Pose conditioning (spec 7.4) feeds the network camera poses it can trust: the metric odometry
@@ -47,7 +61,7 @@ def normalise_extrinsics(t_world_cam: np.ndarray) -> np.ndarray:
 
 
 def model_input(span: WindowSpan, conditioning: str, gaussians: bool) -> ModelInput:
-    """The forward's inputs for the views of ``span``.
+    """Return the forward's inputs for the views of ``span``.
 
     Args:
         span: the step's views.

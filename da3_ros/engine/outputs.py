@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Which outputs one engine step computes and copies back (outputs nobody consumes cost nothing).
 
 A step always runs the forward and the alignment (the world frame and the poses need them, and
@@ -45,7 +59,7 @@ class OutputRequest:
 
     @classmethod
     def of(cls, names: Iterable[str]) -> 'OutputRequest':
-        """The same camera outputs for every camera, plus ``'fused_cloud'`` when named.
+        """Return the same camera outputs for every camera, plus ``'fused_cloud'`` when named.
 
         Raises:
             ConfigError: a name that is neither a camera output nor ``'fused_cloud'``.
@@ -60,7 +74,7 @@ class OutputRequest:
     @classmethod
     def per_camera(cls, cameras: Mapping[str, Iterable[str]],
                    fused_cloud: bool) -> 'OutputRequest':
-        """Outputs named per camera; cameras not in the mapping get none."""
+        """Return outputs named per camera; cameras not in the mapping get none."""
         pairs = tuple((name, frozenset(wanted)) for name, wanted in cameras.items())
         return cls(frozenset(), pairs, fused_cloud)
 

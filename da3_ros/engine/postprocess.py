@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Device-side post-processing: depth back to camera resolution, clouds, one copy to host.
 
 Depth is mapped from the processed image to output resolution by the inverse of the
@@ -109,7 +123,7 @@ class Postprocessor:
     def camera_outputs(self, depth: torch.Tensor, conf: torch.Tensor, sky: torch.Tensor,
                        tf: ImageTransform, k_out: np.ndarray,
                        wanted: AbstractSet[str]) -> Dict[str, torch.Tensor]:
-        """The ``wanted`` outputs (``engine.outputs`` names) of one camera, nothing else.
+        """Return the ``wanted`` outputs (``engine.outputs`` names) of one camera, nothing else.
 
         Only the maps that are wanted, or that a wanted organised cloud needs, are resampled
         (channels are resampled independently, so a subset gives the same values). The cloud
@@ -142,7 +156,7 @@ class Postprocessor:
 
     def fused_cloud(self, depth: torch.Tensor, conf: torch.Tensor, sky: torch.Tensor,
                     k_proc: torch.Tensor, t_base_cam: torch.Tensor) -> torch.Tensor:
-        """Filtered points [M, 3] in the base frame from processed maps [V, h, w].
+        """Return filtered points [M, 3] in the base frame from processed maps [V, h, w].
 
         Args:
             depth: [V, h, w] scaled depth.

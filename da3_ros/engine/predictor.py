@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """The Predictor protocol and its PyTorch implementation.
 
 Anything with ``predict(ModelInput) -> Prediction`` can drive the engine: the eager or compiled
@@ -38,7 +52,7 @@ def _auto_device() -> str:
 
 
 def resolve_device(name: str) -> str:
-    """The torch device of a ``model.device`` setting: ``'auto'`` is CUDA when available.
+    """Return the torch device of a ``model.device`` setting: ``'auto'`` is CUDA when available.
 
     ``'auto'`` without CUDA gives ``'cpu'`` with one warning. The one place a device setting
     is turned into a device: the node, the bag tool and the engine all come through here.
@@ -194,7 +208,7 @@ def load_network(cfg: ModelConfig, state_dict: Optional[dict] = None) -> nn.Modu
 
 
 def build_predictor(cfg: ModelConfig, state_dict: Optional[dict] = None) -> Predictor:
-    """The predictor of ``cfg.backend``: TorchPredictor, or an exported-graph backend.
+    """Return the predictor of ``cfg.backend``: TorchPredictor, or an exported-graph backend.
 
     ``cfg.device`` may be 'auto' (see :func:`with_device`).
     """

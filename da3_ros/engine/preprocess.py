@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Device-side pre-processing: upload uint8 once, undistort + resize, normalise.
 
 Geometry of the processed image: processed pixel ``p = (u + 0.5) * s - 0.5 - crop`` for source
@@ -52,7 +66,7 @@ def _round14(x: float) -> int:
 
 def processed_size(src_hw: Tuple[int, int], process_res: int,
                    method: str) -> ImageTransform:
-    """The transform of one image under a DA3 resize policy (spec 7.2, single resample).
+    """Return the transform of one image under a DA3 resize policy (spec 7.2, single resample).
 
     Args:
         src_hw: source (height, width).
@@ -123,7 +137,7 @@ class Preprocessor:
         return dataclasses.replace(frame, cameras=kept), errors
 
     def transform(self, src_hw: Tuple[int, int], out_hw: Tuple[int, int]) -> ImageTransform:
-        """The policy's transform when it yields ``out_hw``, else a direct resize."""
+        """Return the policy's transform when it yields ``out_hw``, else a direct resize."""
         tf = processed_size(src_hw, self.process_res, self.method)
         return tf if tf.out_hw == tuple(out_hw) else common_transform(src_hw, out_hw)
 

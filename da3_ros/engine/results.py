@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Outputs stage: the output timestep's device tensors, then the ``RigResult`` built from them.
 
 ``output_tensors`` scales the output views' depth into the world (``engine.scale``), resolves
@@ -102,7 +116,7 @@ def output_tensors(post: Postprocessor, span: WindowSpan, pred: Prediction,
 
 def _base_pose(span: WindowSpan, sel: Sequence[int],
                poses: Sequence[np.ndarray]) -> Optional[np.ndarray]:
-    """Base pose estimate: chordal mean of T_world_cam T_base_cam^-1 over rig cameras."""
+    """Return base pose estimate: chordal mean of T_world_cam T_base_cam^-1 over rig cameras."""
     cand = [p @ pose_lib.inverse(span.metas[i].t_base_cam)
             for i, p in zip(sel, poses) if span.metas[i].t_base_cam is not None]
     return pose_lib.mean_pose(np.stack(cand)) if cand else None

@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Where a window's depth scale comes from: every scale decision of the engine, in one place.
 
 DA3 predicts each window in its own gauge: an arbitrary frame and an arbitrary unit. The engine
@@ -65,7 +79,7 @@ class Alignment:
 
 def metric_model_depth(pred: Prediction, intrinsics: Optional[torch.Tensor],
                        variant: str) -> Prediction:
-    """The metric variant's depth in metres (spec 8.2); other variants unchanged.
+    """Return the metric variant's depth in metres (spec 8.2); other variants unchanged.
 
     depth_m = output * ((fx + fy) / 2) / 300 per view, with processed-pixel intrinsics
     [S, 3, 3]; without them the depth stays relative.
@@ -102,7 +116,7 @@ def rig_scale(geo: WindowGeometry) -> Optional[float]:
 
 
 def absolute_scale(geo: WindowGeometry, cfg: WindowConfig) -> Tuple[Optional[float], str]:
-    """The window's absolute gauge-to-metric scale and its source (rig, model or none)."""
+    """Return the window's absolute gauge-to-metric scale and its source (rig, model or none)."""
     if cfg.scale_source == 'none':
         return None, NONE
     scale = rig_scale(geo)

@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Chain window predictions into one world frame and recover metric scale.
 
 Every window is predicted in its own gauge (frame and scale). ``Stitcher.align`` returns the
@@ -100,7 +114,7 @@ class Stitcher:
 
     def _start(self, geo: WindowGeometry, abs_scale: Optional[float],
                source: str) -> Alignment:
-        """New world: the first view's camera sits at its rig extrinsic (or the origin)."""
+        """Return new world: the first view's camera sits at its rig extrinsic (or the origin)."""
         scale = 1.0 if abs_scale is None else abs_scale
         target = geo.t_base_cam[0] if geo.t_base_cam[0] is not None else np.eye(4)
         rot = target[:3, :3] @ geo.t_gauge_cam[0, :3, :3].T

@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Device outputs to host numpy: asynchronous copies into pinned buffers, one wait.
 
 On CUDA every output tensor is copied with ``non_blocking=True`` into a page-locked host tensor
@@ -41,7 +55,7 @@ class PendingCopy:
 
     @classmethod
     def done(cls, arrays: List[np.ndarray]) -> 'PendingCopy':
-        """A copy that already happened (the synchronous CPU path)."""
+        """Return a copy that already happened (the synchronous CPU path)."""
         pending = cls([], [], None)
         pending._arrays = arrays
         return pending
@@ -79,7 +93,7 @@ class HostTransfer:
         return {**self.__dict__, '_stream': None}
 
     def allocate(self, shape: torch.Size, dtype: torch.dtype) -> torch.Tensor:
-        """A host buffer (pinned when ``pin``) from PyTorch's caching allocators."""
+        """Return a host buffer (pinned when ``pin``) from PyTorch's caching allocators."""
         return torch.empty(shape, dtype=dtype, pin_memory=self.pin)
 
     def start(self, tensors: Sequence[torch.Tensor]) -> PendingCopy:
@@ -113,5 +127,5 @@ class HostTransfer:
 
 @functools.lru_cache(maxsize=None)
 def host_transfer(device: torch.device) -> HostTransfer:
-    """The default :class:`HostTransfer` of ``device`` (one side stream per device, shared)."""
+    """Get the default :class:`HostTransfer` of ``device`` (one side stream per device, shared)."""
     return HostTransfer(device)

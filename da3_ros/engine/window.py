@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Sliding multi-camera window: a preallocated device ring of T timesteps x N cameras.
 
 Memory is fixed after the first push: images live in one [T, N, 3, h, w] device tensor and
@@ -137,7 +151,7 @@ class WindowBuffer:
         return [(self.head - self.count + i) % self.length for i in range(self.count)]
 
     def views(self) -> List[View]:
-        """Views of the window, oldest timestep first, rig order within a timestep.
+        """Return views of the window, oldest timestep first, rig order within a timestep.
 
         Whole oldest timesteps are dropped until at most ``max_views`` remain; if the newest
         timestep alone has more, its last cameras are dropped.
@@ -161,7 +175,7 @@ class WindowBuffer:
         return self.meta[view.slot][view.cam]
 
     def span(self, output_delay: int) -> Optional[WindowSpan]:
-        """The views to predict, with the output timestep ``output_delay`` steps back.
+        """Return the views to predict, with the output timestep ``output_delay`` steps back.
 
         None while the window holds no more than ``output_delay`` timesteps.
         """

@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Lens distortion models of sensor_msgs/CameraInfo and undistortion remap grids (numpy).
 
 Models (coefficient order as in CameraInfo.d):
@@ -35,7 +49,7 @@ def _coeffs(model: str, coeffs: Sequence[float]) -> np.ndarray:
 
 
 def is_identity(model: str, coeffs: Sequence[float]) -> bool:
-    """True when the model leaves every point unchanged."""
+    """Return True when the model leaves every point unchanged."""
     return model == 'none' or not np.any(_coeffs(model, coeffs))
 
 
@@ -64,7 +78,7 @@ def distort(xy: np.ndarray, model: str, coeffs: Sequence[float]) -> np.ndarray:
 def remap_grid(k_src: np.ndarray, src_hw: Tuple[int, int], model: str,
                coeffs: Sequence[float], k_out: np.ndarray,
                out_hw: Tuple[int, int]) -> np.ndarray:
-    """Sampling grid [H_out, W_out, 2] for ``torch.nn.functional.grid_sample``.
+    """Return sampling grid [H_out, W_out, 2] for ``torch.nn.functional.grid_sample``.
 
     Output pixel (u, v) of an ideal pinhole camera ``k_out`` looks up the source image (size
     ``src_hw``, intrinsics ``k_src``, distortion ``model``) at the returned location, in

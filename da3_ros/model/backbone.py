@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """DA3 backbone: DINOv2 ViT/14 with alternating per-view and cross-view attention (spec 2).
 
 Attribute names mirror upstream (``backbone.pretrained.*``) so checkpoints load unrenamed.
@@ -62,7 +76,7 @@ class VisionTransformer(nn.Module):
         return tokens.reshape(batch, views, tokens.shape[1], -1)
 
     def position_table(self, h: int, w: int, square: bool) -> torch.Tensor:
-        """The position embedding resized to an h x w grid: [1, 1 + h*w, C].
+        """Return the position embedding resized to an h x w grid: [1, 1 + h*w, C].
 
         The bicubic resize costs about 1 ms on a GPU and depends only on the shape and the
         weights, so inference reuses it (keyed by the parameter's storage and version, so a new

@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Find, read and write DA3 checkpoints in the official Hugging Face layout.
 
 A directory holds ``config.json`` (``{"model_name": "<variant>"}``) and ``model.safetensors``
@@ -77,7 +91,7 @@ def resolve(source: str, variant: Optional[str] = None, *,
 
 
 def resolve_directory(source: str) -> str:
-    """The folder of a directory source or of a hub id's snapshot."""
+    """Return the folder of a directory source or of a hub id's snapshot."""
     if os.path.isdir(source):
         return source
     if (source.count('/') == 1 and not source.startswith(('.', '/'))

@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """DepthAnything3Net (one network) and the nested any-view + metric network (spec 0, 8).
 
 Inputs are ImageNet-normalised images [B, S, 3, H, W] (H, W multiples of 14). The backbone
@@ -139,7 +153,7 @@ class NestedDepthAnything3Net(nn.Module):
                 export_feat_layers: Sequence[int] = (), use_ray_pose: bool = False,
                 ref_view_strategy: str = 'saddle_balanced', with_ray: bool = True,
                 gaussians: bool = False) -> Prediction:
-        """Same contract as DepthAnything3Net; depth and translations come out in metres.
+        """Return same contract as DepthAnything3Net; depth and translations come out in metres.
 
         Gaussians come from the any-view branch before the metric alignment: they are in the
         any-view scale; multiply by ``scale_factor`` to bring them to metres.

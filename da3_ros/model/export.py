@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """The exported-graph contract: one fixed rig shape, raw outputs, finishing outside the graph.
 
 ``GraphNet`` wraps a DA3 network for ``torch.onnx.export(..., dynamo=True)``: batch 1, S views,
@@ -106,7 +120,7 @@ def _fields(pred: Prediction, names: Sequence[str]) -> Tuple[torch.Tensor, ...]:
 
 
 def example_inputs(shape: GraphShape, seed: int = 0) -> Tuple[torch.Tensor, ...]:
-    """Inputs of the graph's shape: random images and, when posed, identity-ish cameras."""
+    """Return inputs of the graph's shape: random images and, when posed, identity-ish cameras."""
     generator = torch.Generator().manual_seed(seed)
     images = torch.randn(1, shape.views, 3, shape.height, shape.width, generator=generator)
     if not shape.pose:
@@ -146,7 +160,7 @@ def _export_program(graph: GraphNet, shape: GraphShape):
 
 
 def shape_metadata(shape: GraphShape) -> Dict[str, str]:
-    """The ``GraphShape`` as ONNX metadata strings (``da3.`` keys)."""
+    """Return the ``GraphShape`` as ONNX metadata strings (``da3.`` keys)."""
     return {'da3.variant': shape.variant, 'da3.views': str(shape.views),
             'da3.height': str(shape.height), 'da3.width': str(shape.width),
             'da3.pose': str(int(shape.pose)), 'da3.ref_view_strategy': shape.ref_view_strategy}

@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """3D Gaussians from the Gaussian head's raw channels (upstream ``gs_adapter``).
 
 Raw channel layout per pixel (37 + 1 density): xy offset 0-1 (pixels), scale 2-4, quaternion
@@ -52,7 +66,7 @@ class Gaussians:
     opacities: torch.Tensor
 
     def select(self, index: torch.Tensor) -> 'Gaussians':
-        """The Gaussians at ``index`` (a boolean mask [N] or indices) of every batch entry."""
+        """Get the Gaussians at ``index`` (a boolean mask [N] or indices) of every batch entry."""
         return Gaussians(self.means[:, index], self.scales[:, index], self.rotations[:, index],
                          self.harmonics[:, index], self.opacities[:, index])
 
@@ -95,7 +109,7 @@ def pose_scale(predicted_w2c: torch.Tensor, given_w2c: torch.Tensor) -> torch.Te
 
 def _pixel_rays(raw_xy: torch.Tensor, intr_normed: torch.Tensor, image_hw: Tuple[int, int]
                 ) -> torch.Tensor:
-    """Unit camera rays [B, S, H, W, 3] through pixel centres + raw_xy offsets (pixels)."""
+    """Return unit camera rays [B, S, H, W, 3] through pixel centres + raw_xy offsets (pixels)."""
     height, width = image_hw
     dev, dt = raw_xy.device, raw_xy.dtype
     u = (torch.arange(width, device=dev, dtype=dt) + 0.5) / width

@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """9-d pose encoding [T(3), q xyzw(4), fov_h, fov_w] <-> (camera-to-world, K) (spec 5.1).
 
 All functions take and return torch tensors with arbitrary leading dims.
@@ -66,7 +80,7 @@ def encode_pose(c2w: torch.Tensor, intrinsics: torch.Tensor,
 
 def decode_pose(encoding: torch.Tensor, image_hw: Tuple[int, int]
                 ) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Encoding [..., 9] -> (c2w [..., 3, 4], K [..., 3, 3]); principal point = image centre."""
+    """Decode [..., 9] -> (c2w [..., 3, 4], K [..., 3, 3]); principal point = image centre."""
     height, width = image_hw
     rot = quat_to_mat(encoding[..., 3:7])
     c2w = torch.cat([rot, encoding[..., :3, None]], dim=-1)

@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Real spherical harmonics of degree <= 2 in the 3DGS basis, and their rotation matrices.
 
 The basis and its constants are the ones 3D Gaussian splatting renderers evaluate (gsplat's
@@ -44,7 +58,7 @@ def sh_basis(dirs: torch.Tensor, degree: int = MAX_DEGREE) -> torch.Tensor:
 
 
 def _sample_directions() -> torch.Tensor:
-    """A fixed, well-spread set of 64 unit directions (Fibonacci sphere), float64."""
+    """Return a fixed, well-spread set of 64 unit directions (Fibonacci sphere), float64."""
     count = 64
     idx = torch.arange(count, dtype=torch.float64) + 0.5
     z = 1.0 - 2.0 * idx / count

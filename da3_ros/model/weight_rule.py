@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Deterministic name-seeded weights of the parity fixtures (docs/parity.md, "The weight rule").
 
 Any implementation with the official parameter names regenerates exactly the same weights, so
@@ -63,7 +77,7 @@ def mean_std(key: str, shape: Tuple[int, ...]) -> Tuple[float, float]:
 
 
 def canonical_key(key: str) -> str:
-    """The key whose values a (possibly tied) key carries: aux LayerNorms use level 0."""
+    """Return the key whose values a (possibly tied) key carries: aux LayerNorms use level 0."""
     match = _TIED.fullmatch(key)
     return f'{match.group(1)}0{match.group(2)}' if match else key
 

@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Rendering 3D Gaussians into pinhole cameras, behind one interface.
 
 ``render(gaussians, cameras, backend)`` with backend ``'auto'`` (gsplat on CUDA when installed,
@@ -21,7 +35,7 @@ __all__ = ['BACKENDS', 'RenderCameras', 'RenderOutput', 'render', 'resolve_backe
 
 
 def resolve_backend(backend: str, device: torch.device) -> str:
-    """The concrete backend for ``backend`` on ``device`` ('gsplat' or 'reference')."""
+    """Return the concrete backend for ``backend`` on ``device`` ('gsplat' or 'reference')."""
     if backend not in BACKENDS:
         raise ConfigError(f'render backend {backend!r} is not one of {BACKENDS}')
     if backend == 'auto':

@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Which engine outputs the published (or written) topics need (no rclpy).
 
 ``rig_output`` topics map to engine outputs (``engine.outputs``) as follows:
@@ -21,7 +35,7 @@ from da3_ros.ros.messages.rig_output import EVERYTHING, OutputOptions
 def output_request(options: OutputOptions, cameras: Sequence[str],
                    topics: Optional[Container[str]] = None, *,
                    extra: Iterable[str] = ()) -> OutputRequest:
-    """The engine request for ``options`` restricted to ``topics`` (None: every topic).
+    """Return the engine request for ``options`` restricted to ``topics`` (None: every topic).
 
     Args:
         options: what ``rig_output`` may publish.

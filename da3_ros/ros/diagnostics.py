@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Run-time statistics of the node and their ``/diagnostics`` messages (no rclpy; thread-safe).
 
 Counts input rates per camera, synced-set and result rates, dropped sets by reason, inference
@@ -48,7 +62,7 @@ class StatusReport:
 
 
 def diagnostic_array(types: MsgTypes, stamp_ns: int, reports: Sequence[StatusReport]) -> Any:
-    """A ``diagnostic_msgs/DiagnosticArray`` from plain reports."""
+    """Return a ``diagnostic_msgs/DiagnosticArray`` from plain reports."""
     types.require('DiagnosticArray', 'DiagnosticStatus', 'KeyValue')
     status_cls = types.DiagnosticStatus
     statuses = [status_cls(
@@ -60,7 +74,7 @@ def diagnostic_array(types: MsgTypes, stamp_ns: int, reports: Sequence[StatusRep
 
 
 def error_key(text: str) -> str:
-    """What makes an error distinct: its text with the numbers (stamps, sizes) left out."""
+    """Return what makes an error distinct: its text with the numbers (stamps, sizes) left out."""
     return _NUMBER.sub('#', text)
 
 

@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """ROS parameters of ``da3_node``: declared with descriptors and ranges, read back into configs.
 
 Names mirror the config dataclasses one to one (``model.variant``, ``window.length``,
@@ -140,7 +154,7 @@ def attribute_docs(cls: type) -> dict[str, str]:
 
 
 def descriptor(name: str, description: str, value: Any) -> ParameterDescriptor:
-    """A descriptor with the description, choices, range and read-only flag of ``name``."""
+    """Return a descriptor with the description, choices, range and read-only flag of ``name``."""
     text = description
     if name in _CHOICES:
         text += f' One of {list(_CHOICES[name])}.'
@@ -208,7 +222,7 @@ def check_node_overrides(node: Node) -> None:
 
 
 def camera_names(node: Node) -> tuple[str, ...]:
-    """The ``cameras`` parameter.
+    """Return the ``cameras`` parameter.
 
     Raises:
         ConfigError: when it is unset or empty.
@@ -270,7 +284,7 @@ def camera_sources(node: Node) -> list[CameraSource]:
 
 def output_options(options: NodeOptions, output: cfg_lib.OutputConfig,
                    variant: str) -> OutputOptions:
-    """What ``rig_output`` publishes, from the node options and the engine's output config."""
+    """Get what ``rig_output`` publishes, from the node options and the engine's output config."""
     return OutputOptions(
         base_frame=options.base_frame, odom_frame=options.odom_frame, tf_mode=options.tf_mode,
         camera_frame_prefix=options.camera_frame_prefix, depth_encoding=options.depth_encoding,
@@ -295,7 +309,7 @@ def info_topic(image_topic: str, info: str) -> str:
 
 
 def update_validator(node: Node) -> Callable[[Sequence[Parameter]], SetParametersResult]:
-    """An ``add_on_set_parameters_callback`` that rejects invalid updates with the reason.
+    """Return an ``add_on_set_parameters_callback`` that rejects invalid updates with the reason.
 
     The candidate values are merged into the current ones and validated like a start-up
     configuration (read-only parameters are rejected by rclpy before this runs).

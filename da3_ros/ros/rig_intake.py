@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """The node's inputs on the executor thread: messages -> clock policy -> synchroniser -> worker.
 
 Images, CameraInfos and the ``poll`` timer feed ``MultiCameraSync``; each set it completes goes
@@ -48,7 +62,7 @@ class RigIntake:
         self.held: dict = {}  # camera -> (stamp, image) waiting after the camera's own jump
 
     def start(self, options: Any, worker: LatestWorker, pipeline: RigPipeline) -> None:
-        """A fresh synchroniser and clock policy from ``params.NodeOptions`` (on activate)."""
+        """Get a fresh synchroniser and clock policy from ``params.NodeOptions`` (on activate)."""
         self.sync = MultiCameraSync(
             options.cameras, slop_ns=int(options.sync_slop_s * NS),
             queue_size=options.sync_queue_size,
@@ -63,7 +77,7 @@ class RigIntake:
         return self.sync.drops if self.sync is not None else {}
 
     def clock_jumped(self, jump: Any) -> None:
-        """The ``/clock`` jump callback (rclpy ``TimeJump``)."""
+        """Return the ``/clock`` jump callback (rclpy ``TimeJump``)."""
         if jump.delta.nanoseconds < 0:  # not the ROS_TIME_ACTIVATED notice of /clock's start
             why = self.clock_policy.clock_jumped(self.clock.now().nanoseconds,
                                                  jump.delta.nanoseconds)

@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Live virtual cameras: the set's 3D Gaussians rendered from poses no real camera has.
 
 Parameters (read at configure; ``config/virtual_cameras.yaml`` has a bird's-eye and a chase
@@ -87,7 +101,7 @@ class VirtualCamera:
         return np.array([[fx, 0.0, cx], [0.0, fy, cy], [0.0, 0.0, 1.0]])
 
     def t_base_optical(self) -> np.ndarray:
-        """Fixed pose of the optical frame in ``base_frame`` [4, 4]."""
+        """Return fixed pose of the optical frame in ``base_frame`` [4, 4]."""
         x, y, z, roll, pitch, yaw = self.pose
         rot = pose_lib.so3_exp(np.array([0.0, 0.0, yaw])) @ pose_lib.so3_exp(
             np.array([0.0, pitch, 0.0])) @ pose_lib.so3_exp(np.array([roll, 0.0, 0.0]))

@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """A six-camera driving rig and a smooth trajectory through the synthetic street.
 
 Base frame: ROS body convention at the rear axle (x forward, y left, z up). Cameras are
@@ -44,7 +58,7 @@ def _yaw(deg: float) -> np.ndarray:
 
 
 def driving_rig() -> Tuple[RigCamera, ...]:
-    """The six cameras (front, front_left, front_right, back, back_left, back_right)."""
+    """Return the six cameras (front, front_left, front_right, back, back_left, back_right)."""
     cams = []
     for name, xyz, yaw, focal in _RIG:
         rot = _yaw(yaw) @ pose_lib.R_ROS_OPTICAL
@@ -74,7 +88,7 @@ class Trajectory:
         return step / self.rate
 
     def t_odom_base(self, step: int) -> np.ndarray:
-        """Base pose [4, 4] in the odometry (= world) frame at timestep ``step``."""
+        """Return base pose [4, 4] in the odometry (= world) frame at timestep ``step``."""
         x = self.speed * self.stamp(step)
         w = 2 * np.pi / self.wavelength
         y = self.amplitude * np.sin(w * x)

@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Ray-cast synthetic scene: textured planes and axis-aligned boxes (numpy, exact depth).
 
 World frame: ROS convention (x forward along the road, y left, z up), metres. Cameras use
@@ -21,7 +35,7 @@ class Scene:
 
 
 def street_scene(length: float = 400.0, seed: int = 0) -> Scene:
-    """A road along +x: ground plane, building blocks on both sides, a few cars, end walls."""
+    """Get a road along +x: ground plane, building blocks on both sides, a few cars, end walls."""
     rng = np.random.default_rng(seed)
     lo, hi = [], []
     for side in (-1.0, 1.0):

@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Synthetic multi-camera sequences: engine RigFrames plus exact ground truth.
 
 ``SyntheticRig`` renders the six-camera driving rig through the street scene. Ground truth
@@ -66,7 +80,7 @@ class SyntheticRig:
     def frame(self, step: int, *, names: Optional[Sequence[str]] = None,
               with_intrinsics: bool = True, with_extrinsics: bool = True,
               with_odometry: bool = False) -> RigFrame:
-        """The RigFrame of timestep ``step`` with the chosen cameras and metadata."""
+        """Return the RigFrame of timestep ``step`` with the chosen cameras and metadata."""
         stamp = self.trajectory.stamp(step)
         frames = []
         for name in names if names is not None else self.cameras:

@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 r"""Export DA3 for one fixed rig shape: ONNX (onnxruntime, TensorRT) and TensorRT engines.
 
 Usage::
@@ -68,7 +82,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 
 def load_weights(variant: str, weights: str) -> torch.nn.Module:
-    """The fp32 CPU network of ``variant`` with ``weights`` ('parity': the rule weights)."""
+    """Return the fp32 CPU network of ``variant`` with ``weights`` ('parity': the rule weights)."""
     cfg = ModelConfig(variant=variant, weights=weights, device='cpu', dtype='fp32')
     if weights == 'parity':
         sys.stderr.write(f'--weights parity: DETERMINISTIC PLACEHOLDER WEIGHTS for {variant}; '
@@ -97,7 +111,7 @@ def onnx_errors(net: torch.nn.Module, shape: GraphShape, path: str, seed: int = 
 
 
 def run_onnx(args: argparse.Namespace) -> int:
-    """The ``onnx`` subcommand."""
+    """Return the ``onnx`` subcommand."""
     shape = check_shape(GraphShape(args.variant, args.views, args.height, args.width, args.pose,
                                    args.ref_view_strategy))
     net = load_weights(args.variant, args.weights)
@@ -112,7 +126,7 @@ def run_onnx(args: argparse.Namespace) -> int:
 
 
 def run_trt(args: argparse.Namespace) -> int:
-    """The ``trt`` subcommand."""
+    """Return the ``trt`` subcommand."""
     from da3_ros.engine.backends.trt_predictor import build_engine, import_tensorrt, target
     trt = import_tensorrt()
     shape = read_onnx_shape(args.onnx)

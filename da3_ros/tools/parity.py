@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Golden-fixture parity of our DA3 against upstream outputs (docs/parity.md).
 
 ``python -m da3_ros.tools.parity FIXTURE.npz [...]`` regenerates each fixture's weights with the
@@ -94,7 +108,7 @@ def run(variant: str, state_dict: Dict[str, np.ndarray], inputs: dict,
 
 
 def fixture_inputs(fixture: np.lib.npyio.NpzFile, meta: dict) -> dict:
-    """The inputs dict of the checker contract, read from a fixture."""
+    """Return the inputs dict of the checker contract, read from a fixture."""
     kwargs = meta['forward_kwargs']
     inputs = {'images': fixture['in_images'], 'images_uint8': fixture['in_images_uint8'],
               'extrinsics': fixture['in_extrinsics'] if 'in_extrinsics' in fixture else None,
@@ -126,7 +140,7 @@ def compare(name: str, got: np.ndarray, ref: np.ndarray, nested: bool) -> dict:
 
 
 def compare_output(name: str, got: np.ndarray, ref: np.ndarray, nested: bool) -> Dict[str, dict]:
-    """{reported name: errors}: one entry, or one per SH band for ``gs_harmonics``."""
+    """Compare one output: ``{reported name: errors}``, one per SH band for ``gs_harmonics``."""
     if name != 'gs_harmonics' or ref.shape[-1] != 9 or got.size != ref.size:
         return {name: compare(name, got, ref, nested)}
     got = got.reshape(ref.shape)

@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """A small bag player on ``rosbags`` + rclpy: ``python -m da3_ros.tools.replay BAG [options]``.
 
 Stands in for ``ros2 bag play BAG --clock [--loop]`` where ``ros2 bag`` is not installable (the
@@ -37,7 +51,7 @@ def allowed(msgtype: str) -> bool:
 
 
 def message_class(msgtype: str) -> Any:
-    """The rclpy class of ``'pkg/msg/Name'`` (only packages of ``KNOWN_PACKAGES``).
+    """Return the rclpy class of ``'pkg/msg/Name'`` (only packages of ``KNOWN_PACKAGES``).
 
     Raises:
         BagError: a malformed type or a package outside the allow-list (nothing is imported).

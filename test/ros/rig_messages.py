@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Synthetic rig timesteps as ROS messages (Image/CompressedImage, CameraInfo, TF) for tests.
 
 Camera ``<name>`` has optical frame ``<name>_optical``; ``T_base_cam`` comes from
@@ -23,7 +37,7 @@ BASE, ODOM = 'base_link', 'odom'
 
 def camera_info(types: MsgTypes, k: np.ndarray, width: int, height: int, stamp_ns: int,
                 frame_id: str) -> Any:
-    """A CameraInfo without distortion."""
+    """Return a CameraInfo without distortion."""
     p = np.concatenate([k, np.zeros((3, 1))], axis=1)
     return types.CameraInfo(
         header=make_header(types, stamp_ns, frame_id), height=height, width=width,
@@ -61,7 +75,7 @@ def odom_tf(types: MsgTypes, rig: SyntheticRig, step: int) -> Any:
 
 def synced_set(types: MsgTypes, rig: SyntheticRig, step: int, names: Sequence[str], *,
                missing: Sequence[str] = (), transport: str = 'raw') -> SyncedSet:
-    """A SyncedSet as ``MultiCameraSync`` emits it for timestep ``step``."""
+    """Return a SyncedSet as ``MultiCameraSync`` emits it for timestep ``step``."""
     stamp_ns = int(round(rig.trajectory.stamp(step) * NS))
     stamps, messages = [], []
     h, w = rig.size_hw
@@ -80,7 +94,7 @@ def synced_set(types: MsgTypes, rig: SyntheticRig, step: int, names: Sequence[st
 
 
 def png_header_only(width: int, height: int) -> bytes:
-    """A PNG whose header claims ``width`` x ``height`` grey pixels (a few hundred bytes).
+    """Return a PNG whose header claims ``width`` x ``height`` grey pixels (a few hundred bytes).
 
     The IDAT holds one compressed row: enough for Pillow to open it, far from enough to decode.
     """

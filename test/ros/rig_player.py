@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Publisher process for the node tests: a synthetic six-camera rig on real topics.
 
 Publishes ``/clock``, ``/tf_static`` (``base_link -> cam_<name>_optical_frame``, transient
@@ -76,7 +90,7 @@ class Player:
         raise SystemExit('node never subscribed')
 
     def publish_static(self, loop: bool = False) -> None:
-        """The rig's static transforms; ``loop`` makes base_link a child of cam_front's frame."""
+        """Get rig's static transforms; ``loop`` makes base_link a child of cam_front's frame."""
         transforms = [transform_stamped(self.types, self.rig.cameras[n].t_base_cam, 'base_link',
                                         frame_of(n), BASE_NS) for n in self.names]
         if loop:

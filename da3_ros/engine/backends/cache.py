@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Artifact cache of exported graphs and engines: one file per key, a sidecar JSON beside it.
 
 A key is a flat dict of everything the artifact depends on (variant, shape, precision, weights
@@ -20,7 +34,7 @@ SIDECAR_SUFFIX = '.json'
 
 
 def cache_root(configured: str = '') -> str:
-    """The cache folder: ``configured``, else ``$DA3_ROS_CACHE``, else ``~/.cache/da3_ros``."""
+    """Get the cache folder: ``configured``, else ``$DA3_ROS_CACHE``, else ``~/.cache/da3_ros``."""
     if configured:
         return os.path.expanduser(configured)
     if os.environ.get(CACHE_ENV):
@@ -36,7 +50,7 @@ def key_digest(key: Mapping[str, object]) -> str:
 
 
 def read_sidecar(path: str) -> Optional[dict]:
-    """The sidecar dict of ``path``, or None when absent or unreadable."""
+    """Return the sidecar dict of ``path``, or None when absent or unreadable."""
     try:
         with open(path + SIDECAR_SUFFIX, encoding='utf-8') as handle:
             data = json.load(handle)

@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Predictors that run an exported graph per window shape (onnxruntime, TensorRT).
 
 A window's shape (S views, processed H x W, with or without pose conditioning) fixes one graph
@@ -51,7 +65,7 @@ def model_source_digest() -> str:
 
 
 def read_onnx_shape(path: str) -> GraphShape:
-    """The ``GraphShape`` stored in a da3_ros ONNX export; ConfigError naming the file."""
+    """Return the ``GraphShape`` stored in a da3_ros ONNX export; ConfigError naming the file."""
     import onnx
     try:
         model = onnx.load(path, load_external_data=False)
@@ -154,14 +168,14 @@ class GraphPredictor:
         self._runners: Dict[GraphShape, Runner] = {}
 
     def shape_of(self, inputs: ModelInput) -> GraphShape:
-        """The graph shape that serves ``inputs``."""
+        """Return the graph shape that serves ``inputs``."""
         views, _, height, width = inputs.images.shape
         pose = self.anyview and inputs.extrinsics is not None
         return GraphShape(self.cfg.variant, int(views), int(height), int(width), pose,
                           self.cfg.ref_view_strategy)
 
     def runner(self, shape: GraphShape) -> Runner:
-        """The runner of ``shape`` (created on first use)."""
+        """Return the runner of ``shape`` (created on first use)."""
         if shape not in self._runners:
             self._runners[shape] = self.make_runner(shape)
         return self._runners[shape]

@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """onnxruntime backend: the exported graph on the CPU, or on the CUDA provider where installed.
 
 Inputs and outputs cross the host (numpy); outputs come back as torch tensors on
@@ -15,7 +29,7 @@ LOG = logging.getLogger(__name__)
 
 
 def providers(device: torch.device) -> List[object]:
-    """Execution providers of onnxruntime for ``device``: CUDA first where available."""
+    """Return execution providers of onnxruntime for ``device``: CUDA first where available."""
     import onnxruntime as ort
     if device.type == 'cuda':
         if 'CUDAExecutionProvider' in ort.get_available_providers():
@@ -30,7 +44,7 @@ class OnnxRuntimePredictor(GraphPredictor):
     """``model.backend: onnxruntime``; one InferenceSession per window shape."""
 
     def make_runner(self, shape: GraphShape) -> Runner:
-        """An InferenceSession on the ONNX of ``shape``, wrapped torch in, torch out."""
+        """Return an InferenceSession on the ONNX of ``shape``, wrapped torch in, torch out."""
         import onnxruntime as ort
         options = ort.SessionOptions()
         options.intra_op_num_threads = torch.get_num_threads()

@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """TensorRT backend: engines built from the exported ONNX, run in-process on torch CUDA memory.
 
 Inputs, outputs and the execution stream are torch's own (``data_ptr`` bound with
@@ -26,7 +40,7 @@ WORKSPACE_BYTES = 4 << 30
 
 
 def import_tensorrt():
-    """The ``tensorrt`` module; ConfigError with the reason when absent or too old."""
+    """Return the ``tensorrt`` module; ConfigError with the reason when absent or too old."""
     try:
         import tensorrt as trt
     except ImportError as exc:
@@ -43,7 +57,7 @@ def import_tensorrt():
 
 
 def target(trt, precision: str) -> Dict[str, str]:
-    """What an engine is bound to: TensorRT version, GPU name and precision."""
+    """Return what an engine is bound to: TensorRT version, GPU name and precision."""
     return {'tensorrt': trt.__version__, 'gpu': torch.cuda.get_device_name(), 'precision':
             precision}
 
@@ -143,7 +157,7 @@ class TensorRTPredictor(GraphPredictor):
                                                             self.precision == 'fp16'))
 
     def make_runner(self, shape: GraphShape) -> Runner:
-        """A TensorRTGraph of ``shape``'s engine."""
+        """Return a TensorRTGraph of ``shape``'s engine."""
         return TensorRTGraph(self.trt, self.engine_for(shape), self.device)
 
 

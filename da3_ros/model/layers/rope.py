@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """2D rotary position embedding of the DA3 backbone (spec 2.6).
 
 Each 64-d head vector is split into a y half and an x half of 32 dims; each half is rotated
@@ -9,7 +23,7 @@ ROPE_BASE = 100.0
 
 
 def patch_positions(h: int, w: int, device: torch.device) -> torch.Tensor:
-    """True (y, x) positions of [token0, patches...] for one view: [1 + h*w, 2] int64.
+    """Return True (y, x) positions of [token0, patches...] for one view: [1 + h*w, 2] int64.
 
     Patch (r, c) gets (r + 1, c + 1); token 0 gets (0, 0).
     """

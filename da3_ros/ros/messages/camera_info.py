@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """``sensor_msgs/CameraInfo`` parsed once into a validated camera (no image_geometry).
 
 Why it exists: ``image_geometry`` (``PinholeCameraModel.fromCameraInfo``) ships with the ROS
@@ -39,7 +53,7 @@ TRANSPORT_SUFFIXES = ('compressed',)  # image_transport sub-topics this package 
 
 
 def camera_info_topic(image_topic: str) -> str:
-    """The CameraInfo topic of an image topic, by image_transport's rule.
+    """Return the CameraInfo topic of an image topic, by image_transport's rule.
 
     The info topic is ``camera_info`` in the namespace of the *base* image topic; a transport
     sub-topic is not the base: ``/ns/image_raw`` and ``/ns/image_raw/compressed`` both give
@@ -132,7 +146,7 @@ def is_rectified_topic(image_topic: str) -> bool:
 
 
 def _rectification(msg: Any, k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Validated ``R`` (rotation) and ``P`` (``P[:3, :3]`` a camera matrix)."""
+    """Return validated ``R`` (rotation) and ``P`` (``P[:3, :3]`` a camera matrix)."""
     frame_id = msg.header.frame_id
     r = _finite('r', getattr(msg, 'r', np.zeros(9)), frame_id)
     p = _finite('p', getattr(msg, 'p', np.zeros(12)), frame_id)

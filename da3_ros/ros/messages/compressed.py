@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """``sensor_msgs/CompressedImage`` (JPEG, PNG) <-> RGB numpy with Pillow (no cv_bridge).
 
 Why it exists: ``cv_bridge`` and ``image_transport`` plugins are not installable on the pip-only
@@ -83,7 +97,7 @@ def parse_format(text: str) -> CompressedFormat:
 
 
 def _open(msg: Any) -> PILImage.Image:
-    """A lazily opened Pillow image of ``msg.data`` (reads the header only)."""
+    """Return a lazily opened Pillow image of ``msg.data`` (reads the header only)."""
     return PILImage.open(io.BytesIO(memoryview(msg.data).cast('B').tobytes()))
 
 

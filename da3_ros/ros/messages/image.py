@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """``sensor_msgs/Image`` <-> numpy, RGB for the engine, and depth images (no cv_bridge).
 
 Why it exists: ``cv_bridge`` is not installable on the pip-only ROS 2 runtime
@@ -169,7 +183,7 @@ def depth_to_image(types: MsgTypes, depth_m: np.ndarray, stamp_ns: int, frame_id
 
 
 def image_to_depth(msg: Any) -> np.ndarray:
-    """A ``32FC1`` (metres) or ``16UC1`` (millimetres) Image as ``[H, W]`` float32 metres.
+    """Return a ``32FC1`` (metres) or ``16UC1`` (millimetres) Image as ``[H, W]`` float32 metres.
 
     Invalid pixels (``16UC1`` zeros) become NaN.
 

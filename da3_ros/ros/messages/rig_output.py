@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Engine ``RigResult`` -> ROS messages, for the node and the bag tool (shared, no rclpy).
 
 :func:`result_messages` returns ``(topic, message)`` pairs built through a ``MsgTypes`` bundle,
@@ -172,7 +186,7 @@ def camera_messages(types: MsgTypes, cam: CameraResult, stamp_ns: int, frame_id:
 
 def camera_info(types: MsgTypes, k: np.ndarray, shape_hw: tuple[int, ...], stamp_ns: int,
                 frame_id: str) -> Any:
-    """An undistorted pinhole ``sensor_msgs/CameraInfo`` (``plumb_bob``, zero D, P = [K | 0])."""
+    """Get undistorted pinhole ``sensor_msgs/CameraInfo`` (``plumb_bob``, zero D, P = [K | 0])."""
     types.require('CameraInfo', 'RegionOfInterest')
     k = np.asarray(k, dtype=np.float64).reshape(3, 3)
     p = np.concatenate([k, np.zeros((3, 1))], axis=1)
@@ -186,7 +200,7 @@ def camera_info(types: MsgTypes, k: np.ndarray, shape_hw: tuple[int, ...], stamp
 
 def tf_transforms(types: MsgTypes, result: RigResult, rig_input: RigInput,
                   options: OutputOptions) -> list[Any]:
-    """The ``TransformStamped`` list for ``options.tf_mode`` (empty when there is none)."""
+    """Return the ``TransformStamped`` list for ``options.tf_mode`` (empty when there is none)."""
     if options.tf_mode == 'odom' and result.t_world_base is not None:
         return [transform_stamped(types, result.t_world_base, options.odom_frame,
                                   options.base_frame, rig_input.stamp_ns)]
@@ -203,7 +217,7 @@ def tf_transforms(types: MsgTypes, result: RigResult, rig_input: RigInput,
 def rig_step(types: MsgTypes, result: RigResult, rig_input: RigInput, options: OutputOptions,
              camera_names: Sequence[str], sequence: int, *,
              images: Mapping[str, Any] | None = None) -> Any:
-    """The package's ``da3_ros_msgs/RigStep`` for one result.
+    """Return the package's ``da3_ros_msgs/RigStep`` for one result.
 
     ``images``: messages already built for the ``<cam>/depth`` (when 32FC1) and
     ``<cam>/confidence`` topics; the same message objects are used inside the RigStep.
@@ -265,7 +279,7 @@ def _empty_image(types: MsgTypes, stamp_ns: int, frame_id: str) -> Any:
 
 def _cloud_rgb(rig_input: RigInput, cam: CameraResult,
                options: OutputOptions) -> np.ndarray | None:
-    """The input colours at the organised cloud's pixels ``[h, w, 3]`` uint8, or None.
+    """Return the input colours at the organised cloud's pixels ``[h, w, 3]`` uint8, or None.
 
     The cloud is the undistorted pinhole camera ``cam.k``; its colours are sampled from the
     distorted input image through the CameraInfo distortion (nearest pixel), so colour and

@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """A small TF buffer with tf2's insert and lookup semantics, in pure Python (no rclpy, no tf2).
 
 Why it exists: ``tf2_ros`` (and its C++ ``tf2`` core) is not installable on the pip-only ROS 2
@@ -128,7 +142,7 @@ class _TimeCache:
         return True
 
     def at(self, stamp_ns: int, child: str) -> _Sample:
-        """The (interpolated) sample at ``stamp_ns``; ``ExtrapolationException`` outside."""
+        """Return the (interpolated) sample at ``stamp_ns``; ``ExtrapolationException`` outside."""
         first, last = self._samples[0], self._samples[-1]
         if stamp_ns > last.stamp_ns:
             raise ExtrapolationException(

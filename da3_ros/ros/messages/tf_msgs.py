@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Stamps, ``TransformStamped`` and ``TFMessage`` to and from numpy.
 
 Why it exists: ``tf2_ros``/``tf2_geometry_msgs`` are not installable on the pip-only runtime
@@ -39,7 +53,7 @@ def ns_to_stamp(types: MsgTypes, stamp_ns: int) -> Any:
 
 
 def make_header(types: MsgTypes, stamp_ns: int, frame_id: str) -> Any:
-    """A ``std_msgs/Header`` with the given stamp and frame."""
+    """Return a ``std_msgs/Header`` with the given stamp and frame."""
     return types.Header(stamp=ns_to_stamp(types, stamp_ns), frame_id=frame_id)
 
 

@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """N-way approximate-time synchroniser with a timeout for dead inputs (pure Python, no rclpy).
 
 Why it exists: ``message_filters`` is not installable on the pip-only ROS 2 runtime
@@ -192,7 +206,7 @@ class ApproximateTimeSync:
         return [i for i in range(len(self.inputs)) if i not in self._excluded]
 
     def _drop_unmatchable_heads(self, active: list[int]) -> bool:
-        """True when the active heads lie within slop; False while a queue is empty or waits.
+        """Get True when the active heads lie within slop; False while a queue is empty or waits.
 
         Without a timeout a head that cannot be within slop of the others is dropped, as
         message_filters does; with one it waits (see the module docstring).
@@ -240,7 +254,7 @@ class ApproximateTimeSync:
         return full
 
     def _find_timed_out(self) -> list[int | None] | None:
-        """A partial set around the oldest waiting message once it is older than the timeout."""
+        """Get partial set around the oldest waiting message once it is older than the timeout."""
         if self._timeout is None or self._now is None:
             return None
         heads = [q[0][0] if q else None for q in self._queues]

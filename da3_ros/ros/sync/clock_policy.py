@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """The one owner of the node's clock policy: what is a time jump, which camera has a bad clock.
 
 Nothing else in the live path decides that time went backwards: the synchroniser, the
@@ -142,7 +156,7 @@ class ClockPolicy:
         return Verdict(use=True, reset='image stamps jumped backwards')
 
     def _forget(self, *, keep_jumped: bool) -> None:
-        """A reset: the cameras that jumped start the new history, every other one is forgotten."""
+        """Reset: the cameras that jumped start the new history, every other one is forgotten."""
         self._newest = dict(self._jumped) if keep_jumped else {}
         self._last = dict(self._newest)
         self._seen = {c: self._count for c in self._newest}

@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Image + CameraInfo pairing per camera, then N-camera approximate-time sync (no rclpy).
 
 Why it exists: on a full ROS install this is ``message_filters.TimeSynchronizer([image, info])``
@@ -100,7 +114,7 @@ class ImageInfoPairer:
         return out
 
     def _match(self, stamp_ns: int) -> int | None:
-        """The CameraInfo stamp for the image at ``stamp_ns``, or None to keep waiting."""
+        """Return the CameraInfo stamp for the image at ``stamp_ns``, or None to keep waiting."""
         if stamp_ns in self._infos:
             return stamp_ns
         newest_seen = max([*self._images, *self._info_stamps[-1:]])

@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """What the bag tool needs besides the engine config: topics, frames, sync and output options.
 
 ``BagConfig`` is built from the node's params file (``config/multi_cam.yaml``, read through
@@ -92,7 +106,7 @@ def cpu_model(process_res: int = 42, weights: str = 'parity') -> ModelConfig:
 def sample_config(spec: Optional[object] = None, *, model: Optional[ModelConfig] = None,
                   window: Optional[WindowConfig] = None,
                   output: Optional[OutputConfig] = None) -> BagConfig:
-    """The config that processes a sample recording (``sample_recording.RecordingSpec``)."""
+    """Return the config that processes a sample recording (``sample_recording.RecordingSpec``)."""
     from da3_ros.tools.bag import sample_recording as recording
     spec = spec or recording.RecordingSpec()
     rig = recording.make_rig(spec)

@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Offline novel views for ``da3_bag``: what-if camera images and 3DGS PLY export.
 
 ``--render-offset x,y,z,yaw`` renders every camera of every output set as if the vehicle had been
@@ -100,7 +114,7 @@ def _read_path_file(path: Path) -> OffsetPath:
 
 
 def ply_bytes(gaussians: Gaussians) -> bytes:
-    """A binary little-endian 3DGS PLY of batch-1 Gaussians."""
+    """Return a binary little-endian 3DGS PLY of batch-1 Gaussians."""
     means = gaussians.means[0].detach().float().cpu().numpy()
     harmonics = gaussians.harmonics[0].detach().float().cpu().numpy()
     count, rest = means.shape[0], 3 * (harmonics.shape[-1] - 1)

@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Whose folder is OUT: the output marker, the refusals, and the atomic ``--overwrite`` swap.
 
 Every output folder the bag tool creates holds :data:`MARKER_FILE` from its first moment, and
@@ -34,7 +48,7 @@ NEW_SUFFIX, OLD_SUFFIX = '.da3_bag-new', '.da3_bag-old'
 
 
 def staging(out: Path) -> Path:
-    """The folder a replacement of ``out`` is written into."""
+    """Return the folder a replacement of ``out`` is written into."""
     return out.parent / f'.{out.name}{NEW_SUFFIX}'
 
 
@@ -52,7 +66,7 @@ def write_marker(folder: Path) -> None:
 
 
 def is_empty(folder: Path) -> bool:
-    """True when ``folder`` does not exist or holds nothing but the marker.
+    """Return True when ``folder`` does not exist or holds nothing but the marker.
 
     A marker alone is a run that stopped before writing anything (e.g. its model did not load).
     """

@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """A params file (``--params-file`` YAML) as a read-only stand-in for a node's parameters.
 
 Which blocks apply follows rcl, the parser a node uses (the rules of ROS 2's command-line
@@ -25,7 +39,7 @@ _TOKEN = re.compile(r'[A-Za-z0-9_]+|\*\*?')
 
 
 def flatten(tree: Dict[str, Any], prefix: str = '') -> Dict[str, Any]:
-    """``{'a': {'b': 1}}`` -> ``{'a.b': 1}`` (ROS parameter-name flattening)."""
+    """Flatten ``{'a': {'b': 1}}`` to ``{'a.b': 1}`` (ROS parameter names)."""
     out: Dict[str, Any] = {}
     for key, value in tree.items():
         name = f'{prefix}{key}'

@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """The offline pipeline: bag messages -> node's sync + TF -> engine -> node's output messages.
 
 The same pieces as the live node, in the same order: ``MultiCameraSync`` (image + CameraInfo
@@ -91,12 +105,12 @@ class Pipeline:
     # -- state -------------------------------------------------------------------------------
 
     def _engine_state(self) -> Dict[str, Any]:
-        """A copy of the engine's mutable state (window, trajectory, keyframe bookkeeping)."""
+        """Get a copy of the engine's mutable state (window, trajectory, keyframe bookkeeping)."""
         return copy.deepcopy({k: v for k, v in self.engine.__dict__.items()
                               if k not in ENGINE_REBUILT})
 
     def snapshot(self) -> Dict[str, Any]:
-        """What ``--resume`` needs, as of the last completed set."""
+        """Return what ``--resume`` needs, as of the last completed set."""
         import torch
         return {'settings': self.settings, 'engine': self._engine_copy,
                 'progress': dict(self.progress), 'summary': self.summary,
@@ -153,7 +167,7 @@ class Pipeline:
         return self._image(arg, stamp, msg)
 
     def _image(self, camera: str, stamp: int, msg: Any) -> list:
-        """An image through the node's clock policy (bad clocks excluded, one reset per jump)."""
+        """Get image through the node's clock policy (bad clocks excluded, one reset per jump)."""
         excluded = self.clock.excluded()
         verdict = self.clock.image(camera, stamp)
         if verdict.reset:
@@ -167,7 +181,7 @@ class Pipeline:
         return out + (self.sync.add_image(camera, stamp, msg) if verdict.use else [])
 
     def flush(self) -> list:
-        """Sets still queued at the end of the input (partial where a camera had ended)."""
+        """Return sets still queued at the end of the input (partial where a camera had ended)."""
         self.now_ns = 2 ** 62
         return self.sync.poll()
 

@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Offline bag processing: :func:`process_bag` behind ``da3_bag process IN OUT`` (``cli``).
 
 Reads a rosbag2 (sqlite3 or mcap folder, or a bare ``.mcap``/``.db3``) with ``rosbags``, runs the
@@ -36,7 +50,7 @@ TRANSPORT_TYPES = {'raw': 'sensor_msgs/msg/Image',
 
 
 def build_engine(config: BagConfig, predictor: Optional[Any] = None) -> Any:
-    """The engine of ``config`` (placeholder weights words as ``build_predictor`` reads them).
+    """Get the engine of ``config`` (placeholder weights words as ``build_predictor`` reads them).
 
     Raises:
         ConfigError: torch cannot build the model (out of memory, a missing backend).
@@ -214,7 +228,7 @@ def process_bag(in_path: Union[str, Path], out_path: Union[str, Path],
 
 
 def _novel_views(render_offset: Optional[str], export_gs: Optional[Path], resume: bool):
-    """The NovelViews of the options, or None when neither is given."""
+    """Return the NovelViews of the options, or None when neither is given."""
     if render_offset is None and export_gs is None:
         return None
     from da3_ros.tools.bag.novel import NovelViews, parse_offset

@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """The sample recording: the synthetic six-camera drive written as a rosbag2 (mcap or sqlite3).
 
 Everything comes from :mod:`da3_ros.synthetic` (no third-party data): per camera an image topic
@@ -86,12 +100,12 @@ def step_stamp_ns(spec: RecordingSpec, step: int) -> int:
 
 
 def make_rig(spec: RecordingSpec) -> SyntheticRig:
-    """The synthetic rig that renders ``spec``."""
+    """Return the synthetic rig that renders ``spec``."""
     return SyntheticRig(spec.size_hw, trajectory=Trajectory(rate=spec.rate), cache_size=8)
 
 
 def camera_names(spec: RecordingSpec, rig: SyntheticRig) -> Tuple[str, ...]:
-    """The recorded cameras in rig order."""
+    """Return the recorded cameras in rig order."""
     names = tuple(spec.cameras) or tuple(rig.cameras)
     unknown = [n for n in names if n not in rig.cameras]
     if unknown:
@@ -146,7 +160,7 @@ def step_messages(types: Any, spec: RecordingSpec, rig: SyntheticRig, names: Seq
 
 
 def offered_qos(topic: str) -> list:
-    """The output bags' offered QoS of ``topic`` (``writer.offered_qos``) as rosbags ``Qos``.
+    """Get the output bags' offered QoS of ``topic`` (``writer.offered_qos``) as rosbags ``Qos``.
 
     ``ros2 bag play`` offers what the bag recorded; ``/tf_static`` must be transient-local
     (as tf2's static broadcaster offers it) or latched subscribers such as da3_node's never

@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """What a ``--resume`` must share with the run it continues, and the refusal when it does not.
 
 The settings are flat ``{name: value}``: every ``BagConfig`` field under its dotted path
@@ -22,7 +36,7 @@ SHOWN = 3  # differences named in the refusal
 
 
 def run_settings(config: BagConfig, predictor: Optional[Any] = None) -> Dict[str, Any]:
-    """What a resumed run must share with the run it continues, flat ``{name: value}``.
+    """Return what a resumed run must share with the run it continues, flat ``{name: value}``.
 
     Every config field (``model.device`` resolved; the checkpoint by identity, not by path),
     the weights' identity and the tool version.
@@ -35,7 +49,7 @@ def run_settings(config: BagConfig, predictor: Optional[Any] = None) -> Dict[str
 
 
 def weights_identity(model: Any, predictor: Optional[Any] = None) -> str:
-    """The weights' identity: ``'parity rule'``, :data:`UNSEEDED`, a checkpoint or a predictor.
+    """Get the weights' identity: ``'parity rule'``, :data:`UNSEEDED`, a checkpoint or a predictor.
 
     A checkpoint is ``'<file> <bytes> bytes, sha256 <first MiB>'``; an injected predictor is
     named by its type.
@@ -53,7 +67,7 @@ def weights_identity(model: Any, predictor: Optional[Any] = None) -> str:
 
 
 def tool_version() -> str:
-    """The installed da3_ros version ('unknown' outside an installation)."""
+    """Return the installed da3_ros version ('unknown' outside an installation)."""
     from importlib import metadata
     try:
         return metadata.version('da3_ros')

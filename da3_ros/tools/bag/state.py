@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """``--resume`` state without pickle: a versioned JSON document plus a ``.npz`` of its arrays.
 
 ``resume.json`` is self-describing: ``format``, ``version``, the tool version, the settings of
@@ -36,7 +50,7 @@ _TENSOR_DTYPES = ('float32', 'float64', 'float16', 'bfloat16', 'uint8', 'int64',
 
 
 def _classes() -> Dict[str, type]:
-    """The allow-list: every class a resume state may hold, by class name."""
+    """Return the allow-list: every class a resume state may hold, by class name."""
     from da3_ros.engine.decode import EncodedImage
     from da3_ros.engine.preprocess import ImageTransform
     from da3_ros.engine.stitch import Stitcher
@@ -190,7 +204,7 @@ def save(folder: Path, document: Dict[str, Any]) -> None:
 
 
 def load(folder: Path) -> Dict[str, Any]:
-    """The document of :func:`save`; StateError (one line naming the file) when unusable."""
+    """Return the document of :func:`save`; StateError (one line naming the file) when unusable."""
     path = folder / STATE_FILE
     if not path.is_file():
         legacy = ' (it holds a resume.pkl of an older da3_bag, which is never unpickled)' if (

@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 r"""Benchmark the ROS side of the node: conversion, message building and publishing on the CPU.
 
 Usage::
@@ -91,7 +105,7 @@ class FixedEngine:
 
 
 def _image(rng: np.random.Generator, hw: tuple) -> np.ndarray:
-    """A smooth image with mild noise (JPEG sizes like a camera's, not like white noise)."""
+    """Return a smooth image with mild noise (JPEG sizes like a camera's, not like white noise)."""
     rows, cols = np.mgrid[0:hw[0], 0:hw[1]]
     base = np.dstack([cols * 255 // hw[1], rows * 255 // hw[0], (rows + cols) % 256])
     return np.clip(base + rng.integers(-8, 9, base.shape), 0, 255).astype(np.uint8)

@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Upstream DA3 (the ``depth_anything_3`` package) as a benchmark reference, never a dependency.
 
 ``python -m da3_ros.tools.bench --upstream`` times upstream's network next to ours in the same
@@ -112,7 +126,7 @@ class Upstream:
         return self.api.forward(images, None, None, [])
 
     def forward_fp32(self, images: torch.Tensor) -> dict:
-        """The same network without autocast: upstream's fp32 reference."""
+        """Return the same network without autocast: upstream's fp32 reference."""
         with torch.inference_mode():
             return self.api.model(images, None, None, [], False, False, 'saddle_balanced')
 

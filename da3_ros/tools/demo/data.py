@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """What the demo page shows, read back from the bags: the node's output and the recording.
 
 Everything comes from the messages the node (here ``da3_bag``) published, so the page shows what
@@ -69,7 +83,7 @@ def read_steps(output: Path) -> List[StepOutput]:
 
 
 def last_fused_cloud(output: Path) -> Tuple[np.ndarray, str]:
-    """The last fused rig cloud ``<ns>/da3_node/points`` as xyz [N, 3] and its frame id."""
+    """Return the last fused rig cloud ``<ns>/da3_node/points`` as xyz [N, 3] and its frame id."""
     last = None
     for topic, _, msg in read_decoded(output):
         if _is(topic, 'points'):
@@ -100,7 +114,7 @@ def read_inputs(recording: Path, spec: rec.RecordingSpec, cameras: Sequence[str]
 
 def nearest(frames: Dict[int, np.ndarray], stamp: int, tolerance_ns: int
             ) -> Optional[np.ndarray]:
-    """The frame closest to ``stamp`` within ``tolerance_ns`` (cameras fire a little apart)."""
+    """Get the frame closest to ``stamp`` within ``tolerance_ns`` (cameras fire a little apart)."""
     if not frames:
         return None
     key = min(frames, key=lambda s: abs(s - stamp))

@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """The demo's novel view: each camera next to the same camera rendered from a shifted vehicle.
 
 The demo (``da3_ros.tools.demo``) asks ``da3_bag`` for what-if views (``--render-offset``,
@@ -24,7 +38,7 @@ PLACEHOLDER_NOTE = ' (placeholder weights: this picture is MEANINGLESS)'
 
 
 def render_offset_for(variant: str, weights: str) -> Optional[str]:
-    """The offset to render, or None: Gaussian-capable variants, and placeholder weights."""
+    """Return the offset to render, or None: Gaussian-capable variants, and placeholder weights."""
     return NOVEL_OFFSET if has_gaussian_head(variant) or weights in PLACEHOLDER_WEIGHTS \
         else None
 

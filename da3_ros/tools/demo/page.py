@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """The demo's ``index.html``: pictures, settings, numbers explained, and a 3D view of the cloud.
 
 Every link is relative to the page, so the folder can be moved or opened from ``file://``
@@ -97,7 +111,7 @@ def _plotly_source() -> Optional[Path]:
 
 
 def _viewer(page: Page, out: Path) -> str:
-    """The 3D view's div and script (plotly.js copied beside the page), or why there is none."""
+    """Get 3D view's div and script (plotly.js copied beside the page), or why there is none."""
     source = _plotly_source()
     if source is None:
         return '<p>3D view: install the <code>plotly</code> package (pip) to get it.</p>'

@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Top-view plots of the demo page: estimated vs true trajectory, fused cloud with cameras.
 
 Drawn with Pillow on an equal-aspect metric grid (see ``visualize`` for why no plotting
@@ -17,7 +31,7 @@ CAMERA_RGB = (0, 0, 0)
 
 
 def nice_step(span: float, count: int = 6) -> float:
-    """A 1/2/5 x 10^k grid step giving about ``count`` lines over ``span``."""
+    """Return a 1/2/5 x 10^k grid step giving about ``count`` lines over ``span``."""
     raw = max(span, 1e-9) / count
     power = 10 ** math.floor(math.log10(raw))
     return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
@@ -88,7 +102,7 @@ class Canvas:
             self.draw.text((self.margin + 26, y), name, fill='black', font=font(12))
 
     def array(self) -> np.ndarray:
-        """The plot as RGB uint8 [H, W, 3]."""
+        """Return the plot as RGB uint8 [H, W, 3]."""
         return np.asarray(self.image)
 
 
@@ -138,7 +152,7 @@ def cloud_top_view(points: np.ndarray, scale: ColourScale,
 
 
 def _draw_camera(canvas: Canvas, name: str, t_base_cam: np.ndarray) -> None:
-    """A wedge from the camera centre along its optical axis (z), labelled with its name."""
+    """Return a wedge from the camera centre along its optical axis (z), labelled with its name."""
     centre = t_base_cam[:3, 3]
     forward = t_base_cam[:3, 2][:2]
     forward = forward / max(np.linalg.norm(forward), 1e-9)

@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """The demo's work: render the sample recording, process it as the node would, draw the pictures.
 
 ``cli`` is the command line (output folder, progress, Ctrl-C); this module does the heavy
@@ -35,7 +49,7 @@ class Interrupted(Da3Error):
 
 
 def check_weights(weights: str) -> str:
-    """The variant to run; fails early and clearly when no checkpoint can be had.
+    """Return the variant to run; fails early and clearly when no checkpoint can be had.
 
     The variant is the one the checkpoint's ``config.json`` names, da3-small without one.
     """

@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """What a person looks at: colour maps with colour bars, watermarks, contact sheets, PNG, PLY.
 
 Pure numpy + Pillow: the pictures are a few colour-mapped images, bars and labels, which Pillow
@@ -140,7 +154,7 @@ class ColourScale:
 
 
 def colour_stops() -> list:
-    """The colour map as ``[[position 0..1, 'rgb(r,g,b)'], ...]`` (a plotly colorscale)."""
+    """Return the colour map as ``[[position 0..1, 'rgb(r,g,b)'], ...]`` (a plotly colorscale)."""
     last = len(_ANCHORS) - 1
     return [[i / last, 'rgb({},{},{})'.format(*(int(c) for c in rgb))]
             for i, rgb in enumerate(_ANCHORS)]
@@ -148,7 +162,7 @@ def colour_stops() -> list:
 
 def fit_scale(samples: Sequence[np.ndarray], label: str, unit: str = '', log: bool = False,
               percentiles: Sequence[float] = (2, 98)) -> ColourScale:
-    """A scale spanning the 2nd..98th percentile of the valid values of all ``samples``."""
+    """Return a scale spanning the 2nd..98th percentile of the valid values of all ``samples``."""
     flat = [np.asarray(s, dtype=np.float64).ravel() for s in samples]
     values = np.concatenate(flat) if flat else np.zeros(0)
     values = values[np.isfinite(values) & ((values > 0) if log else True)]
@@ -165,7 +179,7 @@ def font(size: int = 14) -> ImageFont.ImageFont:
 
 def colour_bar(scale: ColourScale, width: int = 360, height: int = 16, ticks: int = 5
                ) -> np.ndarray:
-    """A horizontal colour bar with tick values and the scale's title, RGB [h, width, 3]."""
+    """Return a horizontal colour bar with tick values and the scale's title, RGB [h, width, 3]."""
     ramp = np.linspace(0.0, 1.0, width)
     positions = np.exp(np.log(scale.lo) + ramp * np.log(scale.hi / scale.lo)) if scale.log \
         else scale.lo + ramp * (scale.hi - scale.lo)

@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Scale simulation: fleet throughput against worker count with a fixed-latency stand-in model.
 
 ``python -m da3_ros.tools.fleet.bench --workers 1,2,4 --json OUT.json`` renders one sample
@@ -24,7 +38,7 @@ STAND_IN_STAGES = ('forward',)  # the stand-in's sleep: device time in a real fl
 
 
 def camera_names(count: int) -> tuple:
-    """The first ``count`` cameras of the synthetic six-camera rig."""
+    """Return the first ``count`` cameras of the synthetic six-camera rig."""
     from da3_ros.synthetic.rig import driving_rig
     return tuple(cam.name for cam in driving_rig())[:count]
 
@@ -132,7 +146,7 @@ def main(argv: Optional[list] = None) -> int:
 
 
 def format_report(report: Dict[str, Any]) -> str:
-    """The table of :func:`main`."""
+    """Return the table of :func:`main`."""
     lines = ['workers  frames/s  speed-up  efficiency  host ms/frame  startup s']
     for run in report['runs']:
         lines.append(f"{run['workers']:>7} {run['frames_per_s']:>9.2f} {run['speedup']:>9.2f}"

@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """``python -m da3_ros.tools.bag fleet --out DIR [options] BAG_OR_DIR...`` (``da3_bag fleet``).
 
 Processes every bag under the inputs on a Ray cluster (a local one unless ``--address``), with
@@ -16,7 +30,7 @@ from da3_ros.tools.bag import config as bag_config
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The ``fleet`` options (the ``process`` ones it shares come first)."""
+    """Return the ``fleet`` options (the ``process`` ones it shares come first)."""
     parser.add_argument('inputs', type=Path, nargs='+', metavar='BAG_OR_DIR')
     parser.add_argument('--out', type=Path, required=True, help='fleet output folder')
     parser.add_argument('--config', type=Path, default=None,

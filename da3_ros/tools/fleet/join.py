@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Join the outputs of a bag's time shards into one output bag whose trajectory is one chain.
 
 Each shard ran in its own world frame (the engine starts a new one at its first window). Shard
@@ -156,7 +170,7 @@ def _axis_points(poses: np.ndarray, length: float) -> np.ndarray:
 
 
 def _map_pose(types_pose: Any, sim: align_lib.Sim3) -> Any:
-    """A ``geometry_msgs/Pose`` mapped by ``sim``."""
+    """Return a ``geometry_msgs/Pose`` mapped by ``sim``."""
     from da3_ros.ros.messages.quaternion import split_transform, transform_matrix
     pos, q = types_pose.position, types_pose.orientation
     matrix = sim.apply_pose(transform_matrix([pos.x, pos.y, pos.z], [q.x, q.y, q.z, q.w]))
@@ -170,7 +184,7 @@ def _map_pose(types_pose: Any, sim: align_lib.Sim3) -> Any:
 
 def _map_rig_step(msg: Any, sim: Optional[align_lib.Sim3], sequence: int,
                   chain: Poses) -> Any:
-    """A RigStep mapped by ``sim`` (None: as it is), renumbered; its poses go into ``chain``."""
+    """Get RigStep mapped by ``sim`` (None: as it is), renumbered; its poses go into ``chain``."""
     from da3_ros.ros.messages.quaternion import transform_matrix
     from da3_ros.ros.messages.tf_msgs import stamp_to_ns
     cameras, poses = [], {}
@@ -221,7 +235,7 @@ def _map_transform(transform: Any, sim: align_lib.Sim3) -> Any:
 
 
 def _scaled_image(msg: Any, scale: float) -> Any:
-    """A depth image (32FC1 metres or 16UC1 millimetres) times ``scale``."""
+    """Return a depth image (32FC1 metres or 16UC1 millimetres) times ``scale``."""
     if scale == 1.0 or msg.encoding not in ('32FC1', '16UC1'):
         return msg
     dtype = np.dtype(np.float32 if msg.encoding == '32FC1' else np.uint16)
@@ -233,7 +247,7 @@ def _scaled_image(msg: Any, scale: float) -> Any:
 
 
 def _scaled_cloud(msg: Any, scale: float) -> Any:
-    """A PointCloud2 with float32 ``x``, ``y``, ``z`` times ``scale``."""
+    """Return a PointCloud2 with float32 ``x``, ``y``, ``z`` times ``scale``."""
     data = np.frombuffer(memoryview(msg.data).cast('B'), np.uint8).copy()
     order = '>' if msg.is_bigendian else '<'
     for field in msg.fields:

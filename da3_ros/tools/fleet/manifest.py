@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """``DIR/fleet.jsonl``: one JSON object per bag or shard, the fleet's record of what is done.
 
 Records are appended (one ``write`` + ``fsync`` per line), so a killed driver leaves at most a
@@ -71,12 +85,12 @@ class Manifest:
         os.replace(tmp, self.path)
 
     def current(self, names: Iterable[str]) -> List[Dict[str, Any]]:
-        """Current records of ``names`` that have one."""
+        """Return current records of ``names`` that have one."""
         return [self.records[n] for n in names if n in self.records]
 
 
 def table(records: List[Dict[str, Any]]) -> str:
-    """The final summary table: one row per bag or shard, then totals."""
+    """Return the final summary table: one row per bag or shard, then totals."""
     lines = [f"{'bag':<32} {'status':<7} {'frames in':>9} {'out':>6} {'wall s':>8}"
              f" {'gpu s':>7}  error"]
     for rec in records:

@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """What a fleet run does: bags found under the inputs, their outputs, and time shards.
 
 A *task* is one call of the single-bag tool: a whole bag, or one time shard of a bag
@@ -70,7 +84,7 @@ class BagPlan:
     error: str = ''
 
     def whole(self) -> Task:
-        """The task that processes the bag in one piece."""
+        """Return the task that processes the bag in one piece."""
         return Task(self.bag, self.key, self.output, self.size)
 
 
@@ -83,7 +97,7 @@ class Discovery:
 
 
 def is_bag(path: Path) -> bool:
-    """A rosbag2 folder (``metadata.yaml``) or a bare ``.mcap`` / ``.db3`` file."""
+    """Return a rosbag2 folder (``metadata.yaml``) or a bare ``.mcap`` / ``.db3`` file."""
     return (path.is_dir() and (path / 'metadata.yaml').is_file()) or (
         path.is_file() and path.suffix in BAG_SUFFIXES)
 
@@ -218,7 +232,7 @@ def scale_memory(config: BagConfig) -> int:
 
 
 def _snap(reader, topics: Sequence[str], nominal: int, period: float) -> int:
-    """The middle of the widest gap between camera images within one period of ``nominal``."""
+    """Get the middle of the widest gap between camera images within one period of ``nominal``."""
     conns = [c for c in reader.reader.connections if c.topic in topics]
     lo, hi = nominal - int(period), nominal + int(period)
     found = reader.reader.messages(connections=conns, start=lo, stop=hi)

@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """A fixed-latency stand-in for the network, for the fleet's scale simulation.
 
 ``StandInPredictor`` sleeps for a fixed time (the GPU step it stands in for; the GIL is released,
@@ -41,7 +55,7 @@ class StandInPredictor:
         self.latency_s = float(latency_s)
 
     def predict(self, inputs: ModelInput) -> Prediction:
-        """A batch-1 Prediction of ``inputs.keys`` after ``latency_s``."""
+        """Return a batch-1 Prediction of ``inputs.keys`` after ``latency_s``."""
         started = time.perf_counter()
         size_hw: Tuple[int, int] = tuple(inputs.images.shape[-2:])
         names = sorted({key[1] for key in inputs.keys})

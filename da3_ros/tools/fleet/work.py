@@ -1,3 +1,17 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """What a fleet worker does with one task: slice a shard's input, run the single-bag tool.
 
 Everything here is plain Python (no ``ray``): the driver's actors call :func:`run_task` and
@@ -47,7 +61,7 @@ class PredictorSpec:
     stand_in_ms: Optional[float] = None
 
     def build(self, config: BagConfig) -> Any:
-        """The predictor every task of this worker shares (the model is loaded here, once)."""
+        """Get the predictor every task of this worker shares (the model is loaded here, once)."""
         if self.stand_in_ms is not None:
             from da3_ros.tools.fleet.standin import StandInPredictor
             return StandInPredictor(self.stand_in_ms / 1e3)
@@ -61,7 +75,7 @@ def slice_folder(task: Task) -> Path:
 
 
 def ensure_slice(task: Task) -> Path:
-    """The input bag of shard ``task`` (written once; a partial one from a kill is redone).
+    """Return the input bag of shard ``task`` (written once; a partial one from a kill is redone).
 
     The slice holds every ``/tf_static`` message, ``/tf`` from ``TF_LEAD_NS`` ahead, and every
     other message with log time in ``[start_ns, stop_ns)``, as raw CDR (nothing is decoded).
@@ -139,7 +153,7 @@ def _process(task: Task, config: BagConfig, predictor: Any, options: TaskOptions
 
 
 def record(task: Task, status: str, error: str, summary: Any, wall_s: float) -> Dict[str, Any]:
-    """The manifest record of one finished attempt (``manifest`` module docstring)."""
+    """Return the manifest record of one finished attempt (``manifest`` module docstring)."""
     rec: Dict[str, Any] = {
         'name': task.name, 'bag': task.bag, 'shard': task.shard, 'status': status,
         'error': error, 'output': task.output, 'frames_in': 0, 'frames_out': 0, 'drops': {},

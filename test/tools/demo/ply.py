@@ -1,9 +1,23 @@
+# Copyright 2026 The da3_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Reading back the PLY files of ``da3_ros.tools.demo.visualize.write_ply`` (tests only)."""
 import numpy as np
 
 
 def read_ply_points(path: str) -> np.ndarray:
-    """The xyz [N, 3] of a binary little-endian PLY written by ``write_ply``."""
+    """Return the xyz [N, 3] of a binary little-endian PLY written by ``write_ply``."""
     with open(path, 'rb') as handle:
         data = handle.read()
     end = data.index(b'end_header\n') + len(b'end_header\n')
