@@ -30,7 +30,6 @@ Prints a table and writes gpu_gs_check.json to $OUT (default: the current direct
 import argparse
 import json
 import os
-import statistics
 import sys
 import time
 
@@ -40,6 +39,7 @@ import torch
 from da3_ros.model import build_model
 from da3_ros.model.gaussians import Gaussians
 from da3_ros.render import render, RenderCameras
+from da3_ros.tools.bench.side_by_side import median_cuda_ms
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURE = os.path.join(REPO, 'test', 'data', 'parity_gs', 'da3-giant_s2_gs_70x98.npz')
@@ -111,29 +111,14 @@ def fixture_gaussians(device):
     return pred.gaussians, cams
 
 
-def cuda_time(fn, iters: int, warmup: int = 3) -> float:
-    """Median milliseconds of fn() between CUDA events."""
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(iters):
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        fn()
-        end.record()
-        torch.cuda.synchronize()
-        times.append(start.elapsed_time(end))
-    return statistics.median(times)
-
-
 def gsplat_timings(iters: int) -> dict:
     """Milliseconds of gsplat for 200k Gaussians into 6 and into 1 camera(s) of 280x504."""
     big = synthetic_gaussians(200_000, 'cuda', seed=1)
     out = {}
     for views in (6, 1):
         cams = ring_cameras(views, 280, 504, 'cuda')
-        out[f'gsplat_{views}x280x504_200k_ms'] = cuda_time(
-            lambda cams=cams: render(big, cams, 'gsplat'), iters)
+        out[f'gsplat_{views}x280x504_200k_ms'] = median_cuda_ms(
+            lambda cams=cams: render(big, cams, 'gsplat'), iters, 3)
     return out
 
 
@@ -152,7 +137,7 @@ def forward_costs(views_list, height, width, iters) -> dict:
             torch.cuda.synchronize()
             torch.cuda.reset_peak_memory_stats()
             key = 'gaussians' if gs else 'plain'
-            row[f'{key}_ms'] = cuda_time(step, iters, warmup=2)
+            row[f'{key}_ms'] = median_cuda_ms(step, iters, warmup=2)
             row[f'{key}_peak_gib'] = torch.cuda.max_memory_allocated() / 2 ** 30
         row['gaussian_branch_ms'] = row['gaussians_ms'] - row['plain_ms']
         out[label] = row
