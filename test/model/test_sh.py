@@ -22,7 +22,7 @@ from model.rotations import rotation  # test/model helper (test/ is on sys.path)
 import pytest
 import torch
 
-from da3_ros.model.sh import num_coefficients, rotate_sh, sh_basis, SH_C2
+from da3_ros.model.sh import rotate_sh, sh_basis, SH_C2
 
 
 def test_degree_zero_is_the_constant_dc_term():
@@ -37,7 +37,6 @@ def test_degree_zero_is_the_constant_dc_term():
 
 
 def test_coefficient_counts_and_degree_range():
-    assert [num_coefficients(d) for d in range(3)] == [1, 4, 9]
     dirs = torch.tensor([[0.0, 0.0, 1.0]])
     assert [sh_basis(dirs, d).shape[-1] for d in range(3)] == [1, 4, 9]
     with pytest.raises(ValueError, match='SH degree 3 is not in 0..2'):

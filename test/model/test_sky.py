@@ -15,7 +15,7 @@
 """Sky filling and metric scaling of the mono/metric networks (docs/model.md, spec 8.1, 8.3)."""
 import torch
 
-from da3_ros.model.sky import fill_sky_depth, metric_scale_depth
+from da3_ros.model.sky import fill_sky_depth
 
 
 def test_sky_pixels_get_the_99th_percentile_of_the_rest():
@@ -34,9 +34,3 @@ def test_too_little_sky_or_ground_leaves_the_depth_unchanged():
     sky[..., 0, :2] = 0.9  # two sky pixels: not a region
     assert torch.equal(fill_sky_depth(depth, sky), depth)
     assert torch.equal(fill_sky_depth(depth, torch.ones(1, 1, 8, 8)), depth)
-
-
-def test_metric_depth_scales_with_the_mean_focal_over_300():
-    k = torch.tensor([[600.0, 0, 10], [0, 300.0, 10], [0, 0, 1]]).expand(1, 2, 3, 3)
-    out = metric_scale_depth(torch.ones(1, 2, 4, 4), k)
-    assert torch.allclose(out, torch.full((1, 2, 4, 4), 1.5))
