@@ -69,7 +69,8 @@ def _wait_idle(c: TopicCollector, topic: str, quiet_s: float = 4.0, limit_s: flo
 
 def test_node_publishes_virtual_cameras_at_the_set_stamps(ros_launcher, tmp_path):
     (tmp_path / 'override.yaml').write_text(OVERRIDE)
-    scenario = {'period_s': 0.2, 'distinct_images': 2,
+    # One image per camera at every step: the last set's render is the same whichever it is.
+    scenario = {'period_s': 0.2, 'distinct_images': 1,
                 'phases': [{'name': 'run', 'min_results': 3, 'max_steps': 900}]}
     (tmp_path / 'scenario.json').write_text(json.dumps(scenario))
     node = ros_launcher.module('da3_ros.ros.node', '--ros-args', '--params-file',
@@ -77,6 +78,8 @@ def test_node_publishes_virtual_cameras_at_the_set_stamps(ros_launcher, tmp_path
                                str(tmp_path / 'override.yaml'), name='da3_node',
                                env={'OMP_NUM_THREADS': '2'})
     c = _collector()
+    unmatched = c.wait_matched(list(c.subscriptions), timeout_s=300)  # the model loads first
+    assert not unmatched, (unmatched, node.output())
     player = ros_launcher.start([sys.executable, str(Path(__file__).with_name('rig_player.py')),
                                  str(tmp_path / 'scenario.json')], name='player')
     try:
@@ -108,6 +111,6 @@ def test_node_publishes_virtual_cameras_at_the_set_stamps(ros_launcher, tmp_path
     assert covered.mean() > 0.5  # the front camera's own splats fill most of its view
     lo, hi = np.nanpercentile(real_depth, 1), np.nanpercentile(real_depth, 99)
     inside = (twin_depth[covered] > 0.9 * lo) & (twin_depth[covered] < 1.1 * hi)
-    assert inside.mean() > 0.9  # its wider view also sees the neighbours' splats at the edges
+    assert inside.mean() > 0.9, inside.mean()  # the wider view sees the neighbours' splats too
     rgb = image_to_array(c.msgs['/da3_node/virtual/front_twin/image'][-1])
     assert rgb[covered].mean() > 5  # not a black image where it is covered
