@@ -62,6 +62,8 @@ def test_looped_replay_with_clock_resets_node_and_keeps_publishing(ros_launcher,
                                env={'OMP_NUM_THREADS': '2'})
     collector = TopicCollector({'/da3_node/rig_step': rclpy_types().RigStep},
                                name='replay_collector')
+    unmatched = collector.wait_matched(['/da3_node/rig_step'], timeout_s=300)  # model loads first
+    assert not unmatched, (unmatched, node.output())
     player = ros_launcher.start(
         [sys.executable, '-m', 'da3_ros.tools.replay', str(bag), '--clock', '--loops', '2',
          '--rate', str(RATE), '--wait-topic', image_topic(SPEC, 'front'), '--wait-s', '180'],
