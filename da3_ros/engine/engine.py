@@ -165,7 +165,7 @@ class Engine:
                 gaussians = gaussians_io.world_gaussians(
                     pred, inputs, span.output_indices, geo.t_gauge_cam, k_proc, parts.poses,
                     alignment.sim.scale, SKY_THRESHOLD)
-        with timer.stage('transfer'):  # accumulates with the wait in PendingStep.result
+        with timer.host_stage('transfer'):  # enqueue; the wait in PendingStep.result adds to it
             copy = host_transfer(self.device).start(parts.tensors)
         reset, self.pending_reset = self.pending_reset, False
         return PendingStep(parts, copy, alignment, span.output_stamp, span.stamps, reset, timer,
@@ -235,10 +235,12 @@ class PendingStep:
 
     def result(self) -> RigResult:
         """Wait for the copies (the step's one synchronisation point) and build the result."""
-        with self._timer.stage('transfer'):
+        with self._timer.host_stage('transfer'):
             host = self._copy.wait()
+        if self._copy.device_ms is not None:
+            self._timer.add('copy', self._copy.device_ms)
         result = self._parts.build(host, self._alignment, self._stamp, self._window_stamps)
         result.gaussians = self._gaussians
         result.reset = result.reset or self._reset
-        result.timings = dict(self._timer.ms, total=sum(self._timer.ms.values()))
+        result.timings = dict(self._timer.ms, total=self._timer.elapsed_ms())
         return result

@@ -127,7 +127,15 @@ class TorchPredictor:
         if compile_model:
             os.environ.setdefault('TORCHINDUCTOR_CACHE_DIR', os.path.join(
                 os.path.expanduser('~'), '.cache', 'da3_ros', 'inductor'))
-        self.network = torch.compile(self.model) if compile_model else self.model
+        # dynamic=False: the engine runs a few fixed window shapes; each gets kernels
+        # specialised to its sizes, where dynamo's default would turn the second shape it
+        # sees (a window filling up, a new camera count) into symbolic-size kernels for all.
+        self.network = (torch.compile(self.model, dynamic=False) if compile_model
+                        else self.model)
+        if self.device.type == 'cuda' and (compile_model or cuda_graph):
+            # Fixed shapes: let cuDNN time its convolution algorithms once per shape (during
+            # the warm-up before any capture) and keep the fastest.
+            torch.backends.cudnn.benchmark = True
         self.autocast_dtype = AUTOCAST_DTYPES[dtype]
         self.use_ray_pose = use_ray_pose
         self.ref_view_strategy = ref_view_strategy

@@ -48,9 +48,9 @@ class PendingCopy:
     """Copies in flight; :meth:`wait` returns the host arrays (same order as the tensors)."""
 
     def __init__(self, sources: Sequence[torch.Tensor], hosts: Sequence[torch.Tensor],
-                 event: Optional[object]) -> None:
+                 event: Optional[object], started: Optional[object] = None) -> None:
         self._sources = list(sources)  # device tensors stay alive until the copies finish
-        self._hosts, self._event = list(hosts), event
+        self._hosts, self._event, self._started = list(hosts), event, started
         self._arrays: Optional[List[np.ndarray]] = None
 
     @classmethod
@@ -68,6 +68,13 @@ class PendingCopy:
             self._arrays = [h.numpy() for h in self._hosts]
             self._sources = []
         return self._arrays
+
+    @property
+    def device_ms(self) -> Optional[float]:
+        """Device time of the copies in ms (CUDA, after :meth:`wait`); None elsewhere."""
+        if self._started is None or self._arrays is None:
+            return None
+        return self._started.elapsed_time(self._event)
 
 
 class HostTransfer:
@@ -109,11 +116,13 @@ class HostTransfer:
         stream = self._side_stream()
         stream.wait_stream(torch.cuda.current_stream(self.device))
         with torch.cuda.stream(stream):
+            started = torch.cuda.Event(enable_timing=True)
+            started.record(stream)
             for host, src in zip(hosts, tensors):
                 host.copy_(src, non_blocking=True)
-            event = torch.cuda.Event()
+            event = torch.cuda.Event(enable_timing=True)
             event.record(stream)
-        return PendingCopy(tensors, hosts, event)
+        return PendingCopy(tensors, hosts, event, started)
 
     def __call__(self, tensors: Sequence[torch.Tensor]) -> List[np.ndarray]:
         """Copy and wait: the host arrays of ``tensors``."""

@@ -136,7 +136,10 @@ class RigResult:
         scale: factor applied to the model's depth for this window (model units to output).
         reset: True when the world frame restarted at this timestep.
         window_stamps: stamps of the timesteps in the forward, oldest first.
-        timings: per-stage wall times in milliseconds.
+        timings: milliseconds per stage (``engine.timing``: device time of the stages on CUDA,
+            wall clock on the CPU), ``transfer`` (host time enqueuing and waiting for the copy
+            back), ``copy`` (device time of the copies, CUDA) and ``total`` (wall clock from
+            submit to result).
         gaussians: the output timestep's Gaussians in the world frame, on the engine's device
             (``output.gaussians``), else None.
     """

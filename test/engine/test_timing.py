@@ -12,7 +12,7 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""timing: stage durations in milliseconds, accumulated per stage name (a fake clock)."""
+"""timing: stage durations in milliseconds, accumulated per stage name (a fake clock and events)."""
 import pytest
 
 from da3_ros.engine import timing
@@ -45,3 +45,43 @@ def test_a_failing_stage_is_not_recorded(clock):
             clock[0] += 1.0
             raise RuntimeError('boom')
     assert timer.ms == {}
+
+
+class FakeEvent:
+    """A timing event on the fake clock: ``record`` stamps it, ``elapsed_time`` in ms."""
+
+    def __init__(self, clock, log):
+        self.clock, self.log, self.at = clock, log, None
+
+    def record(self):
+        self.at = self.clock[0]
+        self.log.append('record')
+
+    def synchronize(self):
+        self.log.append('sync')
+
+    def elapsed_time(self, end):
+        return (end.at - self.at) * 1e3
+
+
+def test_device_stages_use_events_and_wait_only_when_read(clock):
+    log = []
+    timer = StageTimer('cpu', event_factory=lambda: FakeEvent(clock, log))
+    with timer.stage('forward'):
+        clock[0] += 0.004
+    with timer.stage('forward'):
+        clock[0] += 0.001
+    with timer.host_stage('transfer'):
+        clock[0] += 0.002
+    assert 'sync' not in log  # nothing waited while the stages were being enqueued
+    assert timer.ms == pytest.approx({'forward': 5.0, 'transfer': 2.0})
+    assert 'sync' in log
+
+
+def test_elapsed_and_added_times(clock):
+    timer = StageTimer('cpu')
+    clock[0] += 0.010
+    timer.add('copy', 1.5)
+    timer.add('copy', 0.5)
+    assert timer.ms == pytest.approx({'copy': 2.0})
+    assert timer.elapsed_ms() == pytest.approx(10.0)
