@@ -94,7 +94,7 @@ class Postprocessor:
                 & (depth <= self.cfg.max_depth) & confident & ~sky)
 
     def _grid(self, tf: ImageTransform) -> Tuple[torch.Tensor, torch.Tensor]:
-        """Sampling grid [1, H, W, 2] of ``tf`` and its outside-the-image mask [H, W], cached."""
+        """Return the sampling grid [1, H, W, 2] of ``tf`` and its outside mask [H, W] (cached)."""
         if tf not in self._grids:
             if len(self._grids) > 64:
                 self._grids.clear()
@@ -133,7 +133,7 @@ class Postprocessor:
         return CLOUD in wanted and self.cfg.organized_clouds
 
     def resampled(self, wanted: AbstractSet[str]) -> Tuple[str, ...]:
-        """Maps (``MAP_ORDER``) resampled for ``wanted``; empty when nothing is built."""
+        """Return the maps (``MAP_ORDER``) resampled for ``wanted``; empty: nothing is built."""
         return tuple(n for n in MAP_ORDER if n in wanted or self.builds_cloud(wanted))
 
     def camera_outputs(self, depth: torch.Tensor, conf: torch.Tensor, sky: torch.Tensor,
