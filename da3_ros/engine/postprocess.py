@@ -19,7 +19,7 @@ pre-processing transform (cached sampling grids); invalid pixels (outside the pr
 non-finite, out of range, low confidence, sky) are NaN in the organized clouds and absent from
 the fused cloud. The fused cloud is built at processed resolution in the base frame.
 """
-from typing import AbstractSet, Dict, List, Sequence
+from typing import AbstractSet, Dict, List, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -80,7 +80,7 @@ class Postprocessor:
     def __init__(self, cfg: OutputConfig, device: torch.device) -> None:
         self.cfg = cfg
         self.device = torch.device(device)
-        self._grids: Dict[ImageTransform, torch.Tensor] = {}
+        self._grids: Dict[ImageTransform, Tuple[torch.Tensor, torch.Tensor]] = {}
 
     def valid_mask(self, depth: torch.Tensor, conf: torch.Tensor,
                    sky: torch.Tensor) -> torch.Tensor:
@@ -93,7 +93,8 @@ class Postprocessor:
         return (torch.isfinite(depth) & (depth >= self.cfg.min_depth)
                 & (depth <= self.cfg.max_depth) & confident & ~sky)
 
-    def _grid(self, tf: ImageTransform) -> torch.Tensor:
+    def _grid(self, tf: ImageTransform) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Return the sampling grid [1, H, W, 2] of ``tf`` and its outside mask [H, W] (cached)."""
         if tf not in self._grids:
             if len(self._grids) > 64:
                 self._grids.clear()
@@ -103,31 +104,42 @@ class Postprocessor:
             gx = u / tf.out_hw[1] * 2.0 - 1.0
             gy = v / tf.out_hw[0] * 2.0 - 1.0
             grid = torch.stack(torch.meshgrid(gy, gx, indexing='ij')[::-1], -1)
-            self._grids[tf] = grid[None].float().to(self.device)
+            grid = grid[None].float().to(self.device)
+            self._grids[tf] = grid, ~(grid[0].abs() <= 1.0).all(-1)
         return self._grids[tf]
 
     def to_output(self, maps: torch.Tensor, tf: ImageTransform) -> torch.Tensor:
-        """Resample processed maps [C, h, w] to output resolution (NaN outside the image)."""
+        """Resample processed maps [B, C, h, w] to output resolution (NaN outside the image).
+
+        The B cameras share ``tf``, hence one grid: their channels are folded into one image of
+        B * C channels and resampled by one ``grid_sample`` (channels are sampled
+        independently, so each equals its own resample).
+        """
         if self.cfg.resolution == 'processed':
             return maps
-        grid = self._grid(tf)
-        out = F.grid_sample(maps[None].float(), grid, mode=self.cfg.upsample,
-                            padding_mode='zeros', align_corners=False)[0]
-        inside = (grid[0].abs() <= 1.0).all(-1)
-        return torch.where(inside, out, torch.full_like(out, float('nan')))
+        grid, outside = self._grid(tf)
+        batch, channels, height, width = maps.shape
+        out = F.grid_sample(maps.reshape(1, batch * channels, height, width).float(), grid,
+                            mode=self.cfg.upsample, padding_mode='zeros', align_corners=False)
+        out = out.reshape(batch, channels, *out.shape[-2:])
+        return out.masked_fill(outside, float('nan'))
 
     def output_k(self, k_proc: np.ndarray, tf: ImageTransform) -> np.ndarray:
         """Intrinsics [3, 3] at output resolution."""
         return k_proc if self.cfg.resolution == 'processed' else tf.inverse_intrinsics(k_proc)
 
+    def builds_cloud(self, wanted: AbstractSet[str]) -> bool:
+        """Whether an organised cloud is built: wanted and allowed by the configuration."""
+        return CLOUD in wanted and self.cfg.organized_clouds
+
+    def resampled(self, wanted: AbstractSet[str]) -> Tuple[str, ...]:
+        """Return the maps (``MAP_ORDER``) resampled for ``wanted``; empty: nothing is built."""
+        return tuple(n for n in MAP_ORDER if n in wanted or self.builds_cloud(wanted))
+
     def camera_outputs(self, depth: torch.Tensor, conf: torch.Tensor, sky: torch.Tensor,
                        tf: ImageTransform, k_out: np.ndarray,
                        wanted: AbstractSet[str]) -> Dict[str, torch.Tensor]:
-        """Return the ``wanted`` outputs (``engine.outputs`` names) of one camera, nothing else.
-
-        Only the maps that are wanted, or that a wanted organised cloud needs, are resampled
-        (channels are resampled independently, so a subset gives the same values). The cloud
-        is absent when ``OutputConfig.organized_clouds`` is off.
+        """Return the ``wanted`` outputs of one camera: :meth:`batch_outputs` with B = 1.
 
         Args:
             depth: [h, w] scaled depth at processed resolution.
@@ -138,25 +150,55 @@ class Postprocessor:
             wanted: output names.
 
         Returns:
-            name -> tensor at output resolution ([H, W] maps, [H, W, 3] cloud), in
-            ``MAP_ORDER`` then the cloud.
+            name -> tensor at output resolution ([H, W] maps, [H, W, 3] cloud).
         """
-        cloud = CLOUD in wanted and self.cfg.organized_clouds
-        names = [n for n in MAP_ORDER if n in wanted or cloud]
+        out = self.batch_outputs(depth[None], conf[None], sky[None], tf,
+                                 np.asarray(k_out)[None], wanted)
+        return {name: batch[0] for name, batch in out.items()}
+
+    def batch_outputs(self, depth: torch.Tensor, conf: torch.Tensor, sky: torch.Tensor,
+                      tf: ImageTransform, k_out: np.ndarray,
+                      wanted: AbstractSet[str]) -> Dict[str, torch.Tensor]:
+        """Return the ``wanted`` outputs (``engine.outputs`` names) of B cameras sharing ``tf``.
+
+        One resample, one valid mask and one unprojection for all B cameras. Only the maps that
+        are wanted, or that a wanted organised cloud needs, are resampled (channels are
+        resampled independently, so a subset gives the same values). The cloud is absent when
+        ``OutputConfig.organized_clouds`` is off.
+
+        Args:
+            depth: [B, h, w] scaled depth at processed resolution.
+            conf: [B, h, w] confidence.
+            sky: [B, h, w] bool sky mask.
+            tf: pre-processing transform shared by the B cameras.
+            k_out: [B, 3, 3] output intrinsics (one host-to-device copy, only for a cloud).
+            wanted: output names.
+
+        Returns:
+            name -> tensor at output resolution ([B, H, W] maps, [B, H, W, 3] clouds in each
+            camera's OpenCV optical frame), in ``MAP_ORDER`` then the cloud. The camera is the
+            outermost dimension of every result, so each camera's slice ``[b]`` is contiguous
+            (a map is channel ``i`` of one [B, C, H, W] resample) and copies to the host as one
+            memcpy, without a device-side gather.
+        """
+        names = self.resampled(wanted)
         if not names:
             return {}
         source = {DEPTH: depth, CONFIDENCE: conf, SKY: sky.float()}
-        maps = self.to_output(torch.stack([source[n] for n in names]), tf)
-        out = {n: (maps[i] > 0.5 if n == SKY else maps[i]) for i, n in enumerate(names)}
-        if cloud:
+        maps = self.to_output(torch.stack([source[n] for n in names], 1), tf)
+        out = {n: (maps[:, i] > 0.5 if n == SKY else maps[:, i]) for i, n in enumerate(names)}
+        if self.builds_cloud(wanted):
             valid = self.valid_mask(out[DEPTH], out[CONFIDENCE], out[SKY])
-            k = torch.as_tensor(k_out, dtype=torch.float32, device=self.device)
+            k = torch.as_tensor(np.asarray(k_out), dtype=torch.float32, device=self.device)
             out[CLOUD] = cam_lib.unproject_depth(torch.where(valid, out[DEPTH], float('nan')), k)
         return {n: t for n, t in out.items() if n in wanted}
 
     def fused_cloud(self, depth: torch.Tensor, conf: torch.Tensor, sky: torch.Tensor,
                     k_proc: torch.Tensor, t_base_cam: torch.Tensor) -> torch.Tensor:
         """Return filtered points [M, 3] in the base frame from processed maps [V, h, w].
+
+        Host synchronisations (the output size depends on the data): selecting the valid
+        points by a boolean mask, then :func:`voxel_downsample`'s ``torch.unique``.
 
         Args:
             depth: [V, h, w] scaled depth.
@@ -172,12 +214,17 @@ class Postprocessor:
 
 
 def voxel_downsample(points: torch.Tensor, voxel: float) -> torch.Tensor:
-    """Mean point per occupied voxel [M', 3]; unchanged when ``voxel`` <= 0."""
+    """Mean point per occupied voxel [M', 3]; unchanged when ``voxel`` <= 0.
+
+    One host synchronisation: ``torch.unique`` sizes its output by the number of occupied cells.
+    That count is read from the output's shape (exactly ``inverse.max() + 1``, as ``inverse``
+    numbers the occupied cells 0..M'-1), not from a second device read.
+    """
     if voxel <= 0 or points.shape[0] == 0:
         return points
     cells = torch.floor(points / voxel).to(torch.int64)
-    _, inverse = torch.unique(cells, dim=0, return_inverse=True)
-    count = int(inverse.max()) + 1
+    occupied, inverse = torch.unique(cells, dim=0, return_inverse=True)
+    count = occupied.shape[0]
     sums = torch.zeros(count, 3, dtype=points.dtype, device=points.device)
     sums.index_add_(0, inverse, points)
     hits = torch.zeros(count, dtype=points.dtype, device=points.device)

@@ -20,13 +20,14 @@ their world poses (known, else aligned), and builds only the requested maps and 
 result from the host copies.
 """
 from dataclasses import dataclass, field
-from typing import List, Optional, Sequence, Tuple
+from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 
 from da3_ros.engine.outputs import ALL, CLOUD, CONFIDENCE, DEPTH, OutputRequest, SKY
 from da3_ros.engine.postprocess import Postprocessor
+from da3_ros.engine.preprocess import ImageTransform
 from da3_ros.engine.scale import Alignment, world_depth
 from da3_ros.engine.types import CameraResult, RigResult
 from da3_ros.engine.window import WindowSpan
@@ -96,13 +97,12 @@ def output_tensors(post: Postprocessor, span: WindowSpan, pred: Prediction,
     sky = (pred.sky[0, sel] >= SKY_THRESHOLD) if pred.sky is not None \
         else torch.zeros_like(depth, dtype=torch.bool)
     parts = OutputParts(world_is_odom=alignment.world_is_odom)
+    k_out = [post.output_k(k_proc[i], span.metas[i].transform) for i in sel]
+    maps = camera_tensors(post, span, sel, depth, conf, sky, k_out, request)
     for j, i in enumerate(sel):
-        view, meta = span.views[i], span.metas[i]
-        k_out = post.output_k(k_proc[i], meta.transform)
-        maps = post.camera_outputs(depth[j], conf[j], sky[j], meta.transform, k_out,
-                                   request.for_camera(view.name))
-        parts.tensors.extend(maps.values())
-        parts.cameras.append((view.name, meta.frame_id, k_out, poses[j], tuple(maps)))
+        parts.tensors.extend(maps[j].values())
+        parts.cameras.append((span.views[i].name, span.metas[i].frame_id, k_out[j], poses[j],
+                              tuple(maps[j])))
     parts.t_world_base = _base_pose(span, sel, poses)
     if post.cfg.fused_cloud and request.fused_cloud:
         base = parts.t_world_base if parts.t_world_base is not None else poses[0]
@@ -112,6 +112,53 @@ def output_tensors(post: Postprocessor, span: WindowSpan, pred: Prediction,
                                               torch.tensor(t_base_cam, device=depth.device)))
         parts.fused = True
     return parts
+
+
+def camera_tensors(post: Postprocessor, span: WindowSpan, sel: Sequence[int],
+                   depth: torch.Tensor, conf: torch.Tensor, sky: torch.Tensor,
+                   k_out: Sequence[np.ndarray],
+                   request: OutputRequest) -> List[Dict[str, torch.Tensor]]:
+    """Return each output camera's tensors (``Postprocessor.camera_outputs``), built per group.
+
+    Cameras with the same ``ImageTransform`` and the same requested outputs share one
+    ``Postprocessor.batch_outputs`` call (one resample, one valid mask, one unprojection, one
+    copy of their intrinsics to the device) instead of one call each; the values are the same.
+
+    Args:
+        post: the post-processor.
+        span: the step's views.
+        sel: indices into ``span.views`` of the output cameras.
+        depth: [len(sel), h, w] world-scaled depth of the output cameras.
+        conf: [len(sel), h, w] confidence.
+        sky: [len(sel), h, w] bool sky mask.
+        k_out: output intrinsics [3, 3] per output camera.
+        request: the outputs to build.
+
+    Returns:
+        per output camera (``sel`` order) name -> tensor at output resolution, each a
+        contiguous camera slice of its group's batch.
+    """
+    groups: Dict[Tuple[ImageTransform, FrozenSet[str]], List[int]] = {}
+    for j, i in enumerate(sel):
+        key = (span.metas[i].transform, request.for_camera(span.views[i].name))
+        groups.setdefault(key, []).append(j)
+    out: List[Dict[str, torch.Tensor]] = [{} for _ in sel]
+    for (tf, wanted), members in groups.items():
+        if not post.resampled(wanted):
+            continue  # nothing to build: no device gather, no intrinsics copy
+        rows = _rows(members)
+        batch = post.batch_outputs(depth[rows], conf[rows], sky[rows], tf,
+                                   np.stack([k_out[j] for j in members]), wanted)
+        for b, j in enumerate(members):
+            out[j] = {name: tensor[b] for name, tensor in batch.items()}
+    return out
+
+
+def _rows(members: List[int]):
+    """Index of ``members`` rows: a slice (a view, no device gather) when they are consecutive."""
+    if members == list(range(members[0], members[-1] + 1)):
+        return slice(members[0], members[-1] + 1)
+    return members
 
 
 def _base_pose(span: WindowSpan, sel: Sequence[int],

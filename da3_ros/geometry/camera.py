@@ -73,12 +73,16 @@ def pixel_grid(height: int, width: int, device=None, dtype=torch.float32) -> tor
 def unproject_depth(depth: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
     """Depth maps [..., H, W] and intrinsics [..., 3, 3] to camera-frame points [..., H, W, 3].
 
-    Invalid depths (NaN) stay NaN in the points.
+    ``k`` is one camera [3, 3] for every map or one per map (leading dimensions broadcast
+    against ``depth``'s). All cameras' rays come from one batched matrix product; the points
+    are contiguous with the camera outermost. Invalid depths (NaN) stay NaN in the points.
     """
     height, width = depth.shape[-2:]
-    grid = pixel_grid(height, width, depth.device, depth.dtype)
-    rays = torch.einsum('...ij,hwj->...hwi', torch.linalg.inv(k.to(depth.dtype)), grid)
-    return rays * depth[..., None]
+    pixels = pixel_grid(height, width, depth.device, depth.dtype).reshape(1, -1, 3)
+    k_inv_t = torch.linalg.inv(k.to(depth.dtype)).transpose(-1, -2)
+    cameras = k_inv_t.reshape(-1, 3, 3)
+    rays = torch.bmm(pixels.expand(cameras.shape[0], -1, -1), cameras)
+    return rays.reshape(*k.shape[:-2], height, width, 3) * depth[..., None]
 
 
 def project_points(points: torch.Tensor, k: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:

@@ -45,17 +45,20 @@ def _run(rig, request, steps=2, **output):
 
 
 class Spy:
-    """Counts the device work of the post-processing: resampled channels, clouds, copies."""
+    """Counts the device work of the post-processing: resamples, clouds, copies.
+
+    ``resamples`` holds (cameras, channels) per resample call; ``clouds`` counts unprojections.
+    """
 
     def __init__(self, monkeypatch):
-        self.channels, self.clouds, self.fused, self.copied = [], 0, 0, []
+        self.resamples, self.clouds, self.fused, self.copied = [], 0, 0, []
         to_output, fused = postprocess.Postprocessor.to_output, \
             postprocess.Postprocessor.fused_cloud
         unproject = postprocess.cam_lib.unproject_depth
         to_host = postprocess.to_host
 
         def spy_to_output(post, maps, tf):
-            self.channels.append(maps.shape[0])
+            self.resamples.append(tuple(maps.shape[:2]))
             return to_output(post, maps, tf)
 
         def spy_unproject(depth, k):
@@ -111,14 +114,14 @@ def test_subset_equals_the_full_step(rig):
 def test_unrequested_outputs_are_not_computed(rig, monkeypatch):
     spy = Spy(monkeypatch)
     _run(rig, OutputRequest.per_camera({'front': ['depth']}, fused_cloud=False), steps=1)
-    assert spy.channels == [1] and spy.clouds == 0 and spy.fused == 0
+    assert spy.resamples == [(1, 1)] and spy.clouds == 0 and spy.fused == 0
     assert spy.copied == [[(14, 28)]]
 
 
 def test_nothing_requested_copies_nothing(rig, monkeypatch):
     spy = Spy(monkeypatch)
     result = _run(rig, OutputRequest.of([]), steps=1)
-    assert spy.channels == [] and spy.clouds == 0 and spy.fused == 0 and spy.copied == [[]]
+    assert spy.resamples == [] and spy.clouds == 0 and spy.fused == 0 and spy.copied == [[]]
     assert all(c.depth is None and c.cloud is None for c in result.cameras.values())
     assert result.t_world_base is not None
 
@@ -126,13 +129,14 @@ def test_nothing_requested_copies_nothing(rig, monkeypatch):
 def test_full_request_computes_everything_once(rig, monkeypatch):
     spy = Spy(monkeypatch)
     _run(rig, ALL, steps=1)
-    assert spy.channels == [3] * 3 and spy.fused == 1
-    assert spy.clouds == 3 + 1  # three organised clouds and the fused cloud's unprojection
+    # The three cameras share one transform and one request: one batch of three cameras.
+    assert spy.resamples == [(3, 3)] and spy.fused == 1
+    assert spy.clouds == 1 + 1  # the three organised clouds at once, the fused cloud's
     assert len(spy.copied[0]) == 3 * 4 + 1
 
 
 def test_config_still_gates_a_requested_cloud(rig, monkeypatch):
     spy = Spy(monkeypatch)
     result = _run(rig, ALL, steps=1, organized_clouds=False, fused_cloud=False)
-    assert spy.clouds == 0 and spy.fused == 0 and spy.channels == [3] * 3
+    assert spy.clouds == 0 and spy.fused == 0 and spy.resamples == [(3, 3)]
     assert result.cameras['front'].cloud is None and result.cameras['front'].depth is not None

@@ -12,12 +12,23 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""results: one sky threshold (what the model fills is what is masked), confidence NaN."""
+"""results: one sky threshold, confidence NaN, grouped camera outputs equal per-camera ones.
+
+What the model fills as sky is what is masked; cameras built in groups (shared transform and
+request) give the same tensors as one camera at a time.
+"""
 import numpy as np
+import pytest
 import torch
 
 from da3_ros.config import EngineConfig, ModelConfig, OutputConfig, WindowConfig
 from da3_ros.engine.engine import Engine
+from da3_ros.engine.outputs import CAMERA_OUTPUTS, OutputRequest
+from da3_ros.engine.postprocess import Postprocessor
+from da3_ros.engine.preprocess import common_transform, processed_size
+from da3_ros.engine.results import camera_tensors
+from da3_ros.engine.window import View, ViewMeta, WindowSpan
+from da3_ros.geometry import camera as cam_lib
 from da3_ros.model.prediction import Prediction
 from da3_ros.model.sky import fill_sky_depth, SKY_THRESHOLD
 from da3_ros.synthetic.sequence import SyntheticRig
@@ -50,3 +61,54 @@ def test_sky_the_model_filled_is_masked_and_mono_is_not_confidence_filtered():
     assert np.isfinite(cam.cloud[h // 2:]).all(), 'no confidence output: not filtered by it'
     assert np.isnan(cam.confidence).all()
     assert len(res.fused_points) == len(NAMES) * cam.sky[h // 2:].size  # no voxel grid
+
+
+# Two transforms to one processed size (28 x 56); per camera its transform and its request.
+TF_A = processed_size((56, 112), 56, 'upper_bound_resize')
+TF_B = common_transform((42, 84), (28, 56))
+CAMERAS = (('front', TF_A, CAMERA_OUTPUTS), ('left', TF_A, CAMERA_OUTPUTS),
+           ('back', TF_B, {'cloud', 'confidence'}), ('right', TF_A, {'depth', 'sky'}),
+           ('rear', TF_B, {'cloud', 'confidence'}), ('top', TF_A, set()))
+
+
+def _output_inputs(post, seed=0):
+    """Span, processed maps [V, 28, 56] (NaN, out-of-range, sky pixels) and K_out per view."""
+    gen = torch.Generator().manual_seed(seed)
+    count = len(CAMERAS)
+    depth = torch.rand(count, 28, 56, generator=gen) * 20.0
+    depth[:, 3, 5:9] = float('nan')
+    conf = torch.rand(count, 28, 56, generator=gen) * 3.0
+    sky = torch.rand(count, 28, 56, generator=gen) > 0.8
+    views = tuple(View(j, j, 0.0, name) for j, (name, _, _) in enumerate(CAMERAS))
+    metas = tuple(ViewMeta(f'{name}_optical', tf, None, None) for name, tf, _ in CAMERAS)
+    span = WindowSpan(None, views, metas, (None,) * count, 0.0)
+    k_src = [cam_lib.intrinsics_matrix(40.0 + 5 * j, 42.0 + 5 * j, tf.src_hw[1] / 2 - j,
+                                       tf.src_hw[0] / 2 + j)
+             for j, (_, tf, _) in enumerate(CAMERAS)]
+    k_out = [post.output_k(tf.intrinsics(k), tf) for k, (_, tf, _) in zip(k_src, CAMERAS)]
+    return span, depth, conf, sky, k_out
+
+
+@pytest.mark.parametrize('resolution, upsample',
+                         [('processed', 'nearest'), ('full', 'nearest'), ('full', 'bilinear')])
+@pytest.mark.parametrize('organized_clouds', [True, False])
+def test_grouped_camera_outputs_equal_the_per_camera_ones(resolution, upsample,
+                                                          organized_clouds):
+    post = Postprocessor(OutputConfig(resolution=resolution, upsample=upsample, min_depth=1.0,
+                                      max_depth=15.0, min_confidence=1.0,
+                                      organized_clouds=organized_clouds), 'cpu')
+    span, depth, conf, sky, k_out = _output_inputs(post)
+    request = OutputRequest.per_camera({name: wanted for name, _, wanted in CAMERAS},
+                                       fused_cloud=False)
+    grouped = camera_tensors(post, span, range(len(CAMERAS)), depth, conf, sky, k_out, request)
+    for j, (name, tf, wanted) in enumerate(CAMERAS):
+        alone = post.camera_outputs(depth[j], conf[j], sky[j], tf, k_out[j], wanted)
+        assert list(grouped[j]) == list(alone), name  # same outputs, same order
+        for output, tensor in grouped[j].items():
+            torch.testing.assert_close(tensor, alone[output], rtol=0, atol=0, equal_nan=True)
+            assert tensor.is_contiguous(), (name, output)  # one memcpy each to the host
+    assert grouped[5] == {}
+    assert ('cloud' in grouped[2]) == organized_clouds and 'depth' not in grouped[2]
+    full_a = TF_A.src_hw if resolution == 'full' else TF_A.out_hw
+    full_b = TF_B.src_hw if resolution == 'full' else TF_B.out_hw
+    assert grouped[0]['depth'].shape == full_a and grouped[4]['confidence'].shape == full_b

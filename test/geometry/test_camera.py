@@ -30,6 +30,22 @@ def test_unproject_project_round_trip():
     torch.testing.assert_close(z, depth.reshape(2, -1))
 
 
+def test_unproject_batched_intrinsics_equal_each_camera_alone():
+    k = camera.intrinsics_matrix(300.0, 310.0, 251.5, 139.5)
+    kt = torch.from_numpy(np.stack([k, k * [[2], [2], [1]], k * [[0.5], [0.7], [1]]])).float()
+    depth = torch.rand(3, 28, 42) * 10 + 0.5
+    depth[1, 4, 5] = float('nan')
+    points = camera.unproject_depth(depth, kt)
+    assert points.shape == (3, 28, 42, 3) and points.is_contiguous()
+    for b in range(3):
+        torch.testing.assert_close(points[b], camera.unproject_depth(depth[b], kt[b]),
+                                   rtol=0, atol=0, equal_nan=True)
+    assert torch.isnan(points[1, 4, 5]).all() and torch.isfinite(points[0]).all()
+    shared = camera.unproject_depth(depth, kt[1])  # one K for every map
+    torch.testing.assert_close(shared[2], camera.unproject_depth(depth[2], kt[1]),
+                               rtol=0, atol=0)
+
+
 def test_project_behind_camera_is_not_finite():
     uv, _ = camera.project_points(torch.tensor([[0.0, 0.0, -1.0]]),
                                   torch.eye(3))
