@@ -37,7 +37,7 @@ MAX_STAGING = 8  # staging tensors kept (one per rig layout); more means shapes 
 
 
 def host_tensor(image: np.ndarray) -> torch.Tensor:
-    """A host array as a CPU tensor sharing its memory (copied only when not contiguous)."""
+    """Return a host array as a CPU tensor sharing its memory (copied only if not contiguous)."""
     array = np.ascontiguousarray(image)
     with warnings.catch_warnings():
         # Read-only message buffers are fine: every caller copies before any write.
@@ -95,7 +95,7 @@ class HostUpload:
         return batch
 
     def _writable(self, key: Tuple[int, ...]) -> torch.Tensor:
-        """The staging tensor of ``key``, once no upload from it is in flight."""
+        """Return the staging tensor of ``key`` once no upload from it is in flight."""
         event = self._events.pop(key, None)
         if event is not None:
             event.synchronize()
