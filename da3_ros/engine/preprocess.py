@@ -206,7 +206,8 @@ class Preprocessor:
     def _batch_key(self, frame: CameraFrame, undistort: bool) -> Optional[tuple]:
         """Group of a camera in :meth:`process`; None: processed alone."""
         image = frame.image
-        if (undistort and self._distorted(frame)) or image.ndim != 3 or image.shape[2] != 3:
+        shape = tuple(getattr(image, 'shape', ()))
+        if (undistort and self._distorted(frame)) or len(shape) != 3 or shape[2] != 3:
             return None
         if isinstance(image, np.ndarray) and image.dtype == np.uint8:
             return ('host', image.shape)

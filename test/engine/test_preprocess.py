@@ -80,7 +80,11 @@ def test_undistortion_puts_a_point_where_the_pinhole_projects_it():
     assert not torch.equal(undone, out)
 
 
-def _mixed_frame(seed=0):
+DEVICES = ['cpu', pytest.param('cuda', marks=pytest.mark.skipif(
+    not torch.cuda.is_available(), reason='needs CUDA (pinned staging, non-blocking upload)'))]
+
+
+def _mixed_frame(seed=0, device='cpu'):
     """Same-size cameras, one of another size, distorted ones, torch-tensor images."""
     rng = np.random.default_rng(seed)
 
@@ -95,15 +99,15 @@ def _mixed_frame(seed=0):
         CameraFrame('wide', image(50, 120), k=k),
         CameraFrame('fish', image(72, 96), k=k, distortion_model='plumb_bob', distortion=coeffs),
         CameraFrame('raw', image(72, 96), k=k, distortion_model='plumb_bob', distortion=coeffs),
-        CameraFrame('gpu', torch.from_numpy(image(72, 96))),
-        CameraFrame('gpu2', torch.from_numpy(image(72, 96))),
+        CameraFrame('gpu', torch.from_numpy(image(72, 96)).to(device)),
+        CameraFrame('gpu2', torch.from_numpy(image(72, 96)).to(device)),
         CameraFrame('small', image(20, 28)),  # upsampled (bicubic), alone in its group
     ]
 
 
 class _CountingUpload(HostUpload):
-    def __init__(self, staged):
-        super().__init__('cpu', staged=staged, pin=False)
+    def __init__(self, device, staged):
+        super().__init__(device, staged=staged)
         self.batch_sizes = []
 
     def __call__(self, images):
@@ -111,11 +115,12 @@ class _CountingUpload(HostUpload):
         return super().__call__(images)
 
 
+@pytest.mark.parametrize('device', DEVICES)
 @pytest.mark.parametrize('staged', [False, True])
-def test_batched_frame_equals_each_camera_alone(staged):
-    upload = _CountingUpload(staged)
-    pre = Preprocessor('cpu', 84, 'upper_bound_crop', upload)
-    cameras = _mixed_frame()
+def test_batched_frame_equals_each_camera_alone(device, staged):
+    upload = _CountingUpload(device, staged)
+    pre = Preprocessor(device, 84, 'upper_bound_crop', upload)
+    cameras = _mixed_frame(device=device)
     undistort = {'raw': False}
     batched = pre.process(cameras, (56, 84), undistort)
     # Host groups: front, back and raw (not undistorted) share 72x96; wide and small alone.
@@ -133,9 +138,10 @@ def test_batched_frame_equals_each_camera_alone(staged):
             np.testing.assert_array_equal(k_proc, k_alone)
 
 
-def test_consecutive_frames_through_the_reused_staging_tensor():
-    pre = Preprocessor('cpu', 84, 'upper_bound_resize', HostUpload('cpu', staged=True, pin=False))
-    first_frame, second_frame = _mixed_frame(1), _mixed_frame(2)
+@pytest.mark.parametrize('device', DEVICES)
+def test_consecutive_frames_through_the_reused_staging_tensor(device):
+    pre = Preprocessor(device, 84, 'upper_bound_resize', HostUpload(device, staged=True))
+    first_frame, second_frame = _mixed_frame(1, device), _mixed_frame(2, device)
     first = pre.process(first_frame, (56, 84), {})
     kept = [image.clone() for image, _, _ in first]
     second = pre.process(second_frame, (56, 84), {})

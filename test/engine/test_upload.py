@@ -24,6 +24,10 @@ from da3_ros.engine.upload import HostUpload
 from da3_ros.errors import ConversionError
 
 
+DEVICES = ['cpu', pytest.param('cuda', marks=pytest.mark.skipif(
+    not torch.cuda.is_available(), reason='needs CUDA (pinned staging, CUDA events)'))]
+
+
 def _images(seed, count=3, hw=(6, 8)):
     rng = np.random.default_rng(seed)
     return [rng.integers(0, 256, hw + (3,), dtype=np.uint8) for _ in range(count)]
@@ -67,13 +71,16 @@ def test_staged_batch_holds_the_images_even_read_only_or_strided():
     np.testing.assert_array_equal(batch.numpy(), np.stack(images))
 
 
-def test_a_result_is_not_overwritten_by_the_next_upload():
-    upload = HostUpload('cpu', staged=True, pin=False)
-    first_images, second_images = _images(2), _images(3)
+@pytest.mark.parametrize('device', DEVICES)
+def test_a_result_is_not_overwritten_by_the_next_upload(device):
+    upload = HostUpload(device, staged=True)
+    assert upload.pin == (device == 'cuda')
+    first_images, second_images = _images(2, hw=(480, 640)), _images(3, hw=(480, 640))
     first = upload(first_images)
-    second = upload(second_images)
-    np.testing.assert_array_equal(first.numpy(), np.stack(first_images))
-    np.testing.assert_array_equal(second.numpy(), np.stack(second_images))
+    second = upload(second_images)  # same layout: rewrites the staging tensor of the first
+    assert first.device.type == device
+    np.testing.assert_array_equal(first.cpu().numpy(), np.stack(first_images))
+    np.testing.assert_array_equal(second.cpu().numpy(), np.stack(second_images))
 
 
 def test_the_event_is_waited_on_before_the_staging_tensor_is_rewritten():
