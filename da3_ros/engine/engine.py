@@ -204,8 +204,8 @@ class Engine:
             self.out_hw = window_size(shapes, self.config.model.process_res,
                                       self.config.model.resize_method)
         entries = {}
-        for cam in frame.cameras:
-            image, tf, k_proc = self.pre(cam, self.out_hw, self.undistort.get(cam.name, True))
+        processed = self.pre.process(frame.cameras, self.out_hw, self.undistort)
+        for cam, (image, tf, k_proc) in zip(frame.cameras, processed):
             entries[cam.name] = (image, ViewMeta(cam.frame_id, tf, k_proc, cam.t_base_cam))
         self.window.push(frame.stamp, entries, frame.t_odom_base)
 

@@ -18,11 +18,18 @@ Geometry of the processed image: processed pixel ``p = (u + 0.5) * s - 0.5 - cro
 pixel ``u`` (per axis), i.e. resampling with ``align_corners=False``; ``ImageTransform`` records
 ``s`` and ``crop`` so depth can be mapped back and K follows (``geometry.camera``). A distorted
 camera is resampled onto the ideal pinhole camera with the same K through a cached remap grid.
+
+:meth:`Preprocessor.process` batches a frame: the host uint8 images of one shape that take the
+plain resize/crop path are uploaded together (``upload.HostUpload``: one pinned staging copy and
+one non-blocking upload on CUDA instead of one synchronous pageable upload per camera), then
+converted, resized, cropped and normalised as one [B, 3, H, W] batch; device tensors of one
+shape (GPU-decoded JPEGs) are stacked and batched likewise. Every camera's result equals what
+:meth:`Preprocessor.__call__` gives it alone (the batch adds no cross-image arithmetic);
+cameras that are undistorted through a grid, or not uint8 [H, W, 3], go one by one.
 """
 import dataclasses
 from dataclasses import dataclass
-from typing import Dict, Optional, Sequence, Tuple, Union
-import warnings
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -30,6 +37,7 @@ import torch.nn.functional as F
 
 from da3_ros.engine.decode import EncodedImage, ImageDecoder
 from da3_ros.engine.types import CameraFrame, RigFrame
+from da3_ros.engine.upload import host_tensor, HostUpload
 from da3_ros.errors import ConversionError
 from da3_ros.geometry import camera as cam_lib
 from da3_ros.geometry import distortion as dist_lib
@@ -37,6 +45,8 @@ from da3_ros.geometry import distortion as dist_lib
 PATCH = 14
 MEAN = (0.485, 0.456, 0.406)
 STD = (0.229, 0.224, 0.225)
+
+Processed = Tuple[torch.Tensor, 'ImageTransform', Optional[np.ndarray]]
 
 
 @dataclass(frozen=True)
@@ -105,10 +115,13 @@ class Preprocessor:
         device: torch device of the model.
         process_res: see :func:`processed_size`.
         method: resize policy name.
+        uploader: batched host upload of :meth:`process`; default: ``HostUpload(device)``.
     """
 
-    def __init__(self, device: torch.device, process_res: int, method: str) -> None:
+    def __init__(self, device: torch.device, process_res: int, method: str,
+                 uploader: Optional[HostUpload] = None) -> None:
         self.device = torch.device(device)
+        self.uploader = uploader if uploader is not None else HostUpload(self.device)
         self.process_res = process_res
         self.method = method
         self._grids: Dict[tuple, torch.Tensor] = {}
@@ -148,12 +161,7 @@ class Preprocessor:
         """
         if isinstance(image, torch.Tensor):
             return image.to(self.device).permute(2, 0, 1)[None].float()
-        array = np.ascontiguousarray(image)
-        with warnings.catch_warnings():
-            # Read-only message buffers are fine: .to() or .float() copies before any write.
-            warnings.filterwarnings('ignore', message='The given NumPy array is not writable')
-            tensor = torch.from_numpy(array)
-        return tensor.to(self.device).permute(2, 0, 1)[None].float()
+        return host_tensor(image).to(self.device).permute(2, 0, 1)[None].float()
 
     def _grid(self, frame: CameraFrame, tf: ImageTransform, mid_hw, k_mid) -> torch.Tensor:
         key = (frame.name, tf, mid_hw, frame.k.tobytes(), frame.distortion_model,
@@ -166,9 +174,66 @@ class Preprocessor:
             self._grids[key] = torch.from_numpy(grid)[None].to(self.device)
         return self._grids[key]
 
+    def process(self, cameras: Sequence[CameraFrame], out_hw: Tuple[int, int],
+                undistort: Mapping[str, bool]) -> List[Processed]:
+        """Process a frame's cameras, batching those that share a shape (module docstring).
+
+        Args:
+            cameras: the frame's cameras.
+            out_hw: processed (h, w) of every camera.
+            undistort: camera name -> undistort through a grid (default True), as ``__call__``.
+
+        Returns:
+            per camera, in order, what :meth:`__call__` returns for it.
+        """
+        results: List[Optional[Processed]] = [None] * len(cameras)
+        groups: Dict[tuple, List[int]] = {}
+        for i, cam in enumerate(cameras):
+            groups.setdefault(self._batch_key(cam, undistort.get(cam.name, True)), []).append(i)
+        for key, index in groups.items():
+            if key is None:
+                for i in index:
+                    results[i] = self(cameras[i], out_hw, undistort.get(cameras[i].name, True))
+                continue
+            images = [cameras[i].image for i in index]
+            batch = (self.uploader(images) if key[0] == 'host'
+                     else torch.stack(images).to(self.device))
+            for i, result in zip(index, self._batched([cameras[i] for i in index], batch,
+                                                      out_hw)):
+                results[i] = result
+        return results
+
+    def _batch_key(self, frame: CameraFrame, undistort: bool) -> Optional[tuple]:
+        """Group of a camera in :meth:`process`; None: processed alone."""
+        image = frame.image
+        shape = tuple(getattr(image, 'shape', ()))
+        if (undistort and self._distorted(frame)) or len(shape) != 3 or shape[2] != 3:
+            return None
+        if isinstance(image, np.ndarray) and image.dtype == np.uint8:
+            return ('host', image.shape)
+        if isinstance(image, torch.Tensor) and image.dtype == torch.uint8:
+            return ('tensor', image.device, tuple(image.shape))
+        return None
+
+    def _batched(self, frames: Sequence[CameraFrame], batch: torch.Tensor,
+                 out_hw: Tuple[int, int]) -> List[Processed]:
+        """Resize/crop path of ``__call__`` over uint8 [B, H, W, 3] on the device at once."""
+        tf = self.transform(tuple(batch.shape[1:3]), out_hw)
+        img = self._resize_crop(batch.permute(0, 3, 1, 2).float(), tf)
+        images = (img - self._mean) / self._std
+        return [(images[j], tf, self._k_proc(frame, tf)) for j, frame in enumerate(frames)]
+
+    @staticmethod
+    def _distorted(frame: CameraFrame) -> bool:
+        return frame.k is not None and not dist_lib.is_identity(frame.distortion_model,
+                                                                frame.distortion)
+
+    @staticmethod
+    def _k_proc(frame: CameraFrame, tf: ImageTransform) -> Optional[np.ndarray]:
+        return None if frame.k is None else tf.intrinsics(frame.k)
+
     def __call__(self, frame: CameraFrame, out_hw: Tuple[int, int],
-                 undistort: bool = True) -> Tuple[torch.Tensor, ImageTransform,
-                                                  Optional[np.ndarray]]:
+                 undistort: bool = True) -> Processed:
         """Process one camera image.
 
         Returns:
@@ -178,10 +243,8 @@ class Preprocessor:
         src_hw = tuple(frame.image.shape[:2])
         tf = self.transform(src_hw, out_hw)
         img = self.upload(frame.image)
-        k_proc = None if frame.k is None else tf.intrinsics(frame.k)
-        distorted = frame.k is not None and not dist_lib.is_identity(frame.distortion_model,
-                                                                     frame.distortion)
-        if distorted and undistort:
+        k_proc = self._k_proc(frame, tf)
+        if undistort and self._distorted(frame):
             mid_hw = (max(tf.out_hw[0], round(src_hw[0] * tf.scale[1])),
                       max(tf.out_hw[1], round(src_hw[1] * tf.scale[0])))
             mid_hw = (min(mid_hw[0], src_hw[0]), min(mid_hw[1], src_hw[1]))

@@ -12,13 +12,17 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Tests of device pre-processing: resize policies, intrinsics, undistortion, normalisation."""
+"""Tests of device pre-processing: resize policies, intrinsics, undistortion, normalisation.
+
+The batched frame path (``Preprocessor.process``) is checked against the per-camera one.
+"""
 import numpy as np
 import pytest
 import torch
 
 from da3_ros.engine.preprocess import Preprocessor, processed_size, window_size
 from da3_ros.engine.types import CameraFrame
+from da3_ros.engine.upload import HostUpload
 from da3_ros.geometry import camera as cam_lib
 from da3_ros.geometry import distortion as dist_lib
 
@@ -74,3 +78,75 @@ def test_undistortion_puts_a_point_where_the_pinhole_projects_it():
     assert abs(u - expect[0]) <= 1.0 and abs(v - expect[1]) <= 1.0
     undone, _, _ = pre(frame, (56, 84), undistort=False)
     assert not torch.equal(undone, out)
+
+
+DEVICES = ['cpu', pytest.param('cuda', marks=pytest.mark.skipif(
+    not torch.cuda.is_available(), reason='needs CUDA (pinned staging, non-blocking upload)'))]
+
+
+def _mixed_frame(seed=0, device='cpu'):
+    """Same-size cameras, one of another size, distorted ones, torch-tensor images."""
+    rng = np.random.default_rng(seed)
+
+    def image(h, w):
+        return rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+
+    k = cam_lib.intrinsics_matrix(60.0, 60.0, 47.5, 35.5)
+    coeffs = (-0.2, 0.04, 0.0, 0.0, 0.0)
+    return [
+        CameraFrame('front', image(72, 96), k=k),
+        CameraFrame('back', image(72, 96)),
+        CameraFrame('wide', image(50, 120), k=k),
+        CameraFrame('fish', image(72, 96), k=k, distortion_model='plumb_bob', distortion=coeffs),
+        CameraFrame('raw', image(72, 96), k=k, distortion_model='plumb_bob', distortion=coeffs),
+        CameraFrame('gpu', torch.from_numpy(image(72, 96)).to(device)),
+        CameraFrame('gpu2', torch.from_numpy(image(72, 96)).to(device)),
+        CameraFrame('small', image(20, 28)),  # upsampled (bicubic), alone in its group
+    ]
+
+
+class _CountingUpload(HostUpload):
+    def __init__(self, device, staged):
+        super().__init__(device, staged=staged)
+        self.batch_sizes = []
+
+    def __call__(self, images):
+        self.batch_sizes.append(len(images))
+        return super().__call__(images)
+
+
+@pytest.mark.parametrize('device', DEVICES)
+@pytest.mark.parametrize('staged', [False, True])
+def test_batched_frame_equals_each_camera_alone(device, staged):
+    upload = _CountingUpload(device, staged)
+    pre = Preprocessor(device, 84, 'upper_bound_crop', upload)
+    cameras = _mixed_frame(device=device)
+    undistort = {'raw': False}
+    batched = pre.process(cameras, (56, 84), undistort)
+    # Host groups: front, back and raw (not undistorted) share 72x96; wide and small alone.
+    assert sorted(upload.batch_sizes) == [1, 1, 3]
+    assert len(batched) == len(cameras)
+    for cam, (image, tf, k_proc) in zip(cameras, batched):
+        alone, tf_alone, k_alone = pre(cam, (56, 84), undistort.get(cam.name, True))
+        # Exact: the batch only stacks images; every output pixel sees the same operations.
+        assert torch.equal(image, alone), cam.name
+        assert image.shape == (3, 56, 84) and image.dtype == torch.float32
+        assert tf == tf_alone
+        if k_alone is None:
+            assert k_proc is None
+        else:
+            np.testing.assert_array_equal(k_proc, k_alone)
+
+
+@pytest.mark.parametrize('device', DEVICES)
+def test_consecutive_frames_through_the_reused_staging_tensor(device):
+    pre = Preprocessor(device, 84, 'upper_bound_resize', HostUpload(device, staged=True))
+    first_frame, second_frame = _mixed_frame(1, device), _mixed_frame(2, device)
+    first = pre.process(first_frame, (56, 84), {})
+    kept = [image.clone() for image, _, _ in first]
+    second = pre.process(second_frame, (56, 84), {})
+    for cam, (image, _, _), copy in zip(first_frame, first, kept):
+        assert torch.equal(image, copy), cam.name  # not overwritten by the second frame
+        assert torch.equal(image, pre(cam, (56, 84))[0]), cam.name
+    for cam, (image, _, _) in zip(second_frame, second):
+        assert torch.equal(image, pre(cam, (56, 84))[0]), cam.name
