@@ -99,17 +99,49 @@ def residuals(transform: Sim3, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
 
 
 def _ransac_start(src, dst, w, threshold, trials, rng, kwargs) -> np.ndarray:
-    """Boolean inlier mask [N] of the best minimal-sample hypothesis (by inlier weight)."""
-    prob = w / w.sum()
-    best_mask, best_score = np.ones(len(src), bool), -1.0
-    for _ in range(trials):
-        idx = rng.choice(len(src), size=3, replace=False, p=prob)
-        hyp = umeyama(src[idx], dst[idx], **kwargs)
-        mask = residuals(hyp, src, dst) < threshold
-        score = float(w[mask].sum())
-        if score > best_score:
-            best_mask, best_score = mask, score
-    return best_mask
+    """Boolean inlier mask [N] of the best minimal-sample hypothesis (by inlier weight).
+
+    The hypotheses are fitted and scored together (stacked 3x3 SVDs, one [trials, N] residual
+    array): a loop of ``trials`` small fits cost milliseconds of interpreter time per window.
+    """
+    idx = _weighted_samples(w, trials, 3, rng)
+    scale, rot, trans = _minimal_fits(src[idx], dst[idx], **kwargs)
+    moved = scale[:, None, None] * (src @ rot.transpose(0, 2, 1)) + trans[:, None, :]
+    diff = dst[None] - moved
+    masks = np.einsum('tnd,tnd->tn', diff, diff) < threshold * threshold
+    return masks[int(np.argmax(masks @ w))]  # first best, as a running maximum would keep
+
+
+def _weighted_samples(w: np.ndarray, trials: int, size: int,
+                      rng: np.random.Generator) -> np.ndarray:
+    """Indices [trials, size]: each row ``size`` distinct draws with probability ~ ``w``.
+
+    Exponential races (equivalent to Gumbel top-k): the ``size`` smallest of ``E / w``, E
+    standard exponential, are distributed as successive draws without replacement in
+    proportion to ``w``; a zero weight gives an infinite key and is never drawn.
+    """
+    with np.errstate(divide='ignore'):
+        keys = rng.standard_exponential(size=(trials, len(w))) / w[None]
+    return np.argpartition(keys, size - 1, axis=1)[:, :size]
+
+
+def _minimal_fits(src: np.ndarray, dst: np.ndarray, with_scale: bool = True,
+                  fixed_scale: Optional[float] = None):
+    """Unweighted :func:`umeyama` of stacked samples src, dst [T, k, 3]: scale [T], R, t."""
+    mu_s, mu_d = src.mean(1), dst.mean(1)
+    src_c, dst_c = src - mu_s[:, None], dst - mu_d[:, None]
+    u, sing, vt = np.linalg.svd(np.einsum('tkd,tke->tde', dst_c, src_c) / src.shape[1])
+    fix = np.ones((len(src), 3))
+    fix[:, 2] = np.sign(np.linalg.det(u) * np.linalg.det(vt))
+    fix[fix[:, 2] == 0, 2] = 1.0
+    rot = (u * fix[:, None, :]) @ vt
+    if with_scale:
+        var_s = (src_c ** 2).sum((1, 2)) / src.shape[1]
+        scale = (sing * fix).sum(1) / np.maximum(var_s, 1e-300)
+    else:
+        scale = np.full(len(src), 1.0 if fixed_scale is None else float(fixed_scale))
+    trans = mu_d - scale[:, None] * np.einsum('tde,te->td', rot, mu_s)
+    return scale, rot, trans
 
 
 def robust_umeyama(src: np.ndarray, dst: np.ndarray, weights: Optional[np.ndarray] = None, *,

@@ -76,3 +76,27 @@ def test_sim3_algebra():
     np.testing.assert_allclose(a.compose(b).apply(pts), a.apply(b.apply(pts)), atol=1e-10)
     np.testing.assert_allclose(a.inverse().apply(a.apply(pts)), pts, atol=1e-10)
     np.testing.assert_allclose(a.matrix()[:3, :3], a.scale * a.rotation)
+
+
+def test_stacked_minimal_fits_equal_one_fit_at_a_time():
+    rng = np.random.default_rng(3)
+    src, dst = rng.normal(size=(20, 3, 3)), rng.normal(size=(20, 3, 3))
+    for kwargs in ({'with_scale': True}, {'with_scale': False, 'fixed_scale': 2.5}):
+        scale, rot, trans = align._minimal_fits(src, dst, **kwargs)
+        for i in range(len(src)):
+            one = align.umeyama(src[i], dst[i], **kwargs)
+            np.testing.assert_allclose(scale[i], one.scale, rtol=1e-10)
+            np.testing.assert_allclose(rot[i], one.rotation, atol=1e-10)
+            np.testing.assert_allclose(trans[i], one.translation, atol=1e-10)
+
+
+def test_weighted_samples_are_distinct_skip_zero_weights_and_follow_the_weights():
+    rng = np.random.default_rng(4)
+    w = np.array([0.0, 1.0, 2.0, 3.0, 0.0, 4.0])
+    idx = align._weighted_samples(w, 4000, 3, rng)
+    assert idx.shape == (4000, 3)
+    assert all(len(set(row)) == 3 for row in idx)
+    assert not np.isin(idx, [0, 4]).any()
+    first = align._weighted_samples(w, 20000, 1, rng)[:, 0]
+    freq = np.bincount(first, minlength=len(w)) / len(first)
+    np.testing.assert_allclose(freq, w / w.sum(), atol=0.015)
