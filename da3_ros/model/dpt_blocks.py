@@ -48,10 +48,15 @@ def uv_embedding(channels: int, height: int, width: int, aspect: float,
                        device=device, dtype=torch.float32).double()
     quarter = channels // 4
     omega = 1.0 / 100.0 ** (torch.arange(quarter, device=device, dtype=torch.float64) / quarter)
-    vv, uu = torch.meshgrid(v, u, indexing='ij')
-    u_angles = uu[None] * omega[:, None, None]
-    v_angles = vv[None] * omega[:, None, None]
-    embed = [u_angles.sin(), u_angles.cos(), v_angles.sin(), v_angles.cos()]
+    # Separable: the u blocks vary along columns only and the v blocks along rows only, so the
+    # sines and cosines are taken of the [quarter, w] and [quarter, h] angle tables and then
+    # broadcast (the same float64 products as on the full grid, h or w times fewer of them;
+    # under torch.compile the transcendental work no longer repeats per pixel and view).
+    u_angles = u[None] * omega[:, None]
+    v_angles = v[None] * omega[:, None]
+    full = (quarter, height, width)
+    embed = [u_angles.sin()[:, None, :].expand(full), u_angles.cos()[:, None, :].expand(full),
+             v_angles.sin()[:, :, None].expand(full), v_angles.cos()[:, :, None].expand(full)]
     return torch.cat(embed, dim=0).to(torch.float32)
 
 

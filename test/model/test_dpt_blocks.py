@@ -38,6 +38,25 @@ def test_uv_embedding_spans_and_first_frequency():
     assert torch.allclose(embed[4:6] ** 2 + embed[6:8] ** 2, ones, atol=1e-6)
 
 
+def test_uv_embedding_equals_the_formula_on_the_full_grid():
+    """Every channel k < c/4 of every pixel: sin/cos of u_j w_k and v_i w_k, w_k = 100^(-4k/c)."""
+    channels, height, width, aspect = 16, 5, 7, 1.7
+    embed = uv_embedding(channels, height, width, aspect, torch.device('cpu')).double()
+    quarter = channels // 4
+    span_u = aspect / math.sqrt(aspect ** 2 + 1) * (width - 1) / width
+    span_v = 1 / math.sqrt(aspect ** 2 + 1) * (height - 1) / height
+    u = torch.linspace(-span_u, span_u, width, dtype=torch.float64)
+    v = torch.linspace(-span_v, span_v, height, dtype=torch.float64)
+    for k in range(quarter):
+        w_k = 100.0 ** (-k / quarter)
+        for i in range(height):
+            for j in range(width):
+                expected = (math.sin(u[j] * w_k), math.cos(u[j] * w_k),
+                            math.sin(v[i] * w_k), math.cos(v[i] * w_k))
+                got = [embed[b * quarter + k, i, j].item() for b in range(4)]
+                assert got == pytest.approx(expected, abs=1e-6)
+
+
 def test_upsample_doubles_and_keeps_the_corners():
     x = torch.arange(6.0).reshape(1, 1, 2, 3)
     up = upsample(x)
