@@ -12,7 +12,7 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""timing: stage durations in milliseconds, accumulated per stage name (a fake clock and events)."""
+"""timing: stage durations in ms, accumulated per stage name (a fake clock, fake events)."""
 import pytest
 
 from da3_ros.engine import timing
