@@ -106,9 +106,11 @@ def _ransac_start(src, dst, w, threshold, trials, rng, kwargs) -> np.ndarray:
     """
     idx = _weighted_samples(w, trials, 3, rng)
     scale, rot, trans = _minimal_fits(src[idx], dst[idx], **kwargs)
-    moved = scale[:, None, None] * (src @ rot.transpose(0, 2, 1)) + trans[:, None, :]
-    diff = dst[None] - moved
-    masks = np.einsum('tnd,tnd->tn', diff, diff) < threshold * threshold
+    # src @ R_t^T for every hypothesis t as ONE [N, 3] x [3, 3T] product.
+    stacked = rot.transpose(2, 0, 1).reshape(3, -1)
+    moved = (src @ stacked).reshape(len(src), trials, 3) * scale[:, None] + trans
+    diff = dst[:, None, :] - moved
+    masks = np.einsum('ntd,ntd->tn', diff, diff) < threshold * threshold
     return masks[int(np.argmax(masks @ w))]  # first best, as a running maximum would keep
 
 
