@@ -216,17 +216,38 @@ class Postprocessor:
 def voxel_downsample(points: torch.Tensor, voxel: float) -> torch.Tensor:
     """Mean point per occupied voxel [M', 3]; unchanged when ``voxel`` <= 0.
 
-    One host synchronisation: ``torch.unique`` sizes its output by the number of occupied cells.
-    That count is read from the output's shape (exactly ``inverse.max() + 1``, as ``inverse``
-    numbers the occupied cells 0..M'-1), not from a second device read.
+    Two host synchronisations: the cells' bounds (:func:`_cell_keys`) and ``torch.unique``,
+    which sizes its output by the number of occupied cells. That count is read from the
+    output's shape (exactly ``inverse.max() + 1``, as ``inverse`` numbers the occupied cells
+    0..M'-1), not from another device read.
     """
     if voxel <= 0 or points.shape[0] == 0:
         return points
     cells = torch.floor(points / voxel).to(torch.int64)
-    occupied, inverse = torch.unique(cells, dim=0, return_inverse=True)
+    occupied, inverse = torch.unique(_cell_keys(cells), return_inverse=True)
     count = occupied.shape[0]
     sums = torch.zeros(count, 3, dtype=points.dtype, device=points.device)
     sums.index_add_(0, inverse, points)
     hits = torch.zeros(count, dtype=points.dtype, device=points.device)
     hits.index_add_(0, inverse, torch.ones_like(points[:, 0]))
     return sums / hits[:, None]
+
+
+_KEY_BITS = 21  # per axis: three offsets below 2^21 pack into one non-negative int64
+
+
+def _cell_keys(cells: torch.Tensor) -> torch.Tensor:
+    """One key per voxel cell [M] (int64), ordered as the cells [M, 3] are lexicographically.
+
+    Cells offset by their minimum pack into ``_KEY_BITS`` bits per axis, x highest, so unique
+    keys come out in the order of unique rows and a 1-D ``torch.unique`` (a radix sort on the
+    GPU) replaces the much slower row-wise ``unique(dim=0)``. A cloud wider than 2^21 cells
+    along an axis keeps the rows themselves.
+    """
+    low = cells.min(0).values
+    span = (cells.max(0).values - low).tolist()
+    if max(span) >= 2 ** _KEY_BITS:
+        _, rows = torch.unique(cells, dim=0, return_inverse=True)
+        return rows
+    offset = cells - low
+    return (offset[:, 0] << (2 * _KEY_BITS)) | (offset[:, 1] << _KEY_BITS) | offset[:, 2]

@@ -14,6 +14,7 @@
 
 """Tests of post-processing: mapping back, organized clouds, filters, voxels, one host copy."""
 import numpy as np
+import pytest
 import torch
 
 from da3_ros.config import OutputConfig
@@ -63,6 +64,26 @@ def test_filters_range_and_confidence():
     fused = post.fused_cloud(depth[None], conf[None], torch.zeros_like(depth[None]).bool(),
                              k, torch.eye(4)[None])
     assert fused.shape == (1, 3)
+
+
+def _row_unique_means(points, voxel):
+    """Reference: mean point per cell through row-wise unique (cells in lexicographic order)."""
+    cells = torch.floor(points / voxel).to(torch.int64)
+    occupied, inverse = torch.unique(cells, dim=0, return_inverse=True)
+    sums = torch.zeros(len(occupied), 3, dtype=points.dtype).index_add_(0, inverse, points)
+    hits = torch.zeros(len(occupied), dtype=points.dtype).index_add_(
+        0, inverse, torch.ones_like(points[:, 0]))
+    return sums / hits[:, None]
+
+
+@pytest.mark.parametrize('scale, voxel', [(30.0, 0.5), (5.0, 0.05), (1e6, 1e-3)])
+def test_voxel_downsample_equals_row_unique_in_order(scale, voxel):
+    """Packed keys (and, past 2^21 cells an axis, the row fallback) keep cells and order."""
+    gen = torch.Generator().manual_seed(7)
+    points = (torch.rand(5000, 3, generator=gen) - 0.5) * scale
+    points[:50] = points[50:100]  # shared cells
+    torch.testing.assert_close(voxel_downsample(points, voxel), _row_unique_means(points, voxel),
+                               rtol=0, atol=0)
 
 
 def test_voxel_downsample_means_per_cell():
