@@ -116,7 +116,7 @@ def _ransac_start(src, dst, w, threshold, trials, rng, kwargs) -> np.ndarray:
 
 def _weighted_samples(w: np.ndarray, trials: int, size: int,
                       rng: np.random.Generator) -> np.ndarray:
-    """Indices [trials, size]: each row ``size`` distinct draws with probability ~ ``w``.
+    """Draw indices [trials, size]: each row ``size`` distinct draws with probability ~ ``w``.
 
     Exponential races (equivalent to Gumbel top-k): the ``size`` smallest of ``E / w``, E
     standard exponential, are distributed as successive draws without replacement in
@@ -129,7 +129,7 @@ def _weighted_samples(w: np.ndarray, trials: int, size: int,
 
 def _minimal_fits(src: np.ndarray, dst: np.ndarray, with_scale: bool = True,
                   fixed_scale: Optional[float] = None):
-    """Unweighted :func:`umeyama` of stacked samples src, dst [T, k, 3]: scale [T], R, t."""
+    """Fit :func:`umeyama` (unweighted) to stacked samples src, dst [T, k, 3]: scale [T], R, t."""
     mu_s, mu_d = src.mean(1), dst.mean(1)
     src_c, dst_c = src - mu_s[:, None], dst - mu_d[:, None]
     u, sing, vt = np.linalg.svd(np.einsum('tkd,tke->tde', dst_c, src_c) / src.shape[1])
