@@ -125,3 +125,35 @@ def test_step_case_times_our_engine_and_upstream_on_the_same_images(one_thread):
     assert set(out['stages_ms']) >= {'forward', 'total'}
     # upstream saw the same four decoded images every time
     assert bench.upstream.calls and all(c == [(56, 84, 3)] * 4 for c in bench.upstream.calls)
+
+
+def test_a_case_is_met_by_its_ratio_and_its_ceiling():
+    ratio_case = sbs.Case('r', 'da3-small', 1, 14, 14, 'forward', target_ratio=5.0)
+    ceiling_case = sbs.Case('c', 'da3-small', 6, 14, 14, 'step', cameras=6,
+                            target_ms=10.0)
+    assert sbs._meets(ratio_case, 10.0, 50.0)
+    assert not sbs._meets(ratio_case, 10.0, 49.0)
+    assert sbs._meets(ceiling_case, 10.0, 11.0)
+    assert not sbs._meets(ceiling_case, 10.5, 100.0)
+
+
+def test_pipelined_period_overlaps_each_wait_with_the_next_submit():
+    log = []
+
+    class Pending:
+        def __init__(self, n):
+            self.n = n
+
+        def result(self):
+            log.append(('wait', self.n))
+
+    count = iter(range(100))
+
+    def submit():
+        n = next(count)
+        log.append(('submit', n))
+        return Pending(n)
+
+    sbs.median_pipelined_ms(submit, iters=3, warmup=1)
+    assert log == [('submit', 0), ('submit', 1), ('wait', 0), ('submit', 2), ('wait', 1),
+                   ('submit', 3), ('wait', 2), ('wait', 3)]
