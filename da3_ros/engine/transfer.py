@@ -28,7 +28,7 @@ is float64 if any tensor is float64, else float32. On the CPU the copy is ``to_h
 so the CPU path is unchanged.
 """
 import functools
-from typing import Callable, List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -77,6 +77,13 @@ class PendingCopy:
         return self._started.elapsed_time(self._event)
 
 
+def staging_choice(device: torch.device, staged: Optional[bool],
+                   pin: Optional[bool]) -> Tuple[bool, bool]:
+    """Return (staged, pin) for host staging on ``device``: both on CUDA unless given."""
+    cuda = torch.device(device).type == 'cuda'
+    return (cuda if staged is None else staged), (cuda if pin is None else pin)
+
+
 class HostTransfer:
     """Starts the copies of one step's outputs to the host.
 
@@ -90,9 +97,7 @@ class HostTransfer:
     def __init__(self, device: torch.device, *, staged: Optional[bool] = None,
                  pin: Optional[bool] = None) -> None:
         self.device = torch.device(device)
-        cuda = self.device.type == 'cuda'
-        self.staged = cuda if staged is None else staged
-        self.pin = cuda if pin is None else pin
+        self.staged, self.pin = staging_choice(self.device, staged, pin)
         self._stream = None
 
     def __getstate__(self) -> dict:

@@ -31,6 +31,7 @@ import warnings
 import numpy as np
 import torch
 
+from da3_ros.engine.transfer import staging_choice
 from da3_ros.errors import ConversionError
 
 MAX_STAGING = 8  # staging tensors kept (one per rig layout); more means shapes keep changing
@@ -57,9 +58,7 @@ class HostUpload:
     def __init__(self, device: torch.device, *, staged: Optional[bool] = None,
                  pin: Optional[bool] = None) -> None:
         self.device = torch.device(device)
-        cuda = self.device.type == 'cuda'
-        self.staged = cuda if staged is None else staged
-        self.pin = cuda if pin is None else pin
+        self.staged, self.pin = staging_choice(self.device, staged, pin)
         self._staging: Dict[Tuple[int, ...], torch.Tensor] = {}
         self._events: Dict[Tuple[int, ...], object] = {}
 
