@@ -28,12 +28,13 @@ is float64 if any tensor is float64, else float32. On the CPU the copy is ``to_h
 so the CPU path is unchanged.
 """
 import functools
-from typing import Callable, List, Optional, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence
 
 import numpy as np
 import torch
 
 from da3_ros.engine.postprocess import to_host
+from da3_ros.engine.upload import staging_choice
 
 Allocate = Callable[[torch.Size, torch.dtype], torch.Tensor]
 
@@ -75,13 +76,6 @@ class PendingCopy:
         if self._started is None or self._arrays is None:
             return None
         return self._started.elapsed_time(self._event)
-
-
-def staging_choice(device: torch.device, staged: Optional[bool],
-                   pin: Optional[bool]) -> Tuple[bool, bool]:
-    """Return (staged, pin) for host staging on ``device``: both on CUDA unless given."""
-    cuda = torch.device(device).type == 'cuda'
-    return (cuda if staged is None else staged), (cuda if pin is None else pin)
 
 
 class HostTransfer:

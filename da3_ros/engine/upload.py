@@ -31,7 +31,6 @@ import warnings
 import numpy as np
 import torch
 
-from da3_ros.engine.transfer import staging_choice
 from da3_ros.errors import ConversionError
 
 MAX_STAGING = 8  # staging tensors kept (one per rig layout); more means shapes keep changing
@@ -44,6 +43,13 @@ def host_tensor(image: np.ndarray) -> torch.Tensor:
         # Read-only message buffers are fine: every caller copies before any write.
         warnings.filterwarnings('ignore', message='The given NumPy array is not writable')
         return torch.from_numpy(array)
+
+
+def staging_choice(device: torch.device, staged: Optional[bool],
+                   pin: Optional[bool]) -> Tuple[bool, bool]:
+    """Return (staged, pin) for host staging on ``device``: both on CUDA unless given."""
+    cuda = torch.device(device).type == 'cuda'
+    return (cuda if staged is None else staged), (cuda if pin is None else pin)
 
 
 class HostUpload:

@@ -19,7 +19,8 @@ import numpy as np
 import torch
 
 from da3_ros.engine.postprocess import to_host
-from da3_ros.engine.transfer import HostTransfer, staging_choice
+from da3_ros.engine.transfer import HostTransfer
+from da3_ros.engine.upload import staging_choice
 
 
 def _tensors(wide=False):
