@@ -20,7 +20,6 @@ import torch
 
 from da3_ros.engine.postprocess import to_host
 from da3_ros.engine.transfer import HostTransfer
-from da3_ros.engine.upload import staging_choice
 
 
 def _tensors(wide=False):
@@ -62,10 +61,3 @@ def test_results_are_not_overwritten_by_the_next_copy():
 def test_pickles():
     transfer = pickle.loads(pickle.dumps(HostTransfer('cpu', staged=True, pin=False)))
     _same(transfer(_tensors()), to_host(_tensors()))
-
-
-def test_staging_choice_defaults_to_cuda_and_keeps_what_is_given():
-    assert staging_choice('cpu', None, None) == (False, False)
-    assert staging_choice('cuda', None, None) == (True, True)
-    assert staging_choice('cpu', True, False) == (True, False)
-    assert staging_choice('cuda', False, None) == (False, True)

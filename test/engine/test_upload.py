@@ -20,7 +20,7 @@ import pytest
 import torch
 
 from da3_ros.engine import upload as upload_lib
-from da3_ros.engine.upload import HostUpload
+from da3_ros.engine.upload import HostUpload, staging_choice
 from da3_ros.errors import ConversionError
 
 
@@ -122,3 +122,10 @@ def test_pickles_without_its_staging_tensors():
     assert clone._staging == {} and clone.staged
     images = _images(8)
     np.testing.assert_array_equal(clone(images).numpy(), np.stack(images))
+
+
+def test_staging_choice_defaults_to_cuda_and_keeps_what_is_given():
+    assert staging_choice('cpu', None, None) == (False, False)
+    assert staging_choice('cuda', None, None) == (True, True)
+    assert staging_choice('cpu', True, False) == (True, False)
+    assert staging_choice('cuda', False, None) == (False, True)
