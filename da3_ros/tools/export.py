@@ -41,7 +41,7 @@ from typing import Optional, Sequence
 
 import torch
 
-from da3_ros.config import ModelConfig, REF_VIEW_STRATEGIES
+from da3_ros.config import ModelConfig, placeholder_notice, REF_VIEW_STRATEGIES
 from da3_ros.engine.backends import cache
 from da3_ros.engine.backends.graph import read_onnx_shape
 from da3_ros.engine.predictor import load_network
@@ -82,11 +82,11 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 
 def load_weights(variant: str, weights: str) -> torch.nn.Module:
-    """Return the fp32 CPU network of ``variant`` with ``weights`` ('parity': the rule weights)."""
+    """Return the fp32 CPU network of ``variant`` with ``weights``; warn of placeholder words."""
     cfg = ModelConfig(variant=variant, weights=weights, device='cpu', dtype='fp32')
-    if weights == 'parity':
-        sys.stderr.write(f'--weights parity: DETERMINISTIC PLACEHOLDER WEIGHTS for {variant}; '
-                         'outputs are meaningless\n')
+    notice = placeholder_notice(weights)
+    if notice:
+        sys.stderr.write(f'{variant}: {notice}\n')
     return load_network(cfg)
 
 
