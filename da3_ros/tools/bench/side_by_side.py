@@ -18,7 +18,9 @@ For every case both networks carry the same deterministic parity-rule weights an
 inputs. Forward cases time one network forward (CUDA events, median of ``--iters`` after
 ``--warmup``); step cases time our whole ``Engine.step`` (uint8 host images in, full-resolution
 depth, confidence, organised and fused clouds and poses in host memory) against upstream's
-``inference()`` on the same images. Accuracy of our fast path (bf16 backbone, ``head_dtype``
+``inference()`` on the same images, twice: as one synchronous step (``ours_ms``, the latency)
+and pipelined, with one step's copy back in flight while the next is submitted as the node does
+on CUDA (``ours_pipelined_ms``, the period; ``ratio_pipelined``, ``met_pipelined``). Accuracy of our fast path (bf16 backbone, ``head_dtype``
 heads, CUDA graph) is its deviation from our fp32 forward, next to upstream's bf16 deviation from
 upstream's fp32 forward, both with TF32 off for the fp32 references. ``torch.cuda.
 set_sync_debug_mode('error')`` around one eager fast forward shows it has no host
