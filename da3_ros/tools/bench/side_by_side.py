@@ -20,11 +20,12 @@ inputs. Forward cases time one network forward (CUDA events, median of ``--iters
 depth, confidence, organised and fused clouds and poses in host memory) against upstream's
 ``inference()`` on the same images, twice: as one synchronous step (``ours_ms``, the latency)
 and pipelined, with one step's copy back in flight while the next is submitted as the node does
-on CUDA (``ours_pipelined_ms``, the period; ``ratio_pipelined``, ``met_pipelined``). Accuracy of our fast path (bf16 backbone, ``head_dtype``
-heads, CUDA graph) is its deviation from our fp32 forward, next to upstream's bf16 deviation from
-upstream's fp32 forward, both with TF32 off for the fp32 references. ``torch.cuda.
-set_sync_debug_mode('error')`` around one eager fast forward shows it has no host
-synchronisation. Writes the JSON of ``docs/benchmarks/side_by_side.json``.
+on CUDA (``ours_pipelined_ms``, the period; ``ratio_pipelined``, ``met_pipelined``).
+Accuracy of our fast path (bf16 backbone, ``head_dtype`` heads, CUDA graph) is its deviation
+from our fp32 forward, next to upstream's bf16 deviation from upstream's fp32 forward, both with
+TF32 off for the fp32 references. ``torch.cuda.set_sync_debug_mode('error')`` around one eager
+fast forward shows it has no host synchronisation. Writes the JSON of
+``docs/benchmarks/side_by_side.json``.
 """
 from dataclasses import dataclass
 import io
