@@ -32,6 +32,7 @@ from da3_ros.geometry.pose import inverse, make_pose, quat_to_mat
 from da3_ros.ros.messages.cloud import cloud_to_arrays
 from da3_ros.ros.messages.compressed import compressed_to_rgb
 from da3_ros.ros.messages.image import image_to_depth, image_to_rgb
+from da3_ros.ros.messages.tf_msgs import stamp_to_ns
 from da3_ros.tools.bag import sample_recording as rec
 from da3_ros.tools.bag.io import read_decoded
 
@@ -50,7 +51,14 @@ class StepOutput:
 
 
 def _stamp(msg) -> int:
-    return msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+    return stamp_to_ns(msg.header.stamp)
+
+
+def image_rgb(msg) -> np.ndarray:
+    """RGB [H, W, 3] uint8 of an ``Image`` or ``CompressedImage`` message."""
+    if msg.__msgtype__.endswith('CompressedImage'):
+        return compressed_to_rgb(msg)
+    return image_to_rgb(msg)
 
 
 def _is(topic: str, suffix: str) -> bool:
@@ -105,10 +113,8 @@ def read_inputs(recording: Path, spec: rec.RecordingSpec, cameras: Sequence[str]
     for topic, _, msg in read_decoded(recording, list(image_of) + list(gt_of)):
         if topic in gt_of:
             truth[gt_of[topic]][_stamp(msg)] = image_to_depth(msg)
-        elif msg.__msgtype__.endswith('CompressedImage'):
-            images[image_of[topic]][_stamp(msg)] = compressed_to_rgb(msg)
         else:
-            images[image_of[topic]][_stamp(msg)] = image_to_rgb(msg)
+            images[image_of[topic]][_stamp(msg)] = image_rgb(msg)
     return images, truth
 
 

@@ -27,10 +27,10 @@ import numpy as np
 
 from da3_ros.config import PLACEHOLDER_WEIGHTS
 from da3_ros.model.variants import has_gaussian_head
-from da3_ros.ros.messages.compressed import compressed_to_rgb
-from da3_ros.ros.messages.image import image_to_rgb
+from da3_ros.ros.messages.tf_msgs import stamp_to_ns
 from da3_ros.tools.bag.io import read_decoded
 from da3_ros.tools.demo import visualize
+from da3_ros.tools.demo.data import image_rgb, nearest
 
 NOVEL_OFFSET = '0.0,1.5,0.6,0.15'  # 1.5 m to the left, 0.6 m up, turned 0.15 rad left
 NOVEL_TOPIC = '{camera}/offset/image'
@@ -69,8 +69,8 @@ def write_novel_sheets(folder: Path, cameras: Sequence[str],
     for index, stamp in enumerate(stamps):
         rows, labels = [], []
         for cam in cameras:
-            view = _nearest(novel.get(cam, {}), stamp, tolerance_ns)
-            image = _nearest(real.get(cam, {}), stamp, tolerance_ns)
+            view = nearest(novel.get(cam, {}), stamp, tolerance_ns)
+            image = nearest(real.get(cam, {}), stamp, tolerance_ns)
             if view is None or image is None:
                 continue
             rows.append([image, view])
@@ -81,14 +81,6 @@ def write_novel_sheets(folder: Path, cameras: Sequence[str],
     return paths
 
 
-def _nearest(frames: Dict[int, np.ndarray], stamp: int, tolerance_ns: int
-             ) -> Optional[np.ndarray]:
-    if not frames:
-        return None
-    key = min(frames, key=lambda s: abs(s - stamp))
-    return frames[key] if abs(key - stamp) <= tolerance_ns else None
-
-
 def read_frames(path: Path, topics: Sequence[str]) -> Dict[str, Dict[int, np.ndarray]]:
     """{topic: {header stamp ns: RGB}} of the image topics of a bag (suffix match)."""
     out: Dict[str, Dict[int, np.ndarray]] = {t: {} for t in topics}
@@ -96,7 +88,5 @@ def read_frames(path: Path, topics: Sequence[str]) -> Dict[str, Dict[int, np.nda
         topic = next((t for t in topics if bag_topic.endswith(t)), None)
         if topic is None:
             continue
-        stamp = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
-        out[topic][stamp] = (compressed_to_rgb(msg) if msg.__msgtype__.endswith('CompressedImage')
-                             else image_to_rgb(msg))
+        out[topic][stamp_to_ns(msg.header.stamp)] = image_rgb(msg)
     return out

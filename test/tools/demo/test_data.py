@@ -12,14 +12,29 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Reading the demo's data back: the nearest frame within a tolerance, the rig's extrinsics.
+"""Reading the demo's data back: images of either kind, the nearest frame, the rig's extrinsics.
 
 Reading a whole processed output (steps, clouds) is covered by the demo run in test_cli.py.
 """
 import numpy as np
+import pytest
 
+from da3_ros.ros.messages.compressed import rgb_to_compressed
+from da3_ros.ros.messages.image import array_to_image
+from da3_ros.ros.messages.msgtypes import register_da3_msgs, rosbags_types
 from da3_ros.tools.bag.sample_recording import make_rig, RecordingSpec
-from da3_ros.tools.demo.data import nearest, rig_extrinsics
+from da3_ros.tools.demo.data import image_rgb, nearest, rig_extrinsics
+
+
+def test_image_rgb_reads_raw_and_compressed_bag_messages():
+    typesys = pytest.importorskip('rosbags.typesys', reason='rosbags (bag extra)')
+    types = rosbags_types(register_da3_msgs(typesys.get_typestore(typesys.Stores.ROS2_JAZZY)))
+    rows, cols = np.mgrid[0:12, 0:20]
+    rgb = np.dstack([cols * 9, rows * 13, np.full_like(rows, 70)]).astype(np.uint8)
+    raw = array_to_image(types, rgb[..., ::-1].copy(), 'bgr8', 5, 'cam')
+    np.testing.assert_array_equal(image_rgb(raw), rgb)
+    png = rgb_to_compressed(types, rgb, 5, 'cam', codec='png')
+    np.testing.assert_array_equal(image_rgb(png), rgb)
 
 
 def test_nearest_frame_within_the_tolerance_or_none():
