@@ -100,10 +100,7 @@ def organized_cloud(types: MsgTypes, points: np.ndarray, stamp_ns: int, frame_id
     points = np.asarray(points, dtype=np.float32)
     if points.ndim != 3 or points.shape[2] != 3:
         raise ConversionError(f'organized cloud needs [H, W, 3] points, got {points.shape}')
-    valid_mask = _finite_points(points)
-    if valid is not None:
-        valid_mask &= _check_shape('valid', np.asarray(valid, bool), points.shape[:2])
-    points = np.where(valid_mask[..., None], points, np.float32(np.nan))
+    points = np.where(_kept(points, valid)[..., None], points, np.float32(np.nan))
     return _build(types, points, stamp_ns, frame_id, rgb, confidence, is_dense=False)
 
 
@@ -117,9 +114,7 @@ def unorganized_cloud(types: MsgTypes, points: np.ndarray, stamp_ns: int, frame_
     points = np.asarray(points, dtype=np.float32)
     if points.ndim != 2 or points.shape[1] != 3:
         raise ConversionError(f'unorganized cloud needs [N, 3] points, got {points.shape}')
-    keep = _finite_points(points)
-    if valid is not None:
-        keep &= _check_shape('valid', np.asarray(valid, bool), points.shape[:1])
+    keep = _kept(points, valid)
     rgb = None if rgb is None else _check_shape('rgb', np.asarray(rgb), points.shape[:1])[keep]
     if confidence is not None:
         confidence = _check_shape('confidence', np.asarray(confidence), points.shape[:1])[keep]
@@ -161,6 +156,18 @@ def cloud_to_arrays(msg: Any) -> dict[str, np.ndarray]:
             array = view.astype(dtype.newbyteorder('='))
         out[field.name] = array[..., 0] if count == 1 else array
     return out
+
+
+def _kept(points: np.ndarray, valid: np.ndarray | None) -> np.ndarray:
+    """``[...]`` True for the points ``[..., 3]`` a cloud keeps: finite and ``valid``.
+
+    Raises:
+        ConversionError: ``valid`` not shaped like the points' leading axes.
+    """
+    keep = _finite_points(points)
+    if valid is not None:
+        keep &= _check_shape('valid', np.asarray(valid, bool), points.shape[:-1])
+    return keep
 
 
 def _finite_points(points: np.ndarray) -> np.ndarray:
