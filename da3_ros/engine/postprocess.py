@@ -136,26 +136,6 @@ class Postprocessor:
         """Return the maps (``MAP_ORDER``) resampled for ``wanted``; empty: nothing is built."""
         return tuple(n for n in MAP_ORDER if n in wanted or self.builds_cloud(wanted))
 
-    def camera_outputs(self, depth: torch.Tensor, conf: torch.Tensor, sky: torch.Tensor,
-                       tf: ImageTransform, k_out: np.ndarray,
-                       wanted: AbstractSet[str]) -> Dict[str, torch.Tensor]:
-        """Return the ``wanted`` outputs of one camera: :meth:`batch_outputs` with B = 1.
-
-        Args:
-            depth: [h, w] scaled depth at processed resolution.
-            conf: [h, w] confidence.
-            sky: [h, w] bool sky mask.
-            tf: pre-processing transform of the camera.
-            k_out: output intrinsics [3, 3].
-            wanted: output names.
-
-        Returns:
-            name -> tensor at output resolution ([H, W] maps, [H, W, 3] cloud).
-        """
-        out = self.batch_outputs(depth[None], conf[None], sky[None], tf,
-                                 np.asarray(k_out)[None], wanted)
-        return {name: batch[0] for name, batch in out.items()}
-
     def batch_outputs(self, depth: torch.Tensor, conf: torch.Tensor, sky: torch.Tensor,
                       tf: ImageTransform, k_out: np.ndarray,
                       wanted: AbstractSet[str]) -> Dict[str, torch.Tensor]:

@@ -118,7 +118,7 @@ def camera_tensors(post: Postprocessor, span: WindowSpan, sel: Sequence[int],
                    depth: torch.Tensor, conf: torch.Tensor, sky: torch.Tensor,
                    k_out: Sequence[np.ndarray],
                    request: OutputRequest) -> List[Dict[str, torch.Tensor]]:
-    """Return each output camera's tensors (``Postprocessor.camera_outputs``), built per group.
+    """Return each output camera's tensors (``Postprocessor.batch_outputs``), built per group.
 
     Cameras with the same ``ImageTransform`` and the same requested outputs share one
     ``Postprocessor.batch_outputs`` call (one resample, one valid mask, one unprojection, one

@@ -26,9 +26,10 @@ from da3_ros.geometry import camera as cam_lib
 
 def camera_maps(post, depth, conf, sky, tf, k_out):
     """(depth, conf, sky, cloud or empty) at output resolution for one camera."""
-    out = post.camera_outputs(depth, conf, sky, tf, k_out, CAMERA_OUTPUTS)
-    return (out[DEPTH], out[CONFIDENCE], out[SKY],
-            out[CLOUD] if CLOUD in out else depth.new_zeros(0))
+    out = post.batch_outputs(depth[None], conf[None], sky[None], tf, np.asarray(k_out)[None],
+                             CAMERA_OUTPUTS)
+    return (out[DEPTH][0], out[CONFIDENCE][0], out[SKY][0],
+            out[CLOUD][0] if CLOUD in out else depth.new_zeros(0))
 
 
 def test_depth_maps_back_to_full_resolution_with_matching_intrinsics():

@@ -102,7 +102,8 @@ def test_grouped_camera_outputs_equal_the_per_camera_ones(resolution, upsample,
                                        fused_cloud=False)
     grouped = camera_tensors(post, span, range(len(CAMERAS)), depth, conf, sky, k_out, request)
     for j, (name, tf, wanted) in enumerate(CAMERAS):
-        alone = post.camera_outputs(depth[j], conf[j], sky[j], tf, k_out[j], wanted)
+        alone = {name: batch[0] for name, batch in post.batch_outputs(
+            depth[j:j + 1], conf[j:j + 1], sky[j:j + 1], tf, k_out[j][None], wanted).items()}
         assert list(grouped[j]) == list(alone), name  # same outputs, same order
         for output, tensor in grouped[j].items():
             torch.testing.assert_close(tensor, alone[output], rtol=0, atol=0, equal_nan=True)
