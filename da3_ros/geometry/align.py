@@ -77,20 +77,8 @@ def umeyama(src: np.ndarray, dst: np.ndarray, weights: Optional[np.ndarray] = No
     src = np.asarray(src, dtype=np.float64)
     dst = np.asarray(dst, dtype=np.float64)
     w = np.ones(len(src)) if weights is None else np.asarray(weights, dtype=np.float64)
-    w = w / max(w.sum(), 1e-300)
-    mu_s, mu_d = w @ src, w @ dst
-    src_c, dst_c = src - mu_s, dst - mu_d
-    cov = (dst_c * w[:, None]).T @ src_c
-    u, sing, vt = np.linalg.svd(cov)
-    fix = np.ones(3)
-    fix[2] = np.sign(np.linalg.det(u) * np.linalg.det(vt)) or 1.0
-    rot = (u * fix) @ vt
-    if with_scale:
-        var_s = float(w @ (src_c ** 2).sum(1))
-        scale = float((sing * fix).sum() / max(var_s, 1e-300))
-    else:
-        scale = 1.0 if fixed_scale is None else float(fixed_scale)
-    return Sim3(scale, rot, mu_d - scale * rot @ mu_s)
+    scale, rot, trans = _stacked_umeyama(src[None], dst[None], w[None], with_scale, fixed_scale)
+    return Sim3(float(scale[0]), rot[0], trans[0])
 
 
 def residuals(transform: Sim3, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
@@ -105,7 +93,7 @@ def _ransac_start(src, dst, w, threshold, trials, rng, kwargs) -> np.ndarray:
     array): a loop of ``trials`` small fits cost milliseconds of interpreter time per window.
     """
     idx = _weighted_samples(w, trials, 3, rng)
-    scale, rot, trans = _minimal_fits(src[idx], dst[idx], **kwargs)
+    scale, rot, trans = _stacked_umeyama(src[idx], dst[idx], np.ones(idx.shape), **kwargs)
     # src @ R_t^T for every hypothesis t as ONE [N, 3] x [3, 3T] product.
     stacked = rot.transpose(2, 0, 1).reshape(3, -1)
     moved = (src @ stacked).reshape(len(src), trials, 3) * scale[:, None] + trans
@@ -127,22 +115,23 @@ def _weighted_samples(w: np.ndarray, trials: int, size: int,
     return np.argpartition(keys, size - 1, axis=1)[:, :size]
 
 
-def _minimal_fits(src: np.ndarray, dst: np.ndarray, with_scale: bool = True,
-                  fixed_scale: Optional[float] = None):
-    """Fit :func:`umeyama` (unweighted) to stacked samples src, dst [T, k, 3]: scale [T], R, t."""
-    mu_s, mu_d = src.mean(1), dst.mean(1)
+def _stacked_umeyama(src: np.ndarray, dst: np.ndarray, w: np.ndarray, with_scale: bool = True,
+                     fixed_scale: Optional[float] = None):
+    """:func:`umeyama` of T stacked problems src, dst [T, k, 3], weights w [T, k]: s [T], R, t."""
+    w = w / np.maximum(w.sum(1, keepdims=True), 1e-300)
+    mu_s, mu_d = (w[:, None] @ src)[:, 0], (w[:, None] @ dst)[:, 0]
     src_c, dst_c = src - mu_s[:, None], dst - mu_d[:, None]
-    u, sing, vt = np.linalg.svd(np.einsum('tkd,tke->tde', dst_c, src_c) / src.shape[1])
+    u, sing, vt = np.linalg.svd((dst_c * w[..., None]).transpose(0, 2, 1) @ src_c)
     fix = np.ones((len(src), 3))
     fix[:, 2] = np.sign(np.linalg.det(u) * np.linalg.det(vt))
     fix[fix[:, 2] == 0, 2] = 1.0
     rot = (u * fix[:, None, :]) @ vt
     if with_scale:
-        var_s = (src_c ** 2).sum((1, 2)) / src.shape[1]
+        var_s = (w * (src_c ** 2).sum(2)).sum(1)
         scale = (sing * fix).sum(1) / np.maximum(var_s, 1e-300)
     else:
         scale = np.full(len(src), 1.0 if fixed_scale is None else float(fixed_scale))
-    trans = mu_d - scale[:, None] * np.einsum('tde,te->td', rot, mu_s)
+    trans = mu_d - scale[:, None] * (rot @ mu_s[..., None])[..., 0]
     return scale, rot, trans
 
 
