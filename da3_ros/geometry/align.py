@@ -89,30 +89,67 @@ def residuals(transform: Sim3, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
 def _ransac_start(src, dst, w, threshold, trials, rng, kwargs) -> np.ndarray:
     """Boolean inlier mask [N] of the best minimal-sample hypothesis (by inlier weight).
 
-    The hypotheses are fitted and scored together (stacked 3x3 SVDs, one [trials, N] residual
+    The hypotheses are fitted and scored together (stacked 3x3 SVDs, one [N, T] residual
     array): a loop of ``trials`` small fits cost milliseconds of interpreter time per window.
     """
     idx = _weighted_samples(w, trials, 3, rng)
     scale, rot, trans = _stacked_umeyama(src[idx], dst[idx], np.ones(idx.shape), **kwargs)
-    # src @ R_t^T for every hypothesis t as ONE [N, 3] x [3, 3T] product.
-    stacked = rot.transpose(2, 0, 1).reshape(3, -1)
-    moved = (src @ stacked).reshape(len(src), trials, 3) * scale[:, None] + trans
-    diff = dst[:, None, :] - moved
-    masks = np.einsum('ntd,ntd->tn', diff, diff) < threshold * threshold
-    return masks[int(np.argmax(masks @ w))]  # first best, as a running maximum would keep
+    inside = _squared_residuals(scale, rot, trans, src, dst) < threshold * threshold
+    return inside[:, int(np.argmax(w @ inside))]  # first best, as a running maximum would keep
+
+
+def _squared_residuals(scale, rot, trans, src, dst) -> np.ndarray:
+    """Squared residuals [N, T] of ``dst - (s_t R_t src + t_t)`` for T stacked transforms.
+
+    ``[src | dst | 1]`` [N, 7] times a [7, 3T] mixing matrix gives every hypothesis's residual
+    vector in one pass over long rows (coordinate fastest); the three coordinates of each are
+    then summed as strided columns. The straightforward [N, T, 3] arrays, with their length-3
+    inner rows, are several times slower in numpy. ``einsum`` rather than ``@``: a product this
+    size would start BLAS threads, which contend with torch's busy-waiting OpenMP threads in
+    the engine's process (20x slower on a 2-core host).
+    """
+    trials = len(scale)
+    mix = np.empty((7, trials, 3))
+    mix[:3] = -(rot * scale[:, None, None]).transpose(2, 0, 1)  # [j, t, i] = -s_t R_t[i, j]
+    mix[3:6] = np.eye(3)[:, None, :]
+    mix[6] = -trans
+    points = np.concatenate([src, dst, np.ones((len(src), 1))], axis=1)
+    diff = np.einsum('nk,km->nm', points, mix.reshape(7, 3 * trials))
+    diff *= diff
+    return diff[:, 0::3] + diff[:, 1::3] + diff[:, 2::3]
 
 
 def _weighted_samples(w: np.ndarray, trials: int, size: int,
-                      rng: np.random.Generator) -> np.ndarray:
-    """Draw indices [trials, size]: each row ``size`` distinct draws with probability ~ ``w``.
+                      rng: np.random.Generator, rounds: int = 8) -> np.ndarray:
+    """Draw indices [trials, size]: rows of ``size`` distinct indices, in proportion to ``w``.
 
-    Exponential races (equivalent to Gumbel top-k): the ``size`` smallest of ``E / w``, E
-    standard exponential, are distributed as successive draws without replacement in
-    proportion to ``w``; a zero weight gives an infinite key and is never drawn.
+    Each row is ``size`` independent draws from the weights' cumulative sum (O(N + trials) in
+    all, where keys over every point cost O(N x trials)); rows that repeat an index are drawn
+    again, for up to ``rounds`` rounds. Rows still repeating (a few dominant weights) are
+    drawn by exponential races: the ``size`` smallest of ``E / w``, E standard exponential,
+    which are distinct by construction. A zero weight is never drawn either way.
+
+    Raises:
+        ValueError: fewer than ``size`` positive weights.
     """
+    if np.count_nonzero(w > 0) < size:
+        raise ValueError(f'need {size} positive weights to draw distinct samples, got '
+                         f'{np.count_nonzero(w > 0)}')
+    cdf = np.cumsum(w)
+    last = int(np.flatnonzero(w > 0)[-1])  # where a draw of u * total rounding up lands
+    idx = np.empty((trials, size), dtype=np.int64)
+    todo = np.arange(trials)
+    for _ in range(rounds):
+        draws = np.searchsorted(cdf, rng.random((len(todo), size)) * cdf[-1], side='right')
+        idx[todo] = np.minimum(draws, last)
+        ordered = np.sort(idx[todo], axis=1)
+        todo = todo[(ordered[:, 1:] == ordered[:, :-1]).any(axis=1)]
+        if not len(todo):
+            return idx
     with np.errstate(divide='ignore'):
-        keys = rng.standard_exponential(size=(trials, len(w))) / w[None]
-    return np.argpartition(keys, size - 1, axis=1)[:, :size]
+        keys = rng.standard_exponential(size=(len(todo), len(w))) / w[None]
+    idx[todo] = np.argpartition(keys, size - 1, axis=1)[:, :size]
+    return idx
 
 
 def _stacked_umeyama(src: np.ndarray, dst: np.ndarray, w: np.ndarray, with_scale: bool = True,

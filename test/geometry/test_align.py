@@ -14,6 +14,7 @@
 
 """Tests of da3_ros.geometry.align: Sim(3) / SE(3) recovery."""
 import numpy as np
+import pytest
 
 from da3_ros.geometry import align, pose
 
@@ -100,3 +101,28 @@ def test_weighted_samples_are_distinct_skip_zero_weights_and_follow_the_weights(
     first = align._weighted_samples(w, 20000, 1, rng)[:, 0]
     freq = np.bincount(first, minlength=len(w)) / len(first)
     np.testing.assert_allclose(freq, w / w.sum(), atol=0.015)
+
+
+def test_weighted_samples_stay_distinct_when_few_weights_dominate():
+    rng = np.random.default_rng(5)
+    w = np.array([1e6, 1e6, 1e-6, 1e-6, 1e-6, 0.0])
+    idx = align._weighted_samples(w, 500, 3, rng)
+    assert all(len(set(row)) == 3 for row in idx)  # the exponential-race fallback rows too
+    assert not (idx == 5).any()
+
+
+def test_weighted_samples_need_enough_positive_weights():
+    with pytest.raises(ValueError, match='need 3 positive weights'):
+        align._weighted_samples(np.array([1.0, 2.0, 0.0]), 4, 3, np.random.default_rng(0))
+
+
+def test_squared_residuals_equal_a_direct_evaluation_per_hypothesis():
+    rng = np.random.default_rng(6)
+    src, dst = rng.normal(size=(40, 3)), rng.normal(size=(40, 3))
+    scale, rot, trans = align._stacked_umeyama(rng.normal(size=(7, 3, 3)),
+                                               rng.normal(size=(7, 3, 3)), np.ones((7, 3)))
+    got = align._squared_residuals(scale, rot, trans, src, dst)
+    for t in range(7):
+        moved = align.Sim3(scale[t], rot[t], trans[t]).apply(src)
+        np.testing.assert_allclose(got[:, t], ((dst - moved) ** 2).sum(1), rtol=1e-12,
+                                   atol=1e-12)
