@@ -130,8 +130,9 @@ class TorchPredictor:
         # dynamic=False: the engine runs a few fixed window shapes; each gets kernels
         # specialised to its sizes, where dynamo's default would turn the second shape it
         # sees (a window filling up, a new camera count) into symbolic-size kernels for all.
-        self.network = (torch.compile(self.model, dynamic=False) if compile_model
-                        else self.model)
+        self.network = (torch.compile(self.model, dynamic=False,
+                                      options=compile_options(self.device.type))
+                        if compile_model else self.model)
         if self.device.type == 'cuda' and (compile_model or cuda_graph):
             # Fixed shapes: let cuDNN time its convolution algorithms once per shape (during
             # the warm-up before any capture) and keep the fastest.
@@ -168,6 +169,20 @@ class TorchPredictor:
             return self.network(images, extr, intr, use_ray_pose=self.use_ray_pose,
                                 ref_view_strategy=self.ref_view_strategy,
                                 with_ray=self.with_ray, **extra)
+
+
+def compile_options(device_type: str) -> dict:
+    """Inductor options of the compiled forward on ``device_type``.
+
+    On CUDA the weights are frozen (``freezing``): inductor treats them as constants of the
+    inference graph and folds what depends on them alone, chiefly autocast's per-forward casts
+    of every weight to the half dtype (the casts run once at compile time; the values are the
+    same). On one H100 this took da3-small's 6-view graphed forward from 4.32 to 3.93 ms. The
+    price: the compiled graph keeps its own half copies of the weights, so weights loaded
+    into the module after the first compiled call are not seen (the predictor never does
+    that). Elsewhere inductor's defaults stay (not measured off CUDA).
+    """
+    return {'freezing': True} if device_type == 'cuda' else {}
 
 
 def _set_head_dtype(model: nn.Module, head_dtype: Optional[torch.dtype]) -> None:

@@ -123,3 +123,13 @@ def test_auto_is_the_default_and_a_concrete_device_passes_through():
 def test_impossible_devices_are_refused_with_the_value(name, needle):
     with pytest.raises(ConfigError, match=f'model.device: {name!r}.*{needle}'):
         resolve_device(name)
+
+
+def test_compiled_forward_freezes_weights_on_cuda_only(monkeypatch):
+    seen = []
+    monkeypatch.setattr(torch, 'compile', lambda model, **kw: seen.append(kw) or model)
+    TorchPredictor(build_model('da3-small'), device='cpu', compile_model=True)
+    assert seen == [{'dynamic': False, 'options': {}}]
+    assert predictor.compile_options('cuda') == {'freezing': True}
+    import torch._inductor.config as inductor_config
+    assert hasattr(inductor_config, 'freezing')  # an option name this inductor knows
