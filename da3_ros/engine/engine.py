@@ -25,8 +25,7 @@ module, pass a ``window.WindowSpan`` (the step's views) along:
 4. scale and stitch (``window_geometry``, ``scale``, ``stitch``): the window's host
    geometry, where its metric scale comes from, and its gauge-to-world alignment;
 5. outputs (``results``, ``gaussians_io``): the requested maps and clouds in the world frame,
-   copied back (``transfer``: the maps' copy starts before the fused cloud is built) and
-   assembled into a ``RigResult``.
+   copied back once (``transfer``) and assembled into a ``RigResult``.
 
 Images may arrive encoded (``decode.EncodedImage``, decoded in the preprocess stage, on the GPU
 when it can); only the outputs of the step's ``OutputRequest`` are computed and copied back
@@ -50,7 +49,7 @@ from da3_ros.engine.preprocess import Preprocessor, window_size
 from da3_ros.engine.scale import Alignment
 from da3_ros.engine.stitch import Stitcher
 from da3_ros.engine.timing import StageTimer
-from da3_ros.engine.transfer import host_transfer, JoinedCopy
+from da3_ros.engine.transfer import host_transfer, PendingCopy
 from da3_ros.engine.types import RigFrame, RigResult
 from da3_ros.engine.window import ViewMeta, WindowBuffer
 from da3_ros.engine.window_geometry import host_geometry
@@ -160,15 +159,17 @@ class Engine:
                                                self.stitcher.align, cfg.window)
         with timer.stage('postprocess'):
             parts = results.output_tensors(self.post, span, pred, geo, k_proc, alignment,
-                                           host_transfer(self.device), outputs)
+                                           outputs)
             gaussians = None
             if cfg.output.gaussians:
                 gaussians = gaussians_io.world_gaussians(
                     pred, inputs, span.output_indices, geo.t_gauge_cam, k_proc, parts.poses,
                     alignment.sim.scale, SKY_THRESHOLD)
+        with timer.host_stage('transfer'):  # enqueue; the wait in PendingStep.result adds to it
+            copy = host_transfer(self.device).start(parts.tensors)
         reset, self.pending_reset = self.pending_reset, False
-        return PendingStep(parts, parts.copy, alignment, span.output_stamp, span.stamps, reset,
-                           timer, gaussians)
+        return PendingStep(parts, copy, alignment, span.output_stamp, span.stamps, reset, timer,
+                           gaussians)
 
     def _check_time(self, stamp: float) -> None:
         last, self.last_stamp = self.last_stamp, stamp
@@ -220,7 +221,7 @@ class Engine:
 class PendingStep:
     """A submitted step whose outputs are on their way to the host."""
 
-    def __init__(self, parts: results.OutputParts, copy: JoinedCopy, alignment: Alignment,
+    def __init__(self, parts: results.OutputParts, copy: PendingCopy, alignment: Alignment,
                  stamp: float, window_stamps: tuple, reset: bool, timer: StageTimer,
                  gaussians=None) -> None:
         self._parts, self._copy, self._alignment = parts, copy, alignment

@@ -15,10 +15,9 @@
 """Outputs stage: the output timestep's device tensors, then the ``RigResult`` built from them.
 
 ``output_tensors`` scales the output views' depth into the world (``engine.scale``), resolves
-their world poses (known, else aligned), builds only the requested maps and clouds
-(``engine.outputs``) as device tensors and starts their copies back: the cameras' maps first,
-so that they travel while the fused cloud (with its host synchronisations) is built.
-``OutputParts.build`` assembles the result from the host copies.
+their world poses (known, else aligned), and builds only the requested maps and clouds
+(``engine.outputs``) as device tensors for one copy back. ``OutputParts.build`` assembles the
+result from the host copies.
 """
 from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
@@ -30,7 +29,6 @@ from da3_ros.engine.outputs import ALL, CLOUD, CONFIDENCE, DEPTH, OutputRequest,
 from da3_ros.engine.postprocess import Postprocessor
 from da3_ros.engine.preprocess import ImageTransform
 from da3_ros.engine.scale import Alignment, world_depth
-from da3_ros.engine.transfer import HostTransfer, JoinedCopy
 from da3_ros.engine.types import CameraResult, RigResult
 from da3_ros.engine.window import WindowSpan
 from da3_ros.engine.window_geometry import depth_confidence, WindowGeometry
@@ -53,7 +51,6 @@ class OutputParts:
     t_world_base: Optional[np.ndarray] = None
     world_is_odom: bool = False
     fused: bool = False
-    copy: Optional[JoinedCopy] = None
 
     @property
     def poses(self) -> List[np.ndarray]:
@@ -80,12 +77,8 @@ class OutputParts:
 
 def output_tensors(post: Postprocessor, span: WindowSpan, pred: Prediction,
                    geo: WindowGeometry, k_proc: np.ndarray, alignment: Alignment,
-                   transfer: HostTransfer, request: OutputRequest = ALL) -> OutputParts:
-    """Per-camera maps and the fused cloud of the output timestep's views, on their way home.
-
-    The maps' copy starts as soon as they are built; the fused cloud's after it (its
-    ``torch.unique`` and boolean selection wait for the device, and the maps' copy runs
-    meanwhile). ``parts.copy`` holds both.
+                   request: OutputRequest = ALL) -> OutputParts:
+    """Per-camera maps and the fused cloud of the output timestep's views (device tensors).
 
     Args:
         post: the post-processor (its ``OutputConfig`` decides what may exist).
@@ -94,7 +87,6 @@ def output_tensors(post: Postprocessor, span: WindowSpan, pred: Prediction,
         geo: the window's host geometry.
         k_proc: [S, 3, 3] processed-pixel intrinsics of every view.
         alignment: the window's gauge-to-world alignment.
-        transfer: starts the copies to the host.
         request: the outputs to build (``engine.outputs``).
     """
     sel = span.output_indices
@@ -112,17 +104,13 @@ def output_tensors(post: Postprocessor, span: WindowSpan, pred: Prediction,
         parts.cameras.append((span.views[i].name, span.metas[i].frame_id, k_out[j], poses[j],
                               tuple(maps[j])))
     parts.t_world_base = _base_pose(span, sel, poses)
-    copies = [transfer.start(parts.tensors)]
     if post.cfg.fused_cloud and request.fused_cloud:
         base = parts.t_world_base if parts.t_world_base is not None else poses[0]
         t_base_cam = np.stack([pose_lib.inverse(base) @ p for p in poses])
         k_sel = torch.tensor(k_proc[sel], dtype=torch.float32, device=depth.device)
-        fused = post.fused_cloud(depth, conf, sky, k_sel,
-                                 torch.tensor(t_base_cam, device=depth.device))
-        parts.tensors.append(fused)
-        copies.append(transfer.start([fused]))
+        parts.tensors.append(post.fused_cloud(depth, conf, sky, k_sel,
+                                              torch.tensor(t_base_cam, device=depth.device)))
         parts.fused = True
-    parts.copy = JoinedCopy(copies)
     return parts
 
 

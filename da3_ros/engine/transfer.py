@@ -78,30 +78,6 @@ class PendingCopy:
         return self._started.elapsed_time(self._event)
 
 
-class JoinedCopy:
-    """Several :class:`PendingCopy` started in order, seen as one.
-
-    :meth:`wait` returns their host arrays concatenated in start order; ``device_ms`` spans
-    from the first copy's start to the last one's end on the side stream (on CUDA, after
-    :meth:`wait`; None elsewhere), so it includes any compute the later copies waited for.
-    """
-
-    def __init__(self, copies: Sequence[PendingCopy]) -> None:
-        self._copies = list(copies)
-
-    def wait(self) -> List[np.ndarray]:
-        """Block until every copy is done; idempotent."""
-        return [array for copy in self._copies for array in copy.wait()]
-
-    @property
-    def device_ms(self) -> Optional[float]:
-        """Device time from the first start to the last end in ms (CUDA, after ``wait``)."""
-        first, last = self._copies[0], self._copies[-1]
-        if first._started is None or last._event is None or last._arrays is None:
-            return None
-        return first._started.elapsed_time(last._event)
-
-
 class HostTransfer:
     """Starts the copies of one step's outputs to the host.
 

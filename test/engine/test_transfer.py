@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from da3_ros.engine.postprocess import to_host
-from da3_ros.engine.transfer import HostTransfer, JoinedCopy
+from da3_ros.engine.transfer import HostTransfer
 
 
 def _tensors(wide=False):
@@ -61,12 +61,3 @@ def test_results_are_not_overwritten_by_the_next_copy():
 def test_pickles():
     transfer = pickle.loads(pickle.dumps(HostTransfer('cpu', staged=True, pin=False)))
     _same(transfer(_tensors()), to_host(_tensors()))
-
-
-def test_joined_copy_returns_every_array_in_start_order():
-    transfer = HostTransfer('cpu', staged=True, pin=False)
-    maps, fused = [torch.ones(2, 3), torch.tensor([True, False])], [torch.full((4, 3), 5.0)]
-    joined = JoinedCopy([transfer.start(maps), transfer.start(fused)])
-    got = joined.wait()
-    _same(got, to_host(maps) + to_host(fused))
-    assert joined.device_ms is None  # device time is measured on CUDA only
