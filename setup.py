@@ -68,6 +68,7 @@ setup(
         'huggingface_hub',
         'pyyaml',
         'pillow',
+        'threadpoolctl',  # one BLAS thread in the engine's host alignment (engine.host_threads)
     ],
     extras_require={
         'ros': ROS_JAZZY_WHEELS,

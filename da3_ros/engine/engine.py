@@ -42,6 +42,7 @@ import torch
 
 from da3_ros.config import EngineConfig, OutputConfig
 from da3_ros.engine import gaussians_io, model_inputs, results, scale
+from da3_ros.engine.host_threads import single_threaded_blas
 from da3_ros.engine.outputs import ALL, OutputRequest
 from da3_ros.engine.postprocess import Postprocessor
 from da3_ros.engine.predictor import build_predictor, Predictor, with_device
@@ -152,7 +153,7 @@ class Engine:
                 gaussians_io.wants_head(cfg.model.variant, cfg.output.gaussians))
             pred = scale.metric_model_depth(self.predictor.predict(inputs), inputs.intrinsics,
                                             cfg.model.variant)
-        with timer.stage('align'):
+        with timer.stage('align'), single_threaded_blas():
             geo, k_proc = host_geometry(span, pred, cfg.window.align_points_per_view)
             alignment = scale.window_alignment(geo, pred.extrinsics is not None,
                                                inputs.extrinsics is not None,
