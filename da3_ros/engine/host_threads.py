@@ -24,7 +24,8 @@ slower right after a torch op. The stage is too small to gain from threads at al
 
 ``threadpoolctl`` (the library scikit-learn uses for the same purpose) limits the pools of the
 BLAS libraries loaded in the process for the duration of a ``with`` block and restores them
-after, so the rest of the process keeps its threads.
+after. The limit is process-wide while it lasts (a few milliseconds per step): BLAS calls of
+other threads in that time run on one thread too; the rest of the time they keep their own.
 """
 import functools
 
