@@ -34,7 +34,7 @@ from threadpoolctl import ThreadpoolController
 
 @functools.lru_cache(maxsize=1)
 def _controller() -> ThreadpoolController:
-    """The process's thread pools, found once (numpy's BLAS is loaded by then)."""
+    """Find the process's thread pools once (numpy's BLAS is loaded by then)."""
     return ThreadpoolController()
 
 
