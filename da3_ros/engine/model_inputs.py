@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from da3_ros.engine.types import ModelInput
+from da3_ros.engine.upload import to_device
 from da3_ros.engine.window import WindowSpan
 from da3_ros.geometry import pose as pose_lib
 
@@ -71,10 +72,9 @@ def model_input(span: WindowSpan, conditioning: str, gaussians: bool) -> ModelIn
     """
     have_k = all(m.k_proc is not None for m in span.metas)
     device = span.window.device
-    intr = torch.tensor(np.stack([m.k_proc for m in span.metas]), dtype=torch.float32,
-                        device=device) if have_k else None
+    intr = to_device(np.stack([m.k_proc for m in span.metas]), device,
+                     torch.float32) if have_k else None
     extr, poses = None, conditioning_poses(span)
     if conditioning == 'auto' and have_k and poses is not None:
-        extr = torch.tensor(normalise_extrinsics(np.stack(poses)), dtype=torch.float32,
-                            device=device)
+        extr = to_device(normalise_extrinsics(np.stack(poses)), device, torch.float32)
     return ModelInput(span.window.gather(span.views), extr, intr, tuple(span.keys), gaussians)

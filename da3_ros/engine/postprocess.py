@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from da3_ros.config import OutputConfig
 from da3_ros.engine.outputs import CLOUD, CONFIDENCE, DEPTH, MAP_ORDER, SKY
 from da3_ros.engine.preprocess import ImageTransform
+from da3_ros.engine.upload import to_device
 from da3_ros.geometry import camera as cam_lib
 
 
@@ -47,7 +48,7 @@ def view_points(depth: torch.Tensor, k_proc: torch.Tensor,
     u = (index % width).to(depth)
     v = torch.div(index, width, rounding_mode='floor').to(depth)
     pix = torch.stack([u, v, torch.ones_like(u)], -1)
-    rays = pix @ torch.linalg.inv(k_proc.to(depth)).transpose(1, 2)
+    rays = pix @ cam_lib.intrinsics_inverse(k_proc.to(depth)).transpose(1, 2)
     return rays * depth.reshape(depth.shape[0], -1)[:, index, None]
 
 
@@ -169,12 +170,14 @@ class Postprocessor:
         out = {n: (maps[:, i] > 0.5 if n == SKY else maps[:, i]) for i, n in enumerate(names)}
         if self.builds_cloud(wanted):
             valid = self.valid_mask(out[DEPTH], out[CONFIDENCE], out[SKY])
-            k = torch.as_tensor(np.asarray(k_out), dtype=torch.float32, device=self.device)
-            out[CLOUD] = cam_lib.unproject_depth(torch.where(valid, out[DEPTH], float('nan')), k)
+            k_inv = to_device(np.linalg.inv(np.asarray(k_out, dtype=np.float64)), self.device,
+                              torch.float32)
+            out[CLOUD] = cam_lib.unproject_depth(torch.where(valid, out[DEPTH], float('nan')),
+                                                 k_inv=k_inv)
         return {n: t for n, t in out.items() if n in wanted}
 
     def fused_cloud(self, depth: torch.Tensor, conf: torch.Tensor, sky: torch.Tensor,
-                    k_proc: torch.Tensor, t_base_cam: torch.Tensor) -> torch.Tensor:
+                    k_proc: np.ndarray, t_base_cam: np.ndarray) -> torch.Tensor:
         """Return filtered points [M, 3] in the base frame from processed maps [V, h, w].
 
         Host synchronisations (the output size depends on the data): selecting the valid
@@ -184,11 +187,14 @@ class Postprocessor:
             depth: [V, h, w] scaled depth.
             conf: [V, h, w] confidence.
             sky: [V, h, w] bool sky mask.
-            k_proc: [V, 3, 3] processed intrinsics.
-            t_base_cam: [V, 4, 4] camera-to-base poses.
+            k_proc: [V, 3, 3] processed intrinsics (host; sent inverted, one upload).
+            t_base_cam: [V, 4, 4] camera-to-base poses (host).
         """
-        points = cam_lib.unproject_depth(depth, k_proc.to(depth))
-        points = cam_lib.transform_points_torch(t_base_cam.to(depth), points)
+        k_inv = to_device(np.linalg.inv(np.asarray(k_proc, dtype=np.float64)), depth.device,
+                          depth.dtype)
+        points = cam_lib.unproject_depth(depth, k_inv=k_inv)
+        pose = to_device(t_base_cam, depth.device, depth.dtype)
+        points = cam_lib.transform_points_torch(pose, points)
         points = points[self.valid_mask(depth, conf, sky)]
         return voxel_downsample(points, self.cfg.voxel_size)
 

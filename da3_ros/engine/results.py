@@ -107,9 +107,7 @@ def output_tensors(post: Postprocessor, span: WindowSpan, pred: Prediction,
     if post.cfg.fused_cloud and request.fused_cloud:
         base = parts.t_world_base if parts.t_world_base is not None else poses[0]
         t_base_cam = np.stack([pose_lib.inverse(base) @ p for p in poses])
-        k_sel = torch.tensor(k_proc[sel], dtype=torch.float32, device=depth.device)
-        parts.tensors.append(post.fused_cloud(depth, conf, sky, k_sel,
-                                              torch.tensor(t_base_cam, device=depth.device)))
+        parts.tensors.append(post.fused_cloud(depth, conf, sky, k_proc[sel], t_base_cam))
         parts.fused = True
     return parts
 

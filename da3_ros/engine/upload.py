@@ -45,6 +45,25 @@ def host_tensor(image: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(array)
 
 
+def to_device(values, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """Small host data (an array, a tensor or nested lists) as a device tensor of ``dtype``.
+
+    A copy from pageable host memory blocks the host until the device has finished all work
+    queued before it, so a few intrinsics sent mid-step would stall the launches behind them.
+    On CUDA the values go through a page-locked copy with ``non_blocking=True`` instead (the
+    caching host allocator keeps that buffer until the copy has run). The result never shares
+    memory with ``values``.
+    """
+    device = torch.device(device)
+    if isinstance(values, torch.Tensor):
+        host = values.detach().to('cpu', dtype=dtype, copy=True)
+    else:
+        host = torch.tensor(np.asarray(values), dtype=dtype)
+    if device.type != 'cuda':
+        return host.to(device)
+    return host.pin_memory().to(device, non_blocking=True)
+
+
 def staging_choice(device: torch.device, staged: Optional[bool],
                    pin: Optional[bool]) -> Tuple[bool, bool]:
     """Return (staged, pin) for host staging on ``device``: both on CUDA unless given."""

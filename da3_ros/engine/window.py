@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from da3_ros.engine.preprocess import ImageTransform
+from da3_ros.engine.upload import to_device
 from da3_ros.errors import SyncError
 
 
@@ -166,8 +167,8 @@ class WindowBuffer:
 
     def gather(self, views: Sequence[View]) -> torch.Tensor:
         """Images [S, 3, h, w] of ``views`` (one device gather)."""
-        slots = torch.tensor([v.slot for v in views], device=self.device)
-        cams = torch.tensor([v.cam for v in views], device=self.device)
+        slots = to_device([v.slot for v in views], self.device, torch.int64)
+        cams = to_device([v.cam for v in views], self.device, torch.int64)
         return self.images[slots, cams]
 
     def view_meta(self, view: View) -> ViewMeta:

@@ -27,6 +27,7 @@ import torch
 
 from da3_ros.engine.postprocess import sample_pixels, to_host, view_points
 from da3_ros.engine.types import ViewKey
+from da3_ros.engine.upload import to_device
 from da3_ros.engine.window import ViewMeta, WindowSpan
 from da3_ros.geometry import pose as pose_lib
 from da3_ros.model.prediction import Prediction
@@ -81,11 +82,11 @@ def host_geometry(span: WindowSpan, pred: Prediction,
     k_given = [m.k_proc for m in span.metas]
     if all(k is not None for k in k_given) or pred.intrinsics is None:
         k_np = np.stack([k if k is not None else _centred_k(depth.shape[-2:]) for k in k_given])
-        k_dev = torch.tensor(k_np, dtype=depth.dtype, device=depth.device)
+        k_dev = to_device(k_np, depth.device, depth.dtype)
     else:
         k_dev = real(pred.intrinsics[0])
-    index = sample_pixels(depth.shape[-2], depth.shape[-1], max(points_per_view, 1))
-    index = index.to(depth.device)
+    index = to_device(sample_pixels(depth.shape[-2], depth.shape[-1], max(points_per_view, 1)),
+                      depth.device, torch.int64)
     conf = depth_confidence(pred)[0].reshape(len(span.views), -1)[:, index]
     pts = view_points(depth, k_dev, index)
     extr = real(pred.extrinsics[0]) if pred.extrinsics is not None else None

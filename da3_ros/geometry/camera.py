@@ -17,7 +17,8 @@
 Pixel convention: integer pixel (u, v) is the centre of column u, row v (OpenCV); the image
 spans [-0.5, W - 0.5]. Camera frame: OpenCV optical (x right, y down, z forward); depth is z.
 """
-from typing import Tuple
+import functools
+from typing import Optional, Tuple
 
 import numpy as np
 import torch
@@ -70,19 +71,51 @@ def pixel_grid(height: int, width: int, device=None, dtype=torch.float32) -> tor
     return torch.stack([u, v, torch.ones_like(u)], dim=-1)
 
 
-def unproject_depth(depth: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+def intrinsics_inverse(k: torch.Tensor) -> torch.Tensor:
+    """Inverse [..., 3, 3] of upper-triangular intrinsics [..., 3, 3], in closed form.
+
+    Intrinsics are upper triangular (focal lengths and skew, principal point, last row
+    (0, 0, k22)); their inverse is too, with the entries below. Unlike ``torch.linalg.inv``,
+    which on CUDA checks its result on the host (a device synchronisation), this is a few
+    element-wise kernels. Entries below the diagonal are taken as zero.
+    """
+    fx, skew, cx = k[..., 0, 0], k[..., 0, 1], k[..., 0, 2]
+    fy, cy, last = k[..., 1, 1], k[..., 1, 2], k[..., 2, 2]
+    zero = torch.zeros_like(fx)
+    rows = (
+        (1.0 / fx, -skew / (fx * fy), (skew * cy - cx * fy) / (fx * fy * last)),
+        (zero, 1.0 / fy, -cy / (fy * last)),
+        (zero, zero, 1.0 / last),
+    )
+    return torch.stack([torch.stack(row, -1) for row in rows], -2)
+
+
+def unproject_depth(depth: torch.Tensor, k: Optional[torch.Tensor] = None, *,
+                    k_inv: Optional[torch.Tensor] = None) -> torch.Tensor:
     """Depth maps [..., H, W] and intrinsics [..., 3, 3] to camera-frame points [..., H, W, 3].
 
     ``k`` is one camera [3, 3] for every map or one per map (leading dimensions broadcast
     against ``depth``'s). All cameras' rays come from one batched matrix product; the points
     are contiguous with the camera outermost. Invalid depths (NaN) stay NaN in the points.
+    Callers that hold the intrinsics on the host pass their inverse ``k_inv`` instead of ``k``
+    (one upload, no inversion kernels).
     """
+    if (k is None) == (k_inv is None):
+        raise ValueError('unproject_depth takes exactly one of k and k_inv')
+    if k_inv is None:
+        k_inv = intrinsics_inverse(k.to(depth.dtype))
     height, width = depth.shape[-2:]
-    pixels = pixel_grid(height, width, depth.device, depth.dtype).reshape(1, -1, 3)
-    k_inv_t = torch.linalg.inv(k.to(depth.dtype)).transpose(-1, -2)
-    cameras = k_inv_t.reshape(-1, 3, 3)
+    pixels = _pixel_rows(height, width, depth.device, depth.dtype)
+    cameras = k_inv.to(depth.dtype).transpose(-1, -2).reshape(-1, 3, 3)
     rays = torch.bmm(pixels.expand(cameras.shape[0], -1, -1), cameras)
-    return rays.reshape(*k.shape[:-2], height, width, 3) * depth[..., None]
+    return rays.reshape(*k_inv.shape[:-2], height, width, 3) * depth[..., None]
+
+
+@functools.lru_cache(maxsize=4)
+def _pixel_rows(height: int, width: int, device: torch.device,
+                dtype: torch.dtype) -> torch.Tensor:
+    """Return the :func:`pixel_grid` as [1, H * W, 3], made once per size (read only)."""
+    return pixel_grid(height, width, device, dtype).reshape(1, -1, 3)
 
 
 def project_points(points: torch.Tensor, k: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:

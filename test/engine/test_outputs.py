@@ -61,9 +61,9 @@ class Spy:
             self.resamples.append(tuple(maps.shape[:2]))
             return to_output(post, maps, tf)
 
-        def spy_unproject(depth, k):
+        def spy_unproject(depth, k=None, **kwargs):
             self.clouds += 1
-            return unproject(depth, k)
+            return unproject(depth, k, **kwargs)
 
         def spy_fused(post, *args):
             self.fused += 1

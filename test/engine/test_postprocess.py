@@ -61,9 +61,8 @@ def test_filters_range_and_confidence():
     conf = torch.tensor([[2.0, 2.0, 2.0, 1.0, 2.0]])
     valid = post.valid_mask(depth, conf, torch.zeros_like(depth, dtype=torch.bool))
     assert valid.tolist() == [[False, True, False, False, False]]
-    k = torch.eye(3)[None]
     fused = post.fused_cloud(depth[None], conf[None], torch.zeros_like(depth[None]).bool(),
-                             k, torch.eye(4)[None])
+                             np.eye(3)[None], np.eye(4)[None])
     assert fused.shape == (1, 3)
 
 

@@ -129,3 +129,18 @@ def test_staging_choice_defaults_to_cuda_and_keeps_what_is_given():
     assert staging_choice('cuda', None, None) == (True, True)
     assert staging_choice('cpu', True, False) == (True, False)
     assert staging_choice('cuda', False, None) == (False, True)
+
+
+@pytest.mark.parametrize('device', DEVICES)
+def test_to_device_copies_values_in_the_dtype_asked(device):
+    k = np.arange(9, dtype=np.float64).reshape(3, 3)
+    got = upload_lib.to_device(k, device, torch.float32)
+    assert got.device.type == device and got.dtype == torch.float32
+    k[0, 0] = 100.0  # the result owns its memory
+    np.testing.assert_array_equal(got.cpu().numpy(), np.arange(9).reshape(3, 3))
+    index = upload_lib.to_device([3, 1, 2], device, torch.int64)
+    assert index.dtype == torch.int64 and index.cpu().tolist() == [3, 1, 2]
+    source = torch.ones(4, dtype=torch.float64)
+    copied = upload_lib.to_device(source, device, torch.float64)
+    source += 1.0
+    assert copied.cpu().tolist() == [1.0] * 4

@@ -14,6 +14,7 @@
 
 """Tests of da3_ros.geometry.camera."""
 import numpy as np
+import pytest
 import torch
 
 from da3_ros.geometry import camera
@@ -80,3 +81,28 @@ def test_transform_points_batch():
     out = camera.transform_points_torch(pose, pts)
     torch.testing.assert_close(out[1, 2, 3], torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64))
     assert float(out[0].abs().max()) == 0.0
+
+
+def test_intrinsics_inverse_equals_the_matrix_inverse():
+    rng = np.random.default_rng(4)
+    k = np.zeros((5, 3, 3))
+    k[:, 0, 0], k[:, 1, 1] = rng.uniform(50, 2000, 5), rng.uniform(50, 2000, 5)
+    k[:, 0, 1] = rng.uniform(-5, 5, 5)  # skew
+    k[:, 0, 2], k[:, 1, 2] = rng.uniform(-100, 900, 5), rng.uniform(-100, 600, 5)
+    k[:, 2, 2] = [1.0, 1.0, 2.0, 0.5, 1.0]
+    got = camera.intrinsics_inverse(torch.tensor(k))
+    np.testing.assert_allclose(got.numpy(), np.linalg.inv(k), rtol=1e-12, atol=1e-15)
+    assert got.shape == (5, 3, 3) and got.dtype == torch.float64
+    one = camera.intrinsics_inverse(torch.tensor(k[0], dtype=torch.float32))
+    np.testing.assert_allclose(one.numpy(), np.linalg.inv(k[0]), rtol=1e-5, atol=1e-9)
+
+
+def test_unproject_with_a_given_inverse_equals_unproject_with_k():
+    k = torch.tensor([[300.0, 0.5, 40.0], [0.0, 280.0, 30.0], [0.0, 0.0, 1.0]],
+                     dtype=torch.float64)
+    depth = torch.rand(2, 20, 30, dtype=torch.float64) + 1.0
+    torch.testing.assert_close(camera.unproject_depth(depth, k_inv=torch.linalg.inv(k)),
+                               camera.unproject_depth(depth, k), rtol=1e-12, atol=1e-12)
+    for both in ({}, {'k': k, 'k_inv': k}):
+        with pytest.raises(ValueError, match='exactly one'):
+            camera.unproject_depth(depth, **both)
