@@ -50,7 +50,7 @@ from da3_ros.engine.preprocess import Preprocessor, window_size
 from da3_ros.engine.scale import Alignment
 from da3_ros.engine.stitch import Stitcher
 from da3_ros.engine.timing import StageTimer
-from da3_ros.engine.transfer import PendingCopy
+from da3_ros.engine.transfer import host_transfer, PendingCopy
 from da3_ros.engine.types import RigFrame, RigResult
 from da3_ros.engine.window import ViewMeta, WindowBuffer
 from da3_ros.engine.window_geometry import host_geometry
@@ -166,8 +166,8 @@ class Engine:
                 gaussians = gaussians_io.world_gaussians(
                     pred, inputs, span.output_indices, geo.t_gauge_cam, k_proc, parts.poses,
                     alignment.sim.scale, SKY_THRESHOLD)
-        with timer.host_stage('transfer'):  # the last event; the wait in PendingStep.result adds
-            copy = parts.copy.finish()
+        with timer.host_stage('transfer'):  # enqueue; the wait in PendingStep.result adds to it
+            copy = host_transfer(self.device).start(parts.tensors)
         reset, self.pending_reset = self.pending_reset, False
         return PendingStep(parts, copy, alignment, span.output_stamp, span.stamps, reset, timer,
                            gaussians)

@@ -142,8 +142,10 @@ class Postprocessor:
                       wanted: AbstractSet[str]) -> Dict[str, torch.Tensor]:
         """Return the ``wanted`` outputs (``engine.outputs`` names) of B cameras sharing ``tf``.
 
-        :meth:`batch_maps`, then :meth:`batch_cloud` when an organised cloud is wanted and
-        allowed (``OutputConfig.organized_clouds``).
+        One resample, one valid mask and one unprojection for all B cameras. Only the maps that
+        are wanted, or that a wanted organised cloud needs, are resampled (channels are
+        resampled independently, so a subset gives the same values). The cloud is absent when
+        ``OutputConfig.organized_clouds`` is off.
 
         Args:
             depth: [B, h, w] scaled depth at processed resolution.
@@ -160,51 +162,26 @@ class Postprocessor:
             (a map is channel ``i`` of one [B, C, H, W] resample) and copies to the host as one
             memcpy, without a device-side gather.
         """
-        maps = self.batch_maps(depth, conf, sky, tf, wanted)
-        out = {n: t for n, t in maps.items() if n in wanted}
-        if self.builds_cloud(wanted):
-            out[CLOUD] = self.batch_cloud(maps, k_out)
-        return out
-
-    def batch_maps(self, depth: torch.Tensor, conf: torch.Tensor, sky: torch.Tensor,
-                   tf: ImageTransform, wanted: AbstractSet[str]) -> Dict[str, torch.Tensor]:
-        """Resample the maps ``wanted`` needs (:meth:`resampled`) of B cameras sharing ``tf``.
-
-        One resample for all B cameras and maps; only the maps that are wanted, or that a
-        wanted organised cloud needs, are resampled (channels are resampled independently, so
-        a subset gives the same values). Arguments as :meth:`batch_outputs`.
-
-        Returns:
-            name -> [B, H, W] at output resolution, in ``MAP_ORDER`` (sky as bool).
-        """
         names = self.resampled(wanted)
         if not names:
             return {}
         source = {DEPTH: depth, CONFIDENCE: conf, SKY: sky.float()}
         maps = self.to_output(torch.stack([source[n] for n in names], 1), tf)
-        return {n: (maps[:, i] > 0.5 if n == SKY else maps[:, i]) for i, n in enumerate(names)}
-
-    def batch_cloud(self, maps: Dict[str, torch.Tensor], k_out: np.ndarray) -> torch.Tensor:
-        """Organised clouds [B, H, W, 3] (camera optical frames) of :meth:`batch_maps` output.
-
-        Invalid pixels (:meth:`valid_mask`) are NaN. ``k_out`` [B, 3, 3] is inverted on the host
-        and uploaded once.
-        """
-        valid = self.valid_mask(maps[DEPTH], maps[CONFIDENCE], maps[SKY])
-        k_inv = to_device(np.linalg.inv(np.asarray(k_out, dtype=np.float64)), self.device,
-                          torch.float32)
-        return cam_lib.unproject_depth(torch.where(valid, maps[DEPTH], float('nan')),
-                                       k_inv=k_inv)
+        out = {n: (maps[:, i] > 0.5 if n == SKY else maps[:, i]) for i, n in enumerate(names)}
+        if self.builds_cloud(wanted):
+            valid = self.valid_mask(out[DEPTH], out[CONFIDENCE], out[SKY])
+            k_inv = to_device(np.linalg.inv(np.asarray(k_out, dtype=np.float64)), self.device,
+                              torch.float32)
+            out[CLOUD] = cam_lib.unproject_depth(torch.where(valid, out[DEPTH], float('nan')),
+                                                 k_inv=k_inv)
+        return {n: t for n, t in out.items() if n in wanted}
 
     def fused_cloud(self, depth: torch.Tensor, conf: torch.Tensor, sky: torch.Tensor,
                     k_proc: np.ndarray, t_base_cam: np.ndarray) -> torch.Tensor:
-        """Return filtered points in the base frame from processed maps [V, h, w].
+        """Return filtered points [M, 3] in the base frame from processed maps [V, h, w].
 
-        Without voxels (``voxel_size`` 0) the result is [V * h * w, 3]: the valid points first,
-        in pixel order, then NaN rows (:func:`valid_first`), built without reading anything on
-        the host; :func:`valid_rows` cuts it to the valid points [M, 3] on the host. With
-        voxels it is the [M', 3] voxel means, whose size ``voxel_downsample`` reads from the
-        device (host synchronisations).
+        Host synchronisations (the output size depends on the data): selecting the valid
+        points by a boolean mask, then :func:`voxel_downsample`'s ``torch.unique``.
 
         Args:
             depth: [V, h, w] scaled depth.
@@ -217,38 +194,9 @@ class Postprocessor:
                           depth.dtype)
         points = cam_lib.unproject_depth(depth, k_inv=k_inv)
         pose = to_device(t_base_cam, depth.device, depth.dtype)
-        points = cam_lib.transform_points_torch(pose, points).reshape(-1, 3)
-        valid = self.valid_mask(depth, conf, sky).reshape(-1)
-        if self.cfg.voxel_size > 0:
-            return voxel_downsample(points[valid], self.cfg.voxel_size)
-        return valid_first(points, valid)
-
-
-def valid_first(points: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
-    """Rows [N, 3] with the ``valid`` ones first in their order, then NaN rows.
-
-    The same valid rows as ``points[valid]``, but of a size known without reading the mask on
-    the host (a boolean index synchronises the device to size its result): a stable sort of
-    the invalid flags moves the valid rows to the front. Valid points must be finite.
-    """
-    order = torch.argsort((~valid).to(torch.uint8), stable=True)
-    return torch.where(valid[order, None], points[order], float('nan'))
-
-
-def valid_rows(rows: np.ndarray) -> np.ndarray:
-    """Leading finite rows of a :func:`valid_first` result [N, 3] (a view; binary search).
-
-    Rows before the first NaN row are the valid ones; a result without NaN rows (voxel
-    means) comes back whole.
-    """
-    low, high = 0, len(rows)
-    while low < high:
-        mid = (low + high) // 2
-        if np.isnan(rows[mid, 0]):
-            high = mid
-        else:
-            low = mid + 1
-    return rows[:low]
+        points = cam_lib.transform_points_torch(pose, points)
+        points = points[self.valid_mask(depth, conf, sky)]
+        return voxel_downsample(points, self.cfg.voxel_size)
 
 
 def voxel_downsample(points: torch.Tensor, voxel: float) -> torch.Tensor:

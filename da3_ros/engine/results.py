@@ -16,21 +16,19 @@
 
 ``output_tensors`` scales the output views' depth into the world (``engine.scale``), resolves
 their world poses (known, else aligned), and builds only the requested maps and clouds
-(``engine.outputs``) as device tensors, each one's copy to the host started as soon as it is
-built (``transfer.StreamingCopy``). ``OutputParts.build`` assembles the result from the host
-copies.
+(``engine.outputs``) as device tensors for one copy back. ``OutputParts.build`` assembles the
+result from the host copies.
 """
 from dataclasses import dataclass, field
-from typing import Callable, Dict, FrozenSet, List, Optional, Sequence, Tuple
+from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 
 from da3_ros.engine.outputs import ALL, CLOUD, CONFIDENCE, DEPTH, OutputRequest, SKY
-from da3_ros.engine.postprocess import Postprocessor, valid_rows
+from da3_ros.engine.postprocess import Postprocessor
 from da3_ros.engine.preprocess import ImageTransform
 from da3_ros.engine.scale import Alignment, world_depth
-from da3_ros.engine.transfer import host_transfer, StreamingCopy
 from da3_ros.engine.types import CameraResult, RigResult
 from da3_ros.engine.window import WindowSpan
 from da3_ros.engine.window_geometry import depth_confidence, WindowGeometry
@@ -41,19 +39,18 @@ from da3_ros.model.sky import SKY_THRESHOLD
 
 @dataclass
 class OutputParts:
-    """The output timestep's copies to the host plus the host data to assemble a RigResult.
+    """Device tensors of the output timestep plus the host data to assemble a RigResult.
 
-    ``copy`` holds every output tensor, each copy started as the tensor was built;
-    ``cameras`` holds per camera (name, frame id, K, pose, output name -> index into the
-    copy's arrays); ``fused`` is the fused cloud's index (None when not built).
+    ``cameras`` holds per camera (name, frame id, K, pose, names of its tensors in ``tensors``);
+    the fused cloud, when built, is the last tensor.
     """
 
-    copy: StreamingCopy
-    cameras: List[Tuple[str, str, np.ndarray, np.ndarray, Dict[str, int]]] = field(
+    tensors: List[torch.Tensor] = field(default_factory=list)
+    cameras: List[Tuple[str, str, np.ndarray, np.ndarray, Tuple[str, ...]]] = field(
         default_factory=list)
     t_world_base: Optional[np.ndarray] = None
     world_is_odom: bool = False
-    fused: Optional[int] = None
+    fused: bool = False
 
     @property
     def poses(self) -> List[np.ndarray]:
@@ -62,16 +59,17 @@ class OutputParts:
 
     def build(self, host: List[np.ndarray], alignment: Alignment, stamp: float,
               window_stamps: Tuple[float, ...]) -> RigResult:
-        """Assemble the RigResult from the host copies (``copy``'s arrays, in add order)."""
-        results = {}
-        for name, frame_id, k_out, pose, index in self.cameras:
-            maps = {output: host[i] for output, i in index.items()}
+        """Assemble the RigResult from the host copies (same order as ``tensors``)."""
+        results, start = {}, 0
+        for name, frame_id, k_out, pose, names in self.cameras:
+            maps = dict(zip(names, host[start:start + len(names)]))
+            start += len(names)
             results[name] = CameraResult(name, frame_id, maps.get(DEPTH), maps.get(CONFIDENCE),
                                          maps.get(SKY), k_out, pose, maps.get(CLOUD))
-        fused = valid_rows(host[self.fused]) if self.fused is not None \
-            else np.zeros((0, 3), np.float32)
+        fused = host[start] if self.fused else None
         return RigResult(
-            stamp=stamp, cameras=results, fused_points=fused,
+            stamp=stamp, cameras=results,
+            fused_points=fused if fused is not None else np.zeros((0, 3), np.float32),
             t_world_base=self.t_world_base, world_is_odom=alignment.world_is_odom,
             is_metric=alignment.is_metric, scale_source=alignment.scale_source,
             scale=alignment.sim.scale, reset=alignment.reset, window_stamps=window_stamps)
@@ -80,12 +78,7 @@ class OutputParts:
 def output_tensors(post: Postprocessor, span: WindowSpan, pred: Prediction,
                    geo: WindowGeometry, k_proc: np.ndarray, alignment: Alignment,
                    request: OutputRequest = ALL) -> OutputParts:
-    """Per-camera maps and the fused cloud of the output timestep's views, copies started.
-
-    The fused cloud comes first: with voxels it reads its size from the device, which must
-    happen before bulk copies are queued (a read would wait behind them). Each camera map is
-    handed to the copy as soon as its group's resample exists, before the clouds are built,
-    so the copy engine works while the host launches the rest.
+    """Per-camera maps and the fused cloud of the output timestep's views (device tensors).
 
     Args:
         post: the post-processor (its ``OutputConfig`` decides what may exist).
@@ -103,37 +96,31 @@ def output_tensors(post: Postprocessor, span: WindowSpan, pred: Prediction,
     conf = depth_confidence(pred)[0, sel]
     sky = (pred.sky[0, sel] >= SKY_THRESHOLD) if pred.sky is not None \
         else torch.zeros_like(depth, dtype=torch.bool)
-    parts = OutputParts(host_transfer(depth.device).begin(), world_is_odom=alignment.world_is_odom)
+    parts = OutputParts(world_is_odom=alignment.world_is_odom)
+    k_out = [post.output_k(k_proc[i], span.metas[i].transform) for i in sel]
+    maps = camera_tensors(post, span, sel, depth, conf, sky, k_out, request)
+    for j, i in enumerate(sel):
+        parts.tensors.extend(maps[j].values())
+        parts.cameras.append((span.views[i].name, span.metas[i].frame_id, k_out[j], poses[j],
+                              tuple(maps[j])))
     parts.t_world_base = _base_pose(span, sel, poses)
     if post.cfg.fused_cloud and request.fused_cloud:
         base = parts.t_world_base if parts.t_world_base is not None else poses[0]
         t_base_cam = np.stack([pose_lib.inverse(base) @ p for p in poses])
-        parts.fused = parts.copy.add(
-            post.fused_cloud(depth, conf, sky, k_proc[sel], t_base_cam))
-    k_out = [post.output_k(k_proc[i], span.metas[i].transform) for i in sel]
-    index: List[Dict[str, int]] = [{} for _ in sel]
-
-    def hand_over(j: int, name: str, tensor: torch.Tensor) -> None:
-        index[j][name] = parts.copy.add(tensor)
-
-    camera_tensors(post, span, sel, depth, conf, sky, k_out, request, hand_over)
-    for j, i in enumerate(sel):
-        parts.cameras.append((span.views[i].name, span.metas[i].frame_id, k_out[j], poses[j],
-                              index[j]))
+        parts.tensors.append(post.fused_cloud(depth, conf, sky, k_proc[sel], t_base_cam))
+        parts.fused = True
     return parts
 
 
 def camera_tensors(post: Postprocessor, span: WindowSpan, sel: Sequence[int],
                    depth: torch.Tensor, conf: torch.Tensor, sky: torch.Tensor,
-                   k_out: Sequence[np.ndarray], request: OutputRequest,
-                   on_output: Optional[Callable[[int, str, torch.Tensor], None]] = None
-                   ) -> List[Dict[str, torch.Tensor]]:
+                   k_out: Sequence[np.ndarray],
+                   request: OutputRequest) -> List[Dict[str, torch.Tensor]]:
     """Return each output camera's tensors (``Postprocessor.batch_outputs``), built per group.
 
     Cameras with the same ``ImageTransform`` and the same requested outputs share one
-    resample (``Postprocessor.batch_maps``), one valid mask, one unprojection and one copy of
-    their intrinsics to the device (``Postprocessor.batch_cloud``) instead of one each; the
-    values are the same.
+    ``Postprocessor.batch_outputs`` call (one resample, one valid mask, one unprojection, one
+    copy of their intrinsics to the device) instead of one call each; the values are the same.
 
     Args:
         post: the post-processor.
@@ -144,8 +131,6 @@ def camera_tensors(post: Postprocessor, span: WindowSpan, sel: Sequence[int],
         sky: [len(sel), h, w] bool sky mask.
         k_out: output intrinsics [3, 3] per output camera.
         request: the outputs to build.
-        on_output: called with (index into ``sel``, output name, tensor) as soon as each
-            tensor exists: a group's maps before its clouds are built.
 
     Returns:
         per output camera (``sel`` order) name -> tensor at output resolution, each a
@@ -160,23 +145,11 @@ def camera_tensors(post: Postprocessor, span: WindowSpan, sel: Sequence[int],
         if not post.resampled(wanted):
             continue  # nothing to build: no device gather, no intrinsics copy
         rows = _rows(members)
-        maps = post.batch_maps(depth[rows], conf[rows], sky[rows], tf, wanted)
-        _deliver(out, members, {n: t for n, t in maps.items() if n in wanted}, on_output)
-        if post.builds_cloud(wanted):
-            cloud = post.batch_cloud(maps, np.stack([k_out[j] for j in members]))
-            _deliver(out, members, {CLOUD: cloud}, on_output)
-    return out
-
-
-def _deliver(out: List[Dict[str, torch.Tensor]], members: List[int],
-             batch: Dict[str, torch.Tensor],
-             on_output: Optional[Callable[[int, str, torch.Tensor], None]]) -> None:
-    """Split a group's [B, ...] outputs into its cameras' slices and hand each over."""
-    for name, tensor in batch.items():
+        batch = post.batch_outputs(depth[rows], conf[rows], sky[rows], tf,
+                                   np.stack([k_out[j] for j in members]), wanted)
         for b, j in enumerate(members):
-            out[j][name] = tensor[b]
-            if on_output is not None:
-                on_output(j, name, tensor[b])
+            out[j] = {name: tensor[b] for name, tensor in batch.items()}
+    return out
 
 
 def _rows(members: List[int]):

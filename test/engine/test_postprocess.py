@@ -19,8 +19,7 @@ import torch
 
 from da3_ros.config import OutputConfig
 from da3_ros.engine.outputs import CAMERA_OUTPUTS, CLOUD, CONFIDENCE, DEPTH, SKY
-from da3_ros.engine.postprocess import (Postprocessor, sample_pixels, to_host, valid_first,
-                                        valid_rows, voxel_downsample)
+from da3_ros.engine.postprocess import Postprocessor, sample_pixels, to_host, voxel_downsample
 from da3_ros.engine.preprocess import processed_size
 from da3_ros.geometry import camera as cam_lib
 
@@ -64,32 +63,7 @@ def test_filters_range_and_confidence():
     assert valid.tolist() == [[False, True, False, False, False]]
     fused = post.fused_cloud(depth[None], conf[None], torch.zeros_like(depth[None]).bool(),
                              np.eye(3)[None], np.eye(4)[None])
-    assert fused.shape == (5, 3)  # one row per pixel: the valid point first, then NaN rows
-    assert valid_rows(fused.numpy()).tolist() == [[5.0, 0.0, 5.0]]
-    assert torch.isnan(fused[1:]).all()
-
-
-def test_valid_first_holds_the_rows_of_a_boolean_index_then_nan():
-    gen = torch.Generator().manual_seed(3)
-    points = torch.randn(500, 3, generator=gen)
-    for valid in (torch.rand(500, generator=gen) > 0.6, torch.zeros(500, dtype=torch.bool),
-                  torch.ones(500, dtype=torch.bool)):
-        padded = valid_first(points, valid)
-        count = int(valid.sum())
-        assert padded.shape == points.shape
-        torch.testing.assert_close(padded[:count], points[valid], rtol=0, atol=0)
-        assert torch.isnan(padded[count:]).all()
-        np.testing.assert_array_equal(valid_rows(padded.numpy()), points[valid].numpy())
-
-
-def test_voxel_fused_cloud_has_no_padding():
-    post = Postprocessor(OutputConfig(min_depth=0.5, max_depth=50.0, min_confidence=0.0,
-                                      voxel_size=2.0), 'cpu')
-    depth = torch.full((1, 6, 8), 4.0)
-    fused = post.fused_cloud(depth, torch.ones_like(depth), torch.zeros_like(depth).bool(),
-                             np.diag([8.0, 8.0, 1.0])[None], np.eye(4)[None])
-    assert torch.isfinite(fused).all() and 0 < fused.shape[0] < 48
-    assert valid_rows(fused.numpy()).shape == tuple(fused.shape)
+    assert fused.shape == (1, 3)
 
 
 def _row_unique_means(points, voxel):
