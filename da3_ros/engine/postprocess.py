@@ -52,6 +52,11 @@ def view_points(depth: torch.Tensor, k_proc: torch.Tensor,
     return rays * depth.reshape(depth.shape[0], -1)[:, index, None]
 
 
+def inverse_on_device(k: np.ndarray, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """Inverse [..., 3, 3] of host intrinsics ``k``, computed in float64 on the host, uploaded."""
+    return to_device(np.linalg.inv(np.asarray(k, dtype=np.float64)), device, dtype)
+
+
 def to_host(tensors: Sequence[torch.Tensor]) -> List[np.ndarray]:
     """Copy tensors to numpy with one device-to-host transfer.
 
@@ -170,8 +175,7 @@ class Postprocessor:
         out = {n: (maps[:, i] > 0.5 if n == SKY else maps[:, i]) for i, n in enumerate(names)}
         if self.builds_cloud(wanted):
             valid = self.valid_mask(out[DEPTH], out[CONFIDENCE], out[SKY])
-            k_inv = to_device(np.linalg.inv(np.asarray(k_out, dtype=np.float64)), self.device,
-                              torch.float32)
+            k_inv = inverse_on_device(k_out, self.device, torch.float32)
             out[CLOUD] = cam_lib.unproject_depth(torch.where(valid, out[DEPTH], float('nan')),
                                                  k_inv=k_inv)
         return {n: t for n, t in out.items() if n in wanted}
@@ -190,9 +194,8 @@ class Postprocessor:
             k_proc: [V, 3, 3] processed intrinsics (host; sent inverted, one upload).
             t_base_cam: [V, 4, 4] camera-to-base poses (host).
         """
-        k_inv = to_device(np.linalg.inv(np.asarray(k_proc, dtype=np.float64)), depth.device,
-                          depth.dtype)
-        points = cam_lib.unproject_depth(depth, k_inv=k_inv)
+        points = cam_lib.unproject_depth(
+            depth, k_inv=inverse_on_device(k_proc, depth.device, depth.dtype))
         pose = to_device(t_base_cam, depth.device, depth.dtype)
         points = cam_lib.transform_points_torch(pose, points)
         points = points[self.valid_mask(depth, conf, sky)]

@@ -132,11 +132,12 @@ def _weighted_samples(w: np.ndarray, trials: int, size: int,
     Raises:
         ValueError: fewer than ``size`` positive weights.
     """
-    if np.count_nonzero(w > 0) < size:
+    positive = np.flatnonzero(w > 0)
+    if len(positive) < size:
         raise ValueError(f'need {size} positive weights to draw distinct samples, got '
-                         f'{np.count_nonzero(w > 0)}')
+                         f'{len(positive)}')
     cdf = np.cumsum(w)
-    last = int(np.flatnonzero(w > 0)[-1])  # where a draw of u * total rounding up lands
+    last = int(positive[-1])  # where a draw of u * total rounding up lands
     idx = np.empty((trials, size), dtype=np.int64)
     todo = np.arange(trials)
     for _ in range(rounds):
