@@ -25,7 +25,9 @@ module, pass a ``window.WindowSpan`` (the step's views) along:
 4. scale and stitch (``window_geometry``, ``scale``, ``stitch``): the window's host
    geometry, where its metric scale comes from, and its gauge-to-world alignment;
 5. outputs (``results``, ``gaussians_io``): the requested maps and clouds in the world frame,
-   copied back once (``transfer``) and assembled into a ``RigResult``.
+   each copied back as soon as it exists (``transfer``) and assembled into a ``RigResult``.
+   The scale-free half (confidence, sky, resampled gauge depth) is queued behind the
+   geometry's small copy, before the host aligns the window; the rest after.
 
 Images may arrive encoded (``decode.EncodedImage``, decoded in the preprocess stage, on the GPU
 when it can); only the outputs of the step's ``OutputRequest`` are computed and copied back
@@ -50,10 +52,10 @@ from da3_ros.engine.preprocess import Preprocessor, window_size
 from da3_ros.engine.scale import Alignment
 from da3_ros.engine.stitch import Stitcher
 from da3_ros.engine.timing import StageTimer
-from da3_ros.engine.transfer import host_transfer, PendingCopy
+from da3_ros.engine.transfer import PendingCopy
 from da3_ros.engine.types import RigFrame, RigResult
 from da3_ros.engine.window import ViewMeta, WindowBuffer
-from da3_ros.engine.window_geometry import host_geometry
+from da3_ros.engine.window_geometry import start_geometry
 from da3_ros.errors import ConversionError
 from da3_ros.model.sky import SKY_THRESHOLD
 
@@ -153,21 +155,25 @@ class Engine:
                 gaussians_io.wants_head(cfg.model.variant, cfg.output.gaussians))
             pred = scale.metric_model_depth(self.predictor.predict(inputs), inputs.intrinsics,
                                             cfg.model.variant)
+        with timer.stage('align'):
+            geometry = start_geometry(span, pred, cfg.window.align_points_per_view)
+        with timer.stage('postprocess'):  # the scale-free half runs while the host aligns
+            started = results.start_outputs(self.post, span, pred, outputs)
         with timer.stage('align'), single_threaded_blas():
-            geo, k_proc = host_geometry(span, pred, cfg.window.align_points_per_view)
+            geo, k_proc = geometry.wait()
             alignment = scale.window_alignment(geo, pred.extrinsics is not None,
                                                inputs.extrinsics is not None,
                                                self.stitcher.align, cfg.window)
         with timer.stage('postprocess'):
             parts = results.output_tensors(self.post, span, pred, geo, k_proc, alignment,
-                                           outputs)
+                                           started)
             gaussians = None
             if cfg.output.gaussians:
                 gaussians = gaussians_io.world_gaussians(
                     pred, inputs, span.output_indices, geo.t_gauge_cam, k_proc, parts.poses,
                     alignment.sim.scale, SKY_THRESHOLD)
-        with timer.host_stage('transfer'):  # enqueue; the wait in PendingStep.result adds to it
-            copy = host_transfer(self.device).start(parts.tensors)
+        with timer.host_stage('transfer'):  # the last event; the wait in PendingStep.result adds
+            copy = parts.copy.finish()
         reset, self.pending_reset = self.pending_reset, False
         return PendingStep(parts, copy, alignment, span.output_stamp, span.stamps, reset, timer,
                            gaussians)

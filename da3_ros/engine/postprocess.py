@@ -19,7 +19,7 @@ pre-processing transform (cached sampling grids); invalid pixels (outside the pr
 non-finite, out of range, low confidence, sky) are NaN in the organized clouds and absent from
 the fused cloud. The fused cloud is built at processed resolution in the base frame.
 """
-from typing import AbstractSet, Dict, List, Sequence, Tuple
+from typing import AbstractSet, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -27,9 +27,13 @@ import torch.nn.functional as F
 
 from da3_ros.config import OutputConfig
 from da3_ros.engine.outputs import CLOUD, CONFIDENCE, DEPTH, MAP_ORDER, SKY
+from da3_ros.engine.point_rows import valid_first, voxel_downsample
 from da3_ros.engine.preprocess import ImageTransform
 from da3_ros.engine.upload import to_device
 from da3_ros.geometry import camera as cam_lib
+
+
+MAX_RAY_SETS = 2  # rays of rig layouts kept on the device (one per output size and intrinsics)
 
 
 def sample_pixels(height: int, width: int, count: int) -> torch.Tensor:
@@ -87,17 +91,25 @@ class Postprocessor:
         self.cfg = cfg
         self.device = torch.device(device)
         self._grids: Dict[ImageTransform, Tuple[torch.Tensor, torch.Tensor]] = {}
+        self._ray_sets: Dict[tuple, torch.Tensor] = {}
 
     def valid_mask(self, depth: torch.Tensor, conf: torch.Tensor,
                    sky: torch.Tensor) -> torch.Tensor:
-        """Pixels kept by range, confidence and sky filters (same shape as ``depth``).
+        """Pixels kept by range, confidence and sky filters (same shape as ``depth``)."""
+        return self.in_range(depth) & self.kept(conf, sky)
+
+    def in_range(self, depth: torch.Tensor) -> torch.Tensor:
+        """Pixels whose depth is finite and within the configured range."""
+        return (torch.isfinite(depth) & (depth >= self.cfg.min_depth)
+                & (depth <= self.cfg.max_depth))
+
+    def kept(self, conf: torch.Tensor, sky: torch.Tensor) -> torch.Tensor:
+        """Pixels kept by the confidence and sky filters (the scale-free part of the mask).
 
         A NaN confidence is "not estimated" (variants without a confidence output): the
         confidence filter does not apply to it.
         """
-        confident = (conf >= self.cfg.min_confidence) | torch.isnan(conf)
-        return (torch.isfinite(depth) & (depth >= self.cfg.min_depth)
-                & (depth <= self.cfg.max_depth) & confident & ~sky)
+        return ((conf >= self.cfg.min_confidence) | torch.isnan(conf)) & ~sky
 
     def _grid(self, tf: ImageTransform) -> Tuple[torch.Tensor, torch.Tensor]:
         """Return the sampling grid [1, H, W, 2] of ``tf`` and its outside mask [H, W] (cached)."""
@@ -147,10 +159,8 @@ class Postprocessor:
                       wanted: AbstractSet[str]) -> Dict[str, torch.Tensor]:
         """Return the ``wanted`` outputs (``engine.outputs`` names) of B cameras sharing ``tf``.
 
-        One resample, one valid mask and one unprojection for all B cameras. Only the maps that
-        are wanted, or that a wanted organised cloud needs, are resampled (channels are
-        resampled independently, so a subset gives the same values). The cloud is absent when
-        ``OutputConfig.organized_clouds`` is off.
+        :meth:`batch_maps`, then :meth:`batch_cloud` when an organised cloud is wanted and
+        allowed (``OutputConfig.organized_clouds``).
 
         Args:
             depth: [B, h, w] scaled depth at processed resolution.
@@ -167,25 +177,71 @@ class Postprocessor:
             (a map is channel ``i`` of one [B, C, H, W] resample) and copies to the host as one
             memcpy, without a device-side gather.
         """
+        maps = self.batch_maps(depth, conf, sky, tf, wanted)
+        out = {n: t for n, t in maps.items() if n in wanted}
+        if self.builds_cloud(wanted):
+            out[CLOUD] = self.batch_cloud(maps, k_out)
+        return out
+
+    def batch_maps(self, depth: torch.Tensor, conf: torch.Tensor, sky: torch.Tensor,
+                   tf: ImageTransform, wanted: AbstractSet[str]) -> Dict[str, torch.Tensor]:
+        """Resample the maps ``wanted`` needs (:meth:`resampled`) of B cameras sharing ``tf``.
+
+        One resample for all B cameras and maps; only the maps that are wanted, or that a
+        wanted organised cloud needs, are resampled (channels are resampled independently, so
+        a subset gives the same values). Arguments as :meth:`batch_outputs`.
+
+        Returns:
+            name -> [B, H, W] at output resolution, in ``MAP_ORDER`` (sky as bool).
+        """
         names = self.resampled(wanted)
         if not names:
             return {}
         source = {DEPTH: depth, CONFIDENCE: conf, SKY: sky.float()}
         maps = self.to_output(torch.stack([source[n] for n in names], 1), tf)
-        out = {n: (maps[:, i] > 0.5 if n == SKY else maps[:, i]) for i, n in enumerate(names)}
-        if self.builds_cloud(wanted):
-            valid = self.valid_mask(out[DEPTH], out[CONFIDENCE], out[SKY])
-            k_inv = inverse_on_device(k_out, self.device, torch.float32)
-            out[CLOUD] = cam_lib.unproject_depth(torch.where(valid, out[DEPTH], float('nan')),
-                                                 k_inv=k_inv)
-        return {n: t for n, t in out.items() if n in wanted}
+        return {n: (maps[:, i] > 0.5 if n == SKY else maps[:, i]) for i, n in enumerate(names)}
+
+    def batch_cloud(self, maps: Dict[str, torch.Tensor], k_out: np.ndarray,
+                    kept: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Organised clouds [B, H, W, 3] (camera optical frames) of :meth:`batch_maps` output.
+
+        Invalid pixels (:meth:`valid_mask`) are NaN. ``kept`` is :meth:`kept` of the maps when
+        the caller computed it earlier (it does not depend on the depth's scale).
+        """
+        if kept is None:
+            kept = self.kept(maps[CONFIDENCE], maps[SKY])
+        depth = maps[DEPTH]
+        rays = self.rays(k_out, tuple(depth.shape[-2:]))
+        return rays * torch.where(self.in_range(depth) & kept, depth, float('nan'))[..., None]
+
+    def rays(self, k_out: np.ndarray, hw: Tuple[int, int]) -> torch.Tensor:
+        """Rays [B, H, W, 3] (z = 1) of cameras ``k_out`` [B, 3, 3], kept on the device.
+
+        The rays of a rig change only with its intrinsics, so they are made once
+        (``unproject_depth`` of unit depth, hence the same values) and each cloud is one
+        product with the depth instead of a batched matrix product, an upload of the inverse
+        intrinsics and their launches every step. At most ``MAX_RAY_SETS`` sets are kept
+        (6 cameras at 1600 x 900 take 104 MB).
+        """
+        k_out = np.ascontiguousarray(k_out, dtype=np.float64)
+        key = (k_out.tobytes(), k_out.shape, hw)
+        if key not in self._ray_sets:
+            if len(self._ray_sets) >= MAX_RAY_SETS:
+                self._ray_sets.pop(next(iter(self._ray_sets)))
+            ones = torch.ones((len(k_out),) + hw, device=self.device)
+            self._ray_sets[key] = cam_lib.unproject_depth(
+                ones, k_inv=inverse_on_device(k_out, self.device, torch.float32))
+        return self._ray_sets[key]
 
     def fused_cloud(self, depth: torch.Tensor, conf: torch.Tensor, sky: torch.Tensor,
                     k_proc: np.ndarray, t_base_cam: np.ndarray) -> torch.Tensor:
-        """Return filtered points [M, 3] in the base frame from processed maps [V, h, w].
+        """Return filtered points in the base frame from processed maps [V, h, w].
 
-        Host synchronisations (the output size depends on the data): selecting the valid
-        points by a boolean mask, then :func:`voxel_downsample`'s ``torch.unique``.
+        Without voxels (``voxel_size`` 0) the result is [V * h * w, 3]: the valid points first,
+        in pixel order, then NaN rows (:func:`valid_first`), built without reading anything on
+        the host; :func:`valid_rows` cuts it to the valid points [M, 3] on the host. With
+        voxels it is the [M', 3] voxel means, whose size ``voxel_downsample`` reads from the
+        device (host synchronisations).
 
         Args:
             depth: [V, h, w] scaled depth.
@@ -197,46 +253,8 @@ class Postprocessor:
         points = cam_lib.unproject_depth(
             depth, k_inv=inverse_on_device(k_proc, depth.device, depth.dtype))
         pose = to_device(t_base_cam, depth.device, depth.dtype)
-        points = cam_lib.transform_points_torch(pose, points)
-        points = points[self.valid_mask(depth, conf, sky)]
-        return voxel_downsample(points, self.cfg.voxel_size)
-
-
-def voxel_downsample(points: torch.Tensor, voxel: float) -> torch.Tensor:
-    """Mean point per occupied voxel [M', 3]; unchanged when ``voxel`` <= 0.
-
-    Two host synchronisations: the cells' bounds (:func:`_cell_keys`) and ``torch.unique``,
-    which sizes its output by the number of occupied cells. That count is read from the
-    output's shape (exactly ``inverse.max() + 1``, as ``inverse`` numbers the occupied cells
-    0..M'-1), not from another device read.
-    """
-    if voxel <= 0 or points.shape[0] == 0:
-        return points
-    cells = torch.floor(points / voxel).to(torch.int64)
-    occupied, inverse = torch.unique(_cell_keys(cells), return_inverse=True)
-    count = occupied.shape[0]
-    sums = torch.zeros(count, 3, dtype=points.dtype, device=points.device)
-    sums.index_add_(0, inverse, points)
-    hits = torch.zeros(count, dtype=points.dtype, device=points.device)
-    hits.index_add_(0, inverse, torch.ones_like(points[:, 0]))
-    return sums / hits[:, None]
-
-
-_KEY_BITS = 21  # per axis: three offsets below 2^21 pack into one non-negative int64
-
-
-def _cell_keys(cells: torch.Tensor) -> torch.Tensor:
-    """One key per voxel cell [M] (int64), ordered as the cells [M, 3] are lexicographically.
-
-    Cells offset by their minimum pack into ``_KEY_BITS`` bits per axis, x highest, so unique
-    keys come out in the order of unique rows and a 1-D ``torch.unique`` (a radix sort on the
-    GPU) replaces the much slower row-wise ``unique(dim=0)``. A cloud wider than 2^21 cells
-    along an axis keeps the rows themselves.
-    """
-    low = cells.min(0).values
-    span = (cells.max(0).values - low).tolist()
-    if max(span) >= 2 ** _KEY_BITS:
-        _, rows = torch.unique(cells, dim=0, return_inverse=True)
-        return rows
-    offset = cells - low
-    return (offset[:, 0] << (2 * _KEY_BITS)) | (offset[:, 1] << _KEY_BITS) | offset[:, 2]
+        points = cam_lib.transform_points_torch(pose, points).reshape(-1, 3)
+        valid = self.valid_mask(depth, conf, sky).reshape(-1)
+        if self.cfg.voxel_size > 0:
+            return voxel_downsample(points[valid], self.cfg.voxel_size)
+        return valid_first(points, valid)

@@ -14,10 +14,18 @@
 
 """Outputs stage: the output timestep's device tensors, then the ``RigResult`` built from them.
 
-``output_tensors`` scales the output views' depth into the world (``engine.scale``), resolves
-their world poses (known, else aligned), and builds only the requested maps and clouds
-(``engine.outputs``) as device tensors for one copy back. ``OutputParts.build`` assembles the
-result from the host copies.
+Only the requested maps and clouds (``engine.outputs``) are built, in two halves, and each
+one's copy to the host starts as soon as it is built (``transfer.StreamingCopy``):
+
+1. ``start_outputs``, before the host alignment: what does not depend on the window's scale
+   (confidence, sky, the gauge depth) is resampled to output resolution and the confidence
+   and sky copies start, so the device and the copy engine work while the host aligns;
+2. ``output_tensors``, after it: depth scaled into the world (``engine.scale``), world poses
+   (known, else aligned), the fused and organised clouds.
+
+``OutputParts.build`` assembles the result from the host copies. Scaling after the resample
+equals resampling the scaled depth up to float rounding (the resample is linear); nearest
+and processed-resolution outputs are identical.
 """
 from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
@@ -26,10 +34,13 @@ import numpy as np
 import torch
 
 from da3_ros.engine.outputs import ALL, CLOUD, CONFIDENCE, DEPTH, OutputRequest, SKY
+from da3_ros.engine.point_rows import valid_rows
 from da3_ros.engine.postprocess import Postprocessor
 from da3_ros.engine.preprocess import ImageTransform
 from da3_ros.engine.scale import Alignment, world_depth
+from da3_ros.engine.transfer import host_transfer, StreamingCopy
 from da3_ros.engine.types import CameraResult, RigResult
+from da3_ros.engine.upload import to_device
 from da3_ros.engine.window import WindowSpan
 from da3_ros.engine.window_geometry import depth_confidence, WindowGeometry
 from da3_ros.geometry import pose as pose_lib
@@ -39,18 +50,19 @@ from da3_ros.model.sky import SKY_THRESHOLD
 
 @dataclass
 class OutputParts:
-    """Device tensors of the output timestep plus the host data to assemble a RigResult.
+    """The output timestep's copies to the host plus the host data to assemble a RigResult.
 
-    ``cameras`` holds per camera (name, frame id, K, pose, names of its tensors in ``tensors``);
-    the fused cloud, when built, is the last tensor.
+    ``copy`` holds every output tensor, each copy started as the tensor was built;
+    ``cameras`` holds per camera (name, frame id, K, pose, output name -> index into the
+    copy's arrays); ``fused`` is the fused cloud's index (None when not built).
     """
 
-    tensors: List[torch.Tensor] = field(default_factory=list)
-    cameras: List[Tuple[str, str, np.ndarray, np.ndarray, Tuple[str, ...]]] = field(
+    copy: StreamingCopy
+    cameras: List[Tuple[str, str, np.ndarray, np.ndarray, Dict[str, int]]] = field(
         default_factory=list)
     t_world_base: Optional[np.ndarray] = None
     world_is_odom: bool = False
-    fused: bool = False
+    fused: Optional[int] = None
 
     @property
     def poses(self) -> List[np.ndarray]:
@@ -59,26 +71,117 @@ class OutputParts:
 
     def build(self, host: List[np.ndarray], alignment: Alignment, stamp: float,
               window_stamps: Tuple[float, ...]) -> RigResult:
-        """Assemble the RigResult from the host copies (same order as ``tensors``)."""
-        results, start = {}, 0
-        for name, frame_id, k_out, pose, names in self.cameras:
-            maps = dict(zip(names, host[start:start + len(names)]))
-            start += len(names)
+        """Assemble the RigResult from the host copies (``copy``'s arrays, in add order)."""
+        results = {}
+        for name, frame_id, k_out, pose, index in self.cameras:
+            maps = {output: host[i] for output, i in index.items()}
             results[name] = CameraResult(name, frame_id, maps.get(DEPTH), maps.get(CONFIDENCE),
                                          maps.get(SKY), k_out, pose, maps.get(CLOUD))
-        fused = host[start] if self.fused else None
+        fused = valid_rows(host[self.fused]) if self.fused is not None \
+            else np.zeros((0, 3), np.float32)
         return RigResult(
-            stamp=stamp, cameras=results,
-            fused_points=fused if fused is not None else np.zeros((0, 3), np.float32),
+            stamp=stamp, cameras=results, fused_points=fused,
             t_world_base=self.t_world_base, world_is_odom=alignment.world_is_odom,
             is_metric=alignment.is_metric, scale_source=alignment.scale_source,
             scale=alignment.sim.scale, reset=alignment.reset, window_stamps=window_stamps)
 
 
+@dataclass
+class MapGroup:
+    """Output cameras that share a transform and a request: their maps, resampled once.
+
+    ``members`` index the output cameras (``span.output_indices`` order); ``maps`` holds the
+    [B, H, W] maps at output resolution (``Postprocessor.batch_maps``), depth still in gauge
+    units until the alignment gives the scale; ``kept`` is the scale-free part of the clouds'
+    valid mask (``Postprocessor.kept``), when the group builds organised clouds.
+    """
+
+    members: List[int]
+    wanted: FrozenSet[str]
+    maps: Dict[str, torch.Tensor]
+    kept: Optional[torch.Tensor] = None
+
+
+@dataclass
+class StartedOutputs:
+    """What :func:`start_outputs` built before the alignment, and the copies it started.
+
+    ``gauge``, ``conf`` and ``sky`` are the output views' [V, h, w] processed maps (the fused
+    cloud's input); ``index`` maps per output camera an output name to its place in ``copy``.
+    """
+
+    copy: StreamingCopy
+    request: OutputRequest
+    gauge: torch.Tensor
+    conf: torch.Tensor
+    sky: torch.Tensor
+    groups: List[MapGroup] = field(default_factory=list)
+    index: List[Dict[str, int]] = field(default_factory=list)
+
+    def hand_over(self, members: Sequence[int], name: str, batch: torch.Tensor) -> None:
+        """Start the copies of a group's [B, ...] output ``name``: one per camera slice.
+
+        Each camera's slice ``batch[b]`` is contiguous, so it moves as one memcpy with no
+        device-side gather.
+        """
+        places = self.copy.add_all([batch[b] for b in range(len(members))])
+        for j, place in zip(members, places):
+            self.index[j][name] = place
+
+
+def start_outputs(post: Postprocessor, span: WindowSpan, pred: Prediction,
+                  request: OutputRequest = ALL) -> StartedOutputs:
+    """The scale-free half of the outputs, queued before the host alignment runs.
+
+    Confidence, sky and the gauge depth of the output views do not depend on the window's
+    scale, so they are resampled to output resolution here and the copies of the requested
+    confidence and sky maps start at once: the device and the copy engine work while the host
+    aligns the window. :func:`output_tensors` scales the depth and builds the clouds after.
+
+    Cameras with the same ``ImageTransform`` and the same requested outputs form one group:
+    one resample, later one valid mask, one unprojection and one copy of their intrinsics,
+    instead of one each (the values are the same as one camera at a time).
+
+    Args:
+        post: the post-processor (its ``OutputConfig`` decides what may exist).
+        span: the step's views.
+        pred: the window's prediction (gauge units).
+        request: the outputs to build (``engine.outputs``).
+    """
+    sel = span.output_indices
+    views = _rows(sel, pred.depth.device)
+    gauge = pred.depth[0, views]
+    conf = depth_confidence(pred)[0, views]
+    sky = (pred.sky[0, views] >= SKY_THRESHOLD) if pred.sky is not None \
+        else torch.zeros_like(gauge, dtype=torch.bool)
+    started = StartedOutputs(host_transfer(conf.device).begin(), request, gauge, conf, sky,
+                             index=[{} for _ in sel])
+    groups: Dict[Tuple[ImageTransform, FrozenSet[str]], List[int]] = {}
+    for j, i in enumerate(sel):
+        key = (span.metas[i].transform, request.for_camera(span.views[i].name))
+        groups.setdefault(key, []).append(j)
+    for (tf, wanted), members in groups.items():
+        if not post.resampled(wanted):
+            continue  # nothing to build: no device gather, no intrinsics copy
+        rows = _rows(members, gauge.device)
+        maps = post.batch_maps(gauge[rows], conf[rows], sky[rows], tf, wanted)
+        for name in (CONFIDENCE, SKY):
+            if name in wanted:
+                started.hand_over(members, name, maps[name])
+        kept = post.kept(maps[CONFIDENCE], maps[SKY]) if post.builds_cloud(wanted) else None
+        started.groups.append(MapGroup(members, wanted, maps, kept))
+    return started
+
+
 def output_tensors(post: Postprocessor, span: WindowSpan, pred: Prediction,
                    geo: WindowGeometry, k_proc: np.ndarray, alignment: Alignment,
-                   request: OutputRequest = ALL) -> OutputParts:
-    """Per-camera maps and the fused cloud of the output timestep's views (device tensors).
+                   started: StartedOutputs) -> OutputParts:
+    """The scaled half of the outputs: world depth, the clouds and the poses, copies started.
+
+    Each group's depth is scaled and handed to the copy before its organised clouds are
+    built, so the copy engine works while the device builds the rest. The fused cloud comes
+    last, except with voxels: then it reads its size from the device, which must happen before
+    this half's bulk copies are queued (the read would wait behind them).
 
     Args:
         post: the post-processor (its ``OutputConfig`` decides what may exist).
@@ -87,76 +190,73 @@ def output_tensors(post: Postprocessor, span: WindowSpan, pred: Prediction,
         geo: the window's host geometry.
         k_proc: [S, 3, 3] processed-pixel intrinsics of every view.
         alignment: the window's gauge-to-world alignment.
-        request: the outputs to build (``engine.outputs``).
+        started: what :func:`start_outputs` built for this step.
     """
     sel = span.output_indices
+    scale = alignment.sim.scale
     poses = [geo.t_world_cam_known[i] if geo.t_world_cam_known[i] is not None
              else alignment.sim.apply_pose(geo.t_gauge_cam[i]) for i in sel]
-    depth = world_depth(pred.depth[0, sel], alignment.sim.scale)
-    conf = depth_confidence(pred)[0, sel]
-    sky = (pred.sky[0, sel] >= SKY_THRESHOLD) if pred.sky is not None \
-        else torch.zeros_like(depth, dtype=torch.bool)
-    parts = OutputParts(world_is_odom=alignment.world_is_odom)
-    k_out = [post.output_k(k_proc[i], span.metas[i].transform) for i in sel]
-    maps = camera_tensors(post, span, sel, depth, conf, sky, k_out, request)
-    for j, i in enumerate(sel):
-        parts.tensors.extend(maps[j].values())
-        parts.cameras.append((span.views[i].name, span.metas[i].frame_id, k_out[j], poses[j],
-                              tuple(maps[j])))
+    parts = OutputParts(started.copy, world_is_odom=alignment.world_is_odom)
     parts.t_world_base = _base_pose(span, sel, poses)
-    if post.cfg.fused_cloud and request.fused_cloud:
-        base = parts.t_world_base if parts.t_world_base is not None else poses[0]
-        t_base_cam = np.stack([pose_lib.inverse(base) @ p for p in poses])
-        parts.tensors.append(post.fused_cloud(depth, conf, sky, k_proc[sel], t_base_cam))
-        parts.fused = True
+    fused = post.cfg.fused_cloud and started.request.fused_cloud
+    reads_device = post.cfg.voxel_size > 0
+    if fused and reads_device:
+        parts.fused = _fused_cloud(post, span, k_proc, scale, started, parts, poses)
+    k_out = [post.output_k(k_proc[i], span.metas[i].transform) for i in sel]
+    scaled_camera_outputs(post, started, scale, k_out)
+    if fused and not reads_device:
+        parts.fused = _fused_cloud(post, span, k_proc, scale, started, parts, poses)
+    for j, i in enumerate(sel):
+        parts.cameras.append((span.views[i].name, span.metas[i].frame_id, k_out[j], poses[j],
+                              started.index[j]))
     return parts
 
 
-def camera_tensors(post: Postprocessor, span: WindowSpan, sel: Sequence[int],
-                   depth: torch.Tensor, conf: torch.Tensor, sky: torch.Tensor,
-                   k_out: Sequence[np.ndarray],
-                   request: OutputRequest) -> List[Dict[str, torch.Tensor]]:
-    """Return each output camera's tensors (``Postprocessor.batch_outputs``), built per group.
+def _fused_cloud(post: Postprocessor, span: WindowSpan, k_proc: np.ndarray, scale: float,
+                 started: StartedOutputs, parts: OutputParts,
+                 poses: Sequence[np.ndarray]) -> int:
+    """Build the fused cloud in the base frame and start its copy; its index in the copy."""
+    base = parts.t_world_base if parts.t_world_base is not None else poses[0]
+    t_base_cam = np.stack([pose_lib.inverse(base) @ p for p in poses])
+    return started.copy.add(post.fused_cloud(
+        world_depth(started.gauge, scale), started.conf, started.sky,
+        k_proc[span.output_indices], t_base_cam))
 
-    Cameras with the same ``ImageTransform`` and the same requested outputs share one
-    ``Postprocessor.batch_outputs`` call (one resample, one valid mask, one unprojection, one
-    copy of their intrinsics to the device) instead of one call each; the values are the same.
+
+def scaled_camera_outputs(post: Postprocessor, started: StartedOutputs, scale: float,
+                          k_out: Sequence[np.ndarray]) -> None:
+    """Per group: depth in world units, then the organised clouds; each copy started.
 
     Args:
         post: the post-processor.
-        span: the step's views.
-        sel: indices into ``span.views`` of the output cameras.
-        depth: [len(sel), h, w] world-scaled depth of the output cameras.
-        conf: [len(sel), h, w] confidence.
-        sky: [len(sel), h, w] bool sky mask.
+        started: the step's :func:`start_outputs` (its copy receives the tensors).
+        scale: gauge-to-world scale of the window.
         k_out: output intrinsics [3, 3] per output camera.
-        request: the outputs to build.
-
-    Returns:
-        per output camera (``sel`` order) name -> tensor at output resolution, each a
-        contiguous camera slice of its group's batch.
     """
-    groups: Dict[Tuple[ImageTransform, FrozenSet[str]], List[int]] = {}
-    for j, i in enumerate(sel):
-        key = (span.metas[i].transform, request.for_camera(span.views[i].name))
-        groups.setdefault(key, []).append(j)
-    out: List[Dict[str, torch.Tensor]] = [{} for _ in sel]
-    for (tf, wanted), members in groups.items():
-        if not post.resampled(wanted):
-            continue  # nothing to build: no device gather, no intrinsics copy
-        rows = _rows(members)
-        batch = post.batch_outputs(depth[rows], conf[rows], sky[rows], tf,
-                                   np.stack([k_out[j] for j in members]), wanted)
-        for b, j in enumerate(members):
-            out[j] = {name: tensor[b] for name, tensor in batch.items()}
-    return out
+    for group in started.groups:
+        maps = dict(group.maps)
+        if DEPTH in maps:
+            maps[DEPTH] = world_depth(maps[DEPTH], scale)
+        if DEPTH in group.wanted:
+            started.hand_over(group.members, DEPTH, maps[DEPTH])
+        if post.builds_cloud(group.wanted):
+            cloud = post.batch_cloud(maps, np.stack([k_out[j] for j in group.members]),
+                                     group.kept)
+            started.hand_over(group.members, CLOUD, cloud)
 
 
-def _rows(members: List[int]):
-    """Index of ``members`` rows: a slice (a view, no device gather) when they are consecutive."""
+def _rows(members: Sequence[int], device: torch.device):
+    """Index of ``members`` rows: a slice (a view, no device gather) when they are consecutive.
+
+    Otherwise a device index tensor, uploaded without blocking: indexing with a Python list
+    would copy the list from pageable memory, which waits for all queued device work.
+    """
+    members = list(members)
+    if not members:
+        return slice(0, 0)
     if members == list(range(members[0], members[-1] + 1)):
         return slice(members[0], members[-1] + 1)
-    return members
+    return to_device(members, device, torch.int64)
 
 
 def _base_pose(span: WindowSpan, sel: Sequence[int],

@@ -123,6 +123,10 @@ class HostTransfer:
             event.record(stream)
         return PendingCopy(tensors, hosts, event, started)
 
+    def begin(self) -> 'StreamingCopy':
+        """Return a copy that takes its tensors one at a time, each as soon as it exists."""
+        return StreamingCopy(self)
+
     def __call__(self, tensors: Sequence[torch.Tensor]) -> List[np.ndarray]:
         """Copy and wait: the host arrays of ``tensors``."""
         return self.start(tensors).wait()
@@ -137,3 +141,67 @@ class HostTransfer:
 def host_transfer(device: torch.device) -> HostTransfer:
     """Get the default :class:`HostTransfer` of ``device`` (one side stream per device, shared)."""
     return HostTransfer(device)
+
+
+class StreamingCopy:
+    """A step's copies to the host, each started as soon as its tensor has been produced.
+
+    :meth:`add` makes the side stream wait for the work queued so far on the compute stream and
+    enqueues that one tensor's copy, so on CUDA the copy engine moves a map while the host is
+    still launching the kernels of the next output (a copy started only after the last output
+    would add its whole duration to the step). Callers add tensors in the order they build them
+    and keep the returned index. Nothing may read the device synchronously between adds (a
+    read queues behind the copies already in flight). :meth:`finish` returns the
+    :class:`PendingCopy` of every added tensor, in add order.
+
+    Host arrays: bool stays bool and float64 stays float64, everything else is float32 (per
+    tensor: ``to_host``'s rule for outputs of one float width, which every engine step's are).
+    Off the staged path the tensors are kept and :meth:`finish` copies them with ``to_host``.
+    """
+
+    def __init__(self, transfer: HostTransfer) -> None:
+        self._transfer = transfer
+        self._sources: List[torch.Tensor] = []
+        self._hosts: List[torch.Tensor] = []
+        self._started: Optional[object] = None
+
+    def add(self, tensor: torch.Tensor) -> int:
+        """Start the copy of ``tensor``; return its index in the finished copy's arrays."""
+        return self.add_all([tensor])[0]
+
+    def add_all(self, tensors: Sequence[torch.Tensor]) -> List[int]:
+        """Start the copies of ``tensors`` (one wait on the compute stream); their indices."""
+        first = len(self._sources)
+        self._sources.extend(tensors)
+        transfer = self._transfer
+        if not transfer.staged:
+            return list(range(first, len(self._sources)))
+        hosts = [transfer.allocate(t.shape, _host_dtype(t, t.dtype == torch.float64))
+                 for t in tensors]
+        self._hosts.extend(hosts)
+        if transfer.device.type != 'cuda':
+            for host, tensor in zip(hosts, tensors):
+                host.copy_(tensor)
+            return list(range(first, len(self._sources)))
+        stream = transfer._side_stream()
+        stream.wait_stream(torch.cuda.current_stream(transfer.device))
+        with torch.cuda.stream(stream):
+            if self._started is None:
+                self._started = torch.cuda.Event(enable_timing=True)
+                self._started.record(stream)
+            for host, tensor in zip(hosts, tensors):
+                host.copy_(tensor, non_blocking=True)
+        return list(range(first, len(self._sources)))
+
+    def finish(self) -> PendingCopy:
+        """Return the pending copy of every added tensor (an event after the last on CUDA)."""
+        transfer = self._transfer
+        if not transfer.staged:
+            return PendingCopy.done(to_host(self._sources))
+        if transfer.device.type != 'cuda':
+            return PendingCopy([], self._hosts, None)
+        stream = transfer._side_stream()
+        with torch.cuda.stream(stream):
+            event = torch.cuda.Event(enable_timing=True)
+            event.record(stream)
+        return PendingCopy(self._sources, self._hosts, event, self._started)

@@ -14,10 +14,13 @@
 
 """Window-geometry stage: the small per-view geometry the stitcher needs, copied to the host.
 
-From a window's prediction (gauge frame, gauge units) it takes, in one device-to-host copy, each
-view's camera-to-gauge pose, its processed-pixel intrinsics and the camera-frame points at a
-fixed grid of pixels (the same pixels in every window, so consecutive windows can be compared).
-Models without poses (mono, metric) get the known, rig or identity pose of each view.
+From a window's prediction (gauge frame, gauge units) it takes, in one small copy to the host,
+each view's camera-to-gauge pose, its processed-pixel intrinsics and the camera-frame points at
+a fixed grid of pixels (the same pixels in every window, so consecutive windows can be
+compared). Models without poses (mono, metric) get the known, rig or identity pose of each view.
+The copy is asynchronous (``transfer``): ``start_geometry`` starts it and the engine queues the
+scale-free outputs behind it before ``PendingGeometry.wait``, so the device works on them while
+the host works on the geometry.
 """
 from dataclasses import dataclass
 from typing import Optional, Sequence, Tuple
@@ -25,7 +28,8 @@ from typing import Optional, Sequence, Tuple
 import numpy as np
 import torch
 
-from da3_ros.engine.postprocess import sample_pixels, to_host, view_points
+from da3_ros.engine.postprocess import sample_pixels, view_points
+from da3_ros.engine.transfer import host_transfer, PendingCopy
 from da3_ros.engine.types import ViewKey
 from da3_ros.engine.upload import to_device
 from da3_ros.engine.window import ViewMeta, WindowSpan
@@ -78,6 +82,17 @@ def host_geometry(span: WindowSpan, pred: Prediction,
         pred: the window's prediction (batch 1, S views, gauge frame).
         points_per_view: sampled pixels per view; 0 gives every point zero weight.
     """
+    return start_geometry(span, pred, points_per_view).wait()
+
+
+def start_geometry(span: WindowSpan, pred: Prediction,
+                   points_per_view: int) -> 'PendingGeometry':
+    """:func:`host_geometry` up to its copy to the host, which is started, not waited for.
+
+    The caller may queue more device work before :meth:`PendingGeometry.wait`: the copy only
+    waits for the work queued before it, so the device keeps busy while the host works on
+    the geometry. Arguments as :func:`host_geometry`.
+    """
     depth = real(pred.depth[0])
     k_given = [m.k_proc for m in span.metas]
     if all(k is not None for k in k_given) or pred.intrinsics is None:
@@ -90,9 +105,30 @@ def host_geometry(span: WindowSpan, pred: Prediction,
     conf = depth_confidence(pred)[0].reshape(len(span.views), -1)[:, index]
     pts = view_points(depth, k_dev, index)
     extr = real(pred.extrinsics[0]) if pred.extrinsics is not None else None
-    host = to_host([pts, conf, k_dev] + ([extr] if extr is not None else []))
+    copy = host_transfer(depth.device).start([pts, conf, k_dev] + ([extr] if extr is not None
+                                                                   else []))
+    return PendingGeometry(span, copy, points_per_view, bool(pred.is_metric))
+
+
+class PendingGeometry:
+    """A window's geometry whose small copy to the host is in flight (:func:`start_geometry`)."""
+
+    def __init__(self, span: WindowSpan, copy: PendingCopy, points_per_view: int,
+                 model_metric: bool) -> None:
+        self._span, self._copy = span, copy
+        self._points_per_view, self._model_metric = points_per_view, model_metric
+
+    def wait(self) -> Tuple[WindowGeometry, np.ndarray]:
+        """Wait for the copy; the window's host geometry and per-view processed K [S, 3, 3]."""
+        return _from_host(self._span, self._copy.wait(), self._points_per_view,
+                          self._model_metric)
+
+
+def _from_host(span: WindowSpan, host: Sequence[np.ndarray], points_per_view: int,
+               model_metric: bool) -> Tuple[WindowGeometry, np.ndarray]:
+    """The geometry from the host copies of (points, confidences, K[, extrinsics])."""
     pts_cam, conf_np, k_np = host[0].astype(np.float64), host[1].astype(np.float64), host[2]
-    if extr is not None:
+    if len(host) > 3:  # the model predicted extrinsics
         t_gauge_cam = pose_lib.inverse(pose_lib.to_homogeneous(host[3]))
     else:
         t_gauge_cam = np.stack([_fallback_pose(p, m) for p, m in zip(span.known, span.metas)])
@@ -104,7 +140,7 @@ def host_geometry(span: WindowSpan, pred: Prediction,
     geo = WindowGeometry(keys=span.keys, t_gauge_cam=t_gauge_cam, points=pts_gauge,
                          weights=weights, depths=pts_cam[..., 2],
                          t_base_cam=[m.t_base_cam for m in span.metas],
-                         t_world_cam_known=list(span.known), model_metric=bool(pred.is_metric))
+                         t_world_cam_known=list(span.known), model_metric=model_metric)
     return geo, k_np.astype(np.float64)
 
 

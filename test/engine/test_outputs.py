@@ -115,13 +115,15 @@ def test_unrequested_outputs_are_not_computed(rig, monkeypatch):
     spy = Spy(monkeypatch)
     _run(rig, OutputRequest.per_camera({'front': ['depth']}, fused_cloud=False), steps=1)
     assert spy.resamples == [(1, 1)] and spy.clouds == 0 and spy.fused == 0
-    assert spy.copied == [[(14, 28)]]
+    assert len(spy.copied) == 2  # the window geometry's small copy, then the outputs'
+    assert spy.copied[-1] == [(14, 28)]
 
 
 def test_nothing_requested_copies_nothing(rig, monkeypatch):
     spy = Spy(monkeypatch)
     result = _run(rig, OutputRequest.of([]), steps=1)
-    assert spy.resamples == [] and spy.clouds == 0 and spy.fused == 0 and spy.copied == [[]]
+    assert spy.resamples == [] and spy.clouds == 0 and spy.fused == 0
+    assert len(spy.copied) == 2 and spy.copied[-1] == []  # after the geometry's copy
     assert all(c.depth is None and c.cloud is None for c in result.cameras.values())
     assert result.t_world_base is not None
 
@@ -132,7 +134,7 @@ def test_full_request_computes_everything_once(rig, monkeypatch):
     # The three cameras share one transform and one request: one batch of three cameras.
     assert spy.resamples == [(3, 3)] and spy.fused == 1
     assert spy.clouds == 1 + 1  # the three organised clouds at once, the fused cloud's
-    assert len(spy.copied[0]) == 3 * 4 + 1
+    assert len(spy.copied[-1]) == 3 * 4 + 1  # after the window geometry's copy
 
 
 def test_config_still_gates_a_requested_cloud(rig, monkeypatch):

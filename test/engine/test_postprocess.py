@@ -14,12 +14,12 @@
 
 """Tests of post-processing: mapping back, organized clouds, filters, voxels, one host copy."""
 import numpy as np
-import pytest
 import torch
 
 from da3_ros.config import OutputConfig
 from da3_ros.engine.outputs import CAMERA_OUTPUTS, CLOUD, CONFIDENCE, DEPTH, SKY
-from da3_ros.engine.postprocess import Postprocessor, sample_pixels, to_host, voxel_downsample
+from da3_ros.engine.point_rows import valid_rows
+from da3_ros.engine.postprocess import Postprocessor, sample_pixels, to_host
 from da3_ros.engine.preprocess import processed_size
 from da3_ros.geometry import camera as cam_lib
 
@@ -55,6 +55,28 @@ def test_depth_maps_back_to_full_resolution_with_matching_intrinsics():
     torch.testing.assert_close(z.float(), torch.full_like(z.float(), 4.0))
 
 
+def test_organised_cloud_is_the_unprojection_of_the_masked_depth_with_cached_rays():
+    post = Postprocessor(OutputConfig(min_depth=1.0, max_depth=10.0, min_confidence=1.5), 'cpu')
+    gen = torch.Generator().manual_seed(1)
+    depth = torch.rand(2, 5, 7, generator=gen) * 12.0
+    conf = torch.rand(2, 5, 7, generator=gen) * 3.0
+    sky = torch.rand(2, 5, 7, generator=gen) > 0.8
+    maps = {DEPTH: depth, CONFIDENCE: conf, SKY: sky}
+    k_out = np.stack([cam_lib.intrinsics_matrix(4.0 + j, 5.0, 3.1, 2.2 - j) for j in range(2)])
+    cloud = post.batch_cloud(maps, k_out)
+    masked = torch.where(post.valid_mask(depth, conf, sky), depth, float('nan'))
+    expected = cam_lib.unproject_depth(masked, torch.from_numpy(k_out).float())
+    torch.testing.assert_close(cloud, expected, rtol=1e-6, atol=1e-6, equal_nan=True)
+    # The scale-free part of the mask given by the caller gives the same cloud.
+    torch.testing.assert_close(post.batch_cloud(maps, k_out, post.kept(conf, sky)), cloud,
+                               rtol=0, atol=0, equal_nan=True)
+    rays = post.rays(k_out, (5, 7))
+    assert post.rays(k_out.copy(), (5, 7)) is rays  # made once per intrinsics and size
+    for shift in range(1, 4):  # other intrinsics: a bounded number of sets is kept
+        post.rays(k_out + shift, (5, 7))
+    assert post.rays(k_out, (5, 7)) is not rays
+
+
 def test_filters_range_and_confidence():
     post = Postprocessor(OutputConfig(min_depth=1.0, max_depth=10.0, min_confidence=1.5), 'cpu')
     depth = torch.tensor([[0.5, 5.0, 20.0, 5.0, float('nan')]])
@@ -63,35 +85,19 @@ def test_filters_range_and_confidence():
     assert valid.tolist() == [[False, True, False, False, False]]
     fused = post.fused_cloud(depth[None], conf[None], torch.zeros_like(depth[None]).bool(),
                              np.eye(3)[None], np.eye(4)[None])
-    assert fused.shape == (1, 3)
+    assert fused.shape == (5, 3)  # one row per pixel: the valid point first, then NaN rows
+    assert valid_rows(fused.numpy()).tolist() == [[5.0, 0.0, 5.0]]
+    assert torch.isnan(fused[1:]).all()
 
 
-def _row_unique_means(points, voxel):
-    """Reference: mean point per cell through row-wise unique (cells in lexicographic order)."""
-    cells = torch.floor(points / voxel).to(torch.int64)
-    occupied, inverse = torch.unique(cells, dim=0, return_inverse=True)
-    sums = torch.zeros(len(occupied), 3, dtype=points.dtype).index_add_(0, inverse, points)
-    hits = torch.zeros(len(occupied), dtype=points.dtype).index_add_(
-        0, inverse, torch.ones_like(points[:, 0]))
-    return sums / hits[:, None]
-
-
-@pytest.mark.parametrize('scale, voxel', [(30.0, 0.5), (5.0, 0.05), (1e6, 1e-3)])
-def test_voxel_downsample_equals_row_unique_in_order(scale, voxel):
-    """Packed keys (and, past 2^21 cells an axis, the row fallback) keep cells and order."""
-    gen = torch.Generator().manual_seed(7)
-    points = (torch.rand(5000, 3, generator=gen) - 0.5) * scale
-    points[:50] = points[50:100]  # shared cells
-    torch.testing.assert_close(voxel_downsample(points, voxel), _row_unique_means(points, voxel),
-                               rtol=0, atol=0)
-
-
-def test_voxel_downsample_means_per_cell():
-    pts = torch.tensor([[0.1, 0.1, 0.1], [0.3, 0.3, 0.3], [1.5, 0.0, 0.0]])
-    out = voxel_downsample(pts, 1.0)
-    assert out.shape == (2, 3)
-    assert any(torch.allclose(row, torch.tensor([0.2, 0.2, 0.2])) for row in out)
-    assert voxel_downsample(pts, 0.0) is pts
+def test_voxel_fused_cloud_has_no_padding():
+    post = Postprocessor(OutputConfig(min_depth=0.5, max_depth=50.0, min_confidence=0.0,
+                                      voxel_size=2.0), 'cpu')
+    depth = torch.full((1, 6, 8), 4.0)
+    fused = post.fused_cloud(depth, torch.ones_like(depth), torch.zeros_like(depth).bool(),
+                             np.diag([8.0, 8.0, 1.0])[None], np.eye(4)[None])
+    assert torch.isfinite(fused).all() and 0 < fused.shape[0] < 48
+    assert valid_rows(fused.numpy()).shape == tuple(fused.shape)
 
 
 def test_to_host_keeps_dtypes_and_shapes():

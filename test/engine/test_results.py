@@ -26,7 +26,7 @@ from da3_ros.engine.engine import Engine
 from da3_ros.engine.outputs import CAMERA_OUTPUTS, OutputRequest
 from da3_ros.engine.postprocess import Postprocessor
 from da3_ros.engine.preprocess import common_transform, processed_size
-from da3_ros.engine.results import camera_tensors
+from da3_ros.engine.results import scaled_camera_outputs, start_outputs
 from da3_ros.engine.window import View, ViewMeta, WindowSpan
 from da3_ros.geometry import camera as cam_lib
 from da3_ros.model.prediction import Prediction
@@ -89,25 +89,39 @@ def _output_inputs(post, seed=0):
     return span, depth, conf, sky, k_out
 
 
+def _grouped(post, span, depth, conf, sky, k_out, request, scale):
+    """Both halves of the outputs on the CPU: per output camera name -> host array."""
+    pred = Prediction(depth=depth[None], depth_conf=conf[None], sky=sky.float()[None])
+    started = start_outputs(post, span, pred, request)
+    scaled_camera_outputs(post, started, scale, k_out)
+    host = started.copy.finish().wait()
+    return [{name: host[place] for name, place in index.items()} for index in started.index]
+
+
 @pytest.mark.parametrize('resolution, upsample',
                          [('processed', 'nearest'), ('full', 'nearest'), ('full', 'bilinear')])
 @pytest.mark.parametrize('organized_clouds', [True, False])
+@pytest.mark.parametrize('scale', [1.0, 2.5])
 def test_grouped_camera_outputs_equal_the_per_camera_ones(resolution, upsample,
-                                                          organized_clouds):
+                                                          organized_clouds, scale):
     post = Postprocessor(OutputConfig(resolution=resolution, upsample=upsample, min_depth=1.0,
                                       max_depth=15.0, min_confidence=1.0,
                                       organized_clouds=organized_clouds), 'cpu')
     span, depth, conf, sky, k_out = _output_inputs(post)
     request = OutputRequest.per_camera({name: wanted for name, _, wanted in CAMERAS},
                                        fused_cloud=False)
-    grouped = camera_tensors(post, span, range(len(CAMERAS)), depth, conf, sky, k_out, request)
+    grouped = _grouped(post, span, depth, conf, sky, k_out, request, scale)
+    # Scaled after the (linear) resample: equal to resampling the scaled depth up to rounding,
+    # exactly so where nothing is interpolated.
+    exact = upsample == 'nearest' or scale == 1.0
     for j, (name, tf, wanted) in enumerate(CAMERAS):
-        alone = {name: batch[0] for name, batch in post.batch_outputs(
-            depth[j:j + 1], conf[j:j + 1], sky[j:j + 1], tf, k_out[j][None], wanted).items()}
-        assert list(grouped[j]) == list(alone), name  # same outputs, same order
-        for output, tensor in grouped[j].items():
-            torch.testing.assert_close(tensor, alone[output], rtol=0, atol=0, equal_nan=True)
-            assert tensor.is_contiguous(), (name, output)  # one memcpy each to the host
+        alone = {name: batch[0].numpy() for name, batch in post.batch_outputs(
+            depth[j:j + 1] * scale, conf[j:j + 1], sky[j:j + 1], tf, k_out[j][None],
+            wanted).items()}
+        assert sorted(grouped[j]) == sorted(alone), name  # the same outputs
+        for output, array in grouped[j].items():
+            np.testing.assert_allclose(array, alone[output], rtol=0 if exact else 1e-6,
+                                       atol=0 if exact else 1e-5, equal_nan=True)
     assert grouped[5] == {}
     assert ('cloud' in grouped[2]) == organized_clouds and 'depth' not in grouped[2]
     full_a = TF_A.src_hw if resolution == 'full' else TF_A.out_hw

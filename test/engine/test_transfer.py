@@ -16,6 +16,7 @@
 import pickle
 
 import numpy as np
+import pytest
 import torch
 
 from da3_ros.engine.postprocess import to_host
@@ -61,3 +62,38 @@ def test_results_are_not_overwritten_by_the_next_copy():
 def test_pickles():
     transfer = pickle.loads(pickle.dumps(HostTransfer('cpu', staged=True, pin=False)))
     _same(transfer(_tensors()), to_host(_tensors()))
+
+
+@pytest.mark.parametrize('staged', [False, True])
+def test_streaming_copy_gives_what_to_host_gives_in_add_order(staged):
+    transfer = HostTransfer('cpu', staged=staged, pin=False)
+    stream = transfer.begin()
+    tensors = _tensors()
+    assert [stream.add(t) for t in tensors] == list(range(len(tensors)))
+    _same(stream.finish().wait(), to_host(tensors))
+
+
+def test_streaming_copy_takes_each_tensor_as_it_was_when_added():
+    stream = HostTransfer('cpu', staged=True, pin=False).begin()
+    depth = torch.ones(3)
+    stream.add(depth)
+    depth += 5.0  # a later in-place change is not in the copy already made
+    np.testing.assert_array_equal(stream.finish().wait()[0], np.ones(3, np.float32))
+
+
+def test_streaming_copy_keeps_float64_per_tensor():
+    stream = HostTransfer('cpu', staged=True, pin=False).begin()
+    stream.add(torch.ones(2, dtype=torch.float64))
+    stream.add(torch.ones(2, dtype=torch.float16))
+    wide, narrow = stream.finish().wait()
+    assert wide.dtype == np.float64 and narrow.dtype == np.float32
+
+
+def test_streaming_copy_add_all_continues_the_indices():
+    stream = HostTransfer('cpu', staged=True, pin=False).begin()
+    first = torch.arange(3.0)
+    assert stream.add(first) == 0
+    assert stream.add_all([first + 1, first + 2]) == [1, 2]
+    arrays = stream.finish().wait()
+    for k, array in enumerate(arrays):
+        np.testing.assert_array_equal(array, (first + k).numpy())

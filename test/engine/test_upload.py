@@ -18,6 +18,7 @@ import pickle
 import numpy as np
 import pytest
 import torch
+from torch.overrides import TorchFunctionMode
 
 from da3_ros.engine import upload as upload_lib
 from da3_ros.engine.upload import HostUpload, staging_choice
@@ -81,6 +82,44 @@ def test_a_result_is_not_overwritten_by_the_next_upload(device):
     assert first.device.type == device
     np.testing.assert_array_equal(first.cpu().numpy(), np.stack(first_images))
     np.testing.assert_array_equal(second.cpu().numpy(), np.stack(second_images))
+
+
+class _CopyLog(TorchFunctionMode):
+    """Logs each ``Tensor.copy_`` touching ``staging``: ('host' or 'upload', slot index)."""
+
+    def __init__(self, staging):
+        super().__init__()
+        self.staging, self.copies = staging, []
+
+    def _slot(self, tensor):
+        if tensor.untyped_storage().data_ptr() != self.staging.untyped_storage().data_ptr():
+            return None
+        return (tensor.data_ptr() - self.staging.data_ptr()) // self.staging[0].nbytes
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if func is torch.Tensor.copy_:
+            into, source = self._slot(args[0]), self._slot(args[1])
+            if into is not None:
+                self.copies.append(('host', into))
+            elif source is not None:
+                self.copies.append(('upload', source))
+        return func(*args, **(kwargs or {}))
+
+
+@pytest.mark.parametrize('device', DEVICES)
+def test_each_slot_is_uploaded_right_after_its_host_copy(device):
+    upload = HostUpload(device, staged=True)
+    upload(_images(9, count=4))
+    staging = upload._staging[(4, 6, 8, 3)]
+    images = _images(10, count=4)
+    with _CopyLog(staging) as log:
+        batch = upload(images)
+    # Interleaved, not all host copies first: the upload of slot i overlaps the host copy of i + 1.
+    assert log.copies == [(kind, i) for i in range(4) for kind in ('host', 'upload')]
+    assert upload._staging[(4, 6, 8, 3)] is staging  # reused, not reallocated
+    assert batch.device.type == device
+    assert batch.untyped_storage().data_ptr() != staging.untyped_storage().data_ptr()
+    np.testing.assert_array_equal(batch.cpu().numpy(), np.stack(images))
 
 
 def test_the_event_is_waited_on_before_the_staging_tensor_is_rewritten():
