@@ -19,6 +19,7 @@ pre-processing transform (cached sampling grids); invalid pixels (outside the pr
 non-finite, out of range, low confidence, sky) are NaN in the organized clouds and absent from
 the fused cloud. The fused cloud is built at processed resolution in the base frame.
 """
+import math
 from typing import AbstractSet, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -33,7 +34,7 @@ from da3_ros.engine.upload import to_device
 from da3_ros.geometry import camera as cam_lib
 
 
-MAX_RAY_SETS = 2  # rays of rig layouts kept on the device (one per output size and intrinsics)
+MAX_RAY_SETS = 4  # ray sets kept on the device: organised and fused clouds of two layouts
 
 
 def sample_pixels(height: int, width: int, count: int) -> torch.Tensor:
@@ -99,9 +100,14 @@ class Postprocessor:
         return self.in_range(depth) & self.kept(conf, sky)
 
     def in_range(self, depth: torch.Tensor) -> torch.Tensor:
-        """Pixels whose depth is finite and within the configured range."""
-        return (torch.isfinite(depth) & (depth >= self.cfg.min_depth)
-                & (depth <= self.cfg.max_depth))
+        """Pixels whose depth is finite and within the configured range.
+
+        NaN fails both comparisons and -inf the lower bound (``min_depth`` >= 0), so the
+        finiteness test is needed only for +inf under an infinite ``max_depth`` (each test is
+        a launch over every output pixel).
+        """
+        inside = (depth >= self.cfg.min_depth) & (depth <= self.cfg.max_depth)
+        return inside if math.isfinite(self.cfg.max_depth) else inside & torch.isfinite(depth)
 
     def kept(self, conf: torch.Tensor, sky: torch.Tensor) -> torch.Tensor:
         """Pixels kept by the confidence and sky filters (the scale-free part of the mask).
@@ -198,8 +204,10 @@ class Postprocessor:
         if not names:
             return {}
         source = {DEPTH: depth, CONFIDENCE: conf, SKY: sky.float()}
-        maps = self.to_output(torch.stack([source[n] for n in names], 1), tf)
-        return {n: (maps[:, i] > 0.5 if n == SKY else maps[:, i]) for i, n in enumerate(names)}
+        # Maps outermost ([C, B, h, w]; channels resample independently, so the layout does
+        # not change a value): each map is one contiguous [B, H, W] block, one copy to the host.
+        maps = self.to_output(torch.stack([source[n] for n in names], 0), tf)
+        return {n: (maps[i] > 0.5 if n == SKY else maps[i]) for i, n in enumerate(names)}
 
     def batch_cloud(self, maps: Dict[str, torch.Tensor], k_out: np.ndarray,
                     kept: Optional[torch.Tensor] = None) -> torch.Tensor:
@@ -211,11 +219,12 @@ class Postprocessor:
         if kept is None:
             kept = self.kept(maps[CONFIDENCE], maps[SKY])
         depth = maps[DEPTH]
-        rays = self.rays(k_out, tuple(depth.shape[-2:]))
+        rays = self.rays(k_out, tuple(depth.shape[-2:]), depth.dtype)
         return rays * torch.where(self.in_range(depth) & kept, depth, float('nan'))[..., None]
 
-    def rays(self, k_out: np.ndarray, hw: Tuple[int, int]) -> torch.Tensor:
-        """Rays [B, H, W, 3] (z = 1) of cameras ``k_out`` [B, 3, 3], kept on the device.
+    def rays(self, k: np.ndarray, hw: Tuple[int, int],
+             dtype: torch.dtype = torch.float32) -> torch.Tensor:
+        """Rays [B, H, W, 3] (z = 1) of cameras ``k`` [B, 3, 3], kept on the device.
 
         The rays of a rig change only with its intrinsics, so they are made once
         (``unproject_depth`` of unit depth, hence the same values) and each cloud is one
@@ -223,18 +232,19 @@ class Postprocessor:
         intrinsics and their launches every step. At most ``MAX_RAY_SETS`` sets are kept
         (6 cameras at 1600 x 900 take 104 MB).
         """
-        k_out = np.ascontiguousarray(k_out, dtype=np.float64)
-        key = (k_out.tobytes(), k_out.shape, hw)
+        k = np.ascontiguousarray(k, dtype=np.float64)
+        key = (k.tobytes(), k.shape, hw, dtype)
         if key not in self._ray_sets:
             if len(self._ray_sets) >= MAX_RAY_SETS:
                 self._ray_sets.pop(next(iter(self._ray_sets)))
-            ones = torch.ones((len(k_out),) + hw, device=self.device)
+            ones = torch.ones((len(k),) + hw, device=self.device, dtype=dtype)
             self._ray_sets[key] = cam_lib.unproject_depth(
-                ones, k_inv=inverse_on_device(k_out, self.device, torch.float32))
+                ones, k_inv=inverse_on_device(k, self.device, dtype))
         return self._ray_sets[key]
 
     def fused_cloud(self, depth: torch.Tensor, conf: torch.Tensor, sky: torch.Tensor,
-                    k_proc: np.ndarray, t_base_cam: np.ndarray) -> torch.Tensor:
+                    k_proc: np.ndarray, t_base_cam: np.ndarray,
+                    kept: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Return filtered points in the base frame from processed maps [V, h, w].
 
         Without voxels (``voxel_size`` 0) the result is [V * h * w, 3]: the valid points first,
@@ -247,14 +257,16 @@ class Postprocessor:
             depth: [V, h, w] scaled depth.
             conf: [V, h, w] confidence.
             sky: [V, h, w] bool sky mask.
-            k_proc: [V, 3, 3] processed intrinsics (host; sent inverted, one upload).
+            k_proc: [V, 3, 3] processed intrinsics (host; their rays are cached, :meth:`rays`).
             t_base_cam: [V, 4, 4] camera-to-base poses (host).
+            kept: :meth:`kept` of ``conf`` and ``sky`` when the caller computed it earlier.
         """
-        points = cam_lib.unproject_depth(
-            depth, k_inv=inverse_on_device(k_proc, depth.device, depth.dtype))
+        if kept is None:
+            kept = self.kept(conf, sky)
+        points = self.rays(k_proc, tuple(depth.shape[-2:]), depth.dtype) * depth[..., None]
         pose = to_device(t_base_cam, depth.device, depth.dtype)
         points = cam_lib.transform_points_torch(pose, points).reshape(-1, 3)
-        valid = self.valid_mask(depth, conf, sky).reshape(-1)
+        valid = (self.in_range(depth) & kept).reshape(-1)
         if self.cfg.voxel_size > 0:
             return voxel_downsample(points[valid], self.cfg.voxel_size)
         return valid_first(points, valid)

@@ -53,12 +53,13 @@ class OutputParts:
     """The output timestep's copies to the host plus the host data to assemble a RigResult.
 
     ``copy`` holds every output tensor, each copy started as the tensor was built;
-    ``cameras`` holds per camera (name, frame id, K, pose, output name -> index into the
-    copy's arrays); ``fused`` is the fused cloud's index (None when not built).
+    ``cameras`` holds per camera (name, frame id, K, pose, output name -> (index into the
+    copy's arrays, the camera's row there)); ``fused`` is the fused cloud's index (None when
+    not built).
     """
 
     copy: StreamingCopy
-    cameras: List[Tuple[str, str, np.ndarray, np.ndarray, Dict[str, int]]] = field(
+    cameras: List[Tuple[str, str, np.ndarray, np.ndarray, Dict[str, Tuple[int, int]]]] = field(
         default_factory=list)
     t_world_base: Optional[np.ndarray] = None
     world_is_odom: bool = False
@@ -74,7 +75,7 @@ class OutputParts:
         """Assemble the RigResult from the host copies (``copy``'s arrays, in add order)."""
         results = {}
         for name, frame_id, k_out, pose, index in self.cameras:
-            maps = {output: host[i] for output, i in index.items()}
+            maps = {output: host[place][b] for output, (place, b) in index.items()}
             results[name] = CameraResult(name, frame_id, maps.get(DEPTH), maps.get(CONFIDENCE),
                                          maps.get(SKY), k_out, pose, maps.get(CLOUD))
         fused = valid_rows(host[self.fused]) if self.fused is not None \
@@ -107,7 +108,9 @@ class StartedOutputs:
     """What :func:`start_outputs` built before the alignment, and the copies it started.
 
     ``gauge``, ``conf`` and ``sky`` are the output views' [V, h, w] processed maps (the fused
-    cloud's input); ``index`` maps per output camera an output name to its place in ``copy``.
+    cloud's input) and ``fused_kept`` the scale-free part of its mask when it is built;
+    ``index`` maps per output camera an output name to (its group's place in
+    ``copy``, the camera's row in that group).
     """
 
     copy: StreamingCopy
@@ -116,22 +119,22 @@ class StartedOutputs:
     conf: torch.Tensor
     sky: torch.Tensor
     groups: List[MapGroup] = field(default_factory=list)
-    index: List[Dict[str, int]] = field(default_factory=list)
+    fused_kept: Optional[torch.Tensor] = None
+    index: List[Dict[str, Tuple[int, int]]] = field(default_factory=list)
 
     def hand_over(self, members: Sequence[int], name: str, batch: torch.Tensor) -> None:
-        """Start the copies of a group's [B, ...] output ``name``: one per camera slice.
+        """Start the copy of a group's contiguous [B, ...] output ``name``: one memcpy.
 
-        Each camera's slice ``batch[b]`` is contiguous, so it moves as one memcpy with no
-        device-side gather.
+        Each camera's result is its slice of the host copy.
         """
-        places = self.copy.add_all([batch[b] for b in range(len(members))])
-        for j, place in zip(members, places):
-            self.index[j][name] = place
+        place = self.copy.add(batch)
+        for b, j in enumerate(members):
+            self.index[j][name] = (place, b)
 
 
 def start_outputs(post: Postprocessor, span: WindowSpan, pred: Prediction,
                   request: OutputRequest = ALL) -> StartedOutputs:
-    """The scale-free half of the outputs, queued before the host alignment runs.
+    """Queue the scale-free half of the outputs, before the host alignment runs.
 
     Confidence, sky and the gauge depth of the output views do not depend on the window's
     scale, so they are resampled to output resolution here and the copies of the requested
@@ -156,6 +159,8 @@ def start_outputs(post: Postprocessor, span: WindowSpan, pred: Prediction,
         else torch.zeros_like(gauge, dtype=torch.bool)
     started = StartedOutputs(host_transfer(conf.device).begin(), request, gauge, conf, sky,
                              index=[{} for _ in sel])
+    if post.cfg.fused_cloud and request.fused_cloud:
+        started.fused_kept = post.kept(conf, sky)
     groups: Dict[Tuple[ImageTransform, FrozenSet[str]], List[int]] = {}
     for j, i in enumerate(sel):
         key = (span.metas[i].transform, request.for_camera(span.views[i].name))
@@ -176,7 +181,7 @@ def start_outputs(post: Postprocessor, span: WindowSpan, pred: Prediction,
 def output_tensors(post: Postprocessor, span: WindowSpan, pred: Prediction,
                    geo: WindowGeometry, k_proc: np.ndarray, alignment: Alignment,
                    started: StartedOutputs) -> OutputParts:
-    """The scaled half of the outputs: world depth, the clouds and the poses, copies started.
+    """Build the scaled half of the outputs: world depth, clouds and poses; copies started.
 
     Each group's depth is scaled and handed to the copy before its organised clouds are
     built, so the copy engine works while the device builds the rest. The fused cloud comes
@@ -220,7 +225,7 @@ def _fused_cloud(post: Postprocessor, span: WindowSpan, k_proc: np.ndarray, scal
     t_base_cam = np.stack([pose_lib.inverse(base) @ p for p in poses])
     return started.copy.add(post.fused_cloud(
         world_depth(started.gauge, scale), started.conf, started.sky,
-        k_proc[span.output_indices], t_base_cam))
+        k_proc[span.output_indices], t_base_cam, started.fused_kept))
 
 
 def scaled_camera_outputs(post: Postprocessor, started: StartedOutputs, scale: float,

@@ -126,7 +126,7 @@ class PendingGeometry:
 
 def _from_host(span: WindowSpan, host: Sequence[np.ndarray], points_per_view: int,
                model_metric: bool) -> Tuple[WindowGeometry, np.ndarray]:
-    """The geometry from the host copies of (points, confidences, K[, extrinsics])."""
+    """Build the geometry from the host copies of (points, confidences, K[, extrinsics])."""
     pts_cam, conf_np, k_np = host[0].astype(np.float64), host[1].astype(np.float64), host[2]
     if len(host) > 3:  # the model predicted extrinsics
         t_gauge_cam = pose_lib.inverse(pose_lib.to_homogeneous(host[3]))

@@ -116,7 +116,7 @@ def test_unrequested_outputs_are_not_computed(rig, monkeypatch):
     _run(rig, OutputRequest.per_camera({'front': ['depth']}, fused_cloud=False), steps=1)
     assert spy.resamples == [(1, 1)] and spy.clouds == 0 and spy.fused == 0
     assert len(spy.copied) == 2  # the window geometry's small copy, then the outputs'
-    assert spy.copied[-1] == [(14, 28)]
+    assert spy.copied[-1] == [(1, 14, 28)]  # the group of one camera's depth
 
 
 def test_nothing_requested_copies_nothing(rig, monkeypatch):
@@ -133,8 +133,11 @@ def test_full_request_computes_everything_once(rig, monkeypatch):
     _run(rig, ALL, steps=1)
     # The three cameras share one transform and one request: one batch of three cameras.
     assert spy.resamples == [(3, 3)] and spy.fused == 1
-    assert spy.clouds == 1 + 1  # the three organised clouds at once, the fused cloud's
-    assert len(spy.copied[-1]) == 3 * 4 + 1  # after the window geometry's copy
+    # One set of rays for the three cameras: the images are already at processed size, so
+    # the organised clouds and the fused cloud share them.
+    assert spy.clouds == 1
+    # After the window geometry's copy: one copy per map of the group and the fused cloud.
+    assert [shape[:1] for shape in spy.copied[-1]] == [(3,)] * 4 + [(3 * 14 * 28,)]
 
 
 def test_config_still_gates_a_requested_cloud(rig, monkeypatch):

@@ -14,12 +14,13 @@
 
 """Tests of post-processing: mapping back, organized clouds, filters, voxels, one host copy."""
 import numpy as np
+import pytest
 import torch
 
 from da3_ros.config import OutputConfig
 from da3_ros.engine.outputs import CAMERA_OUTPUTS, CLOUD, CONFIDENCE, DEPTH, SKY
 from da3_ros.engine.point_rows import valid_rows
-from da3_ros.engine.postprocess import Postprocessor, sample_pixels, to_host
+from da3_ros.engine.postprocess import MAX_RAY_SETS, Postprocessor, sample_pixels, to_host
 from da3_ros.engine.preprocess import processed_size
 from da3_ros.geometry import camera as cam_lib
 
@@ -72,7 +73,7 @@ def test_organised_cloud_is_the_unprojection_of_the_masked_depth_with_cached_ray
                                rtol=0, atol=0, equal_nan=True)
     rays = post.rays(k_out, (5, 7))
     assert post.rays(k_out.copy(), (5, 7)) is rays  # made once per intrinsics and size
-    for shift in range(1, 4):  # other intrinsics: a bounded number of sets is kept
+    for shift in range(1, MAX_RAY_SETS + 1):  # other intrinsics: a bounded number is kept
         post.rays(k_out + shift, (5, 7))
     assert post.rays(k_out, (5, 7)) is not rays
 
@@ -88,6 +89,14 @@ def test_filters_range_and_confidence():
     assert fused.shape == (5, 3)  # one row per pixel: the valid point first, then NaN rows
     assert valid_rows(fused.numpy()).tolist() == [[5.0, 0.0, 5.0]]
     assert torch.isnan(fused[1:]).all()
+
+
+@pytest.mark.parametrize('max_depth', [10.0, float('inf')])
+def test_range_never_keeps_nan_or_infinite_depth(max_depth):
+    post = Postprocessor(OutputConfig(min_depth=0.0, max_depth=max_depth), 'cpu')
+    depth = torch.tensor([float('nan'), float('inf'), -float('inf'), 0.0, 5.0, 1e30])
+    assert post.in_range(depth).tolist() == [False, False, False, True, True,
+                                             max_depth == float('inf')]
 
 
 def test_voxel_fused_cloud_has_no_padding():

@@ -95,7 +95,8 @@ def _grouped(post, span, depth, conf, sky, k_out, request, scale):
     started = start_outputs(post, span, pred, request)
     scaled_camera_outputs(post, started, scale, k_out)
     host = started.copy.finish().wait()
-    return [{name: host[place] for name, place in index.items()} for index in started.index]
+    return [{name: host[place][row] for name, (place, row) in index.items()}
+            for index in started.index]
 
 
 @pytest.mark.parametrize('resolution, upsample',
