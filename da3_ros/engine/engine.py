@@ -16,7 +16,7 @@
 
 ``Engine.step`` admits a synchronized timestep, runs ONE DA3 forward over the window's
 T x N views, chains the window's gauge into the world frame and returns depth, clouds and poses
-of the output timestep. Tensors stay on the device until one copy back. Its stages, each a
+of the output timestep. Tensors stay on the device until their copy back. Its stages, each a
 module, pass a ``window.WindowSpan`` (the step's views) along:
 
 1. preprocess (``preprocess``, ``decode``): images into the device window (``window``);

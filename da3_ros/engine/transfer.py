@@ -23,6 +23,12 @@ arrays that view it are dropped and is reused, without a new ``cudaHostAlloc``, 
 tensor of that size. So a node that publishes and drops each result reuses the same few blocks,
 while a caller that keeps results keeps valid arrays (a fixed ring would overwrite them).
 
+``HostTransfer.start`` copies a list of tensors at once (the window geometry's small copy);
+``HostTransfer.begin`` returns a :class:`StreamingCopy` that takes each output as soon as it is
+built, so the copy engine moves one map while the device and the host build the next (the
+engine's outputs: measured on an H100, the small 6-camera step's wait for its copies went from
+3.75 to 1.17 ms).
+
 Host arrays follow :func:`postprocess.to_host`'s rule on every device: bool stays bool, the rest
 is float64 if any tensor is float64, else float32. On the CPU the copy is ``to_host`` itself,
 so the CPU path is unchanged.
