@@ -165,8 +165,7 @@ class Engine:
                                                inputs.extrinsics is not None,
                                                self.stitcher.align, cfg.window)
         with timer.stage('postprocess'):
-            parts = results.output_tensors(self.post, span, pred, geo, k_proc, alignment,
-                                           started)
+            parts = results.output_tensors(self.post, span, geo, k_proc, alignment, started)
             gaussians = None
             if cfg.output.gaussians:
                 gaussians = gaussians_io.world_gaussians(

@@ -142,7 +142,7 @@ def start_outputs(post: Postprocessor, span: WindowSpan, pred: Prediction,
     aligns the window. :func:`output_tensors` scales the depth and builds the clouds after.
 
     Cameras with the same ``ImageTransform`` and the same requested outputs form one group:
-    one resample, later one valid mask, one unprojection and one copy of their intrinsics,
+    one resample, one copy per map and later one valid mask and one set of cached rays,
     instead of one each (the values are the same as one camera at a time).
 
     Args:
@@ -178,8 +178,8 @@ def start_outputs(post: Postprocessor, span: WindowSpan, pred: Prediction,
     return started
 
 
-def output_tensors(post: Postprocessor, span: WindowSpan, pred: Prediction,
-                   geo: WindowGeometry, k_proc: np.ndarray, alignment: Alignment,
+def output_tensors(post: Postprocessor, span: WindowSpan, geo: WindowGeometry,
+                   k_proc: np.ndarray, alignment: Alignment,
                    started: StartedOutputs) -> OutputParts:
     """Build the scaled half of the outputs: world depth, clouds and poses; copies started.
 
@@ -191,7 +191,6 @@ def output_tensors(post: Postprocessor, span: WindowSpan, pred: Prediction,
     Args:
         post: the post-processor (its ``OutputConfig`` decides what may exist).
         span: the step's views.
-        pred: the window's prediction (gauge units).
         geo: the window's host geometry.
         k_proc: [S, 3, 3] processed-pixel intrinsics of every view.
         alignment: the window's gauge-to-world alignment.

@@ -156,8 +156,8 @@ class StreamingCopy:
     enqueues that one tensor's copy, so on CUDA the copy engine moves a map while the host is
     still launching the kernels of the next output (a copy started only after the last output
     would add its whole duration to the step). Callers add tensors in the order they build them
-    and keep the returned index. Nothing may read the device synchronously between adds (a
-    read queues behind the copies already in flight). :meth:`finish` returns the
+    and keep the returned index. A synchronous device read between adds may queue behind the
+    copies already in flight, so reads belong before the bulk copies. :meth:`finish` returns the
     :class:`PendingCopy` of every added tensor, in add order.
 
     Host arrays: bool stays bool and float64 stays float64, everything else is float32 (per
