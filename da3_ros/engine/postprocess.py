@@ -35,6 +35,7 @@ from da3_ros.geometry import camera as cam_lib
 
 
 MAX_RAY_SETS = 4  # ray sets kept on the device: organised and fused clouds of two layouts
+MAX_RAY_BYTES = 256 * 2 ** 20  # and the device memory they may hold in all
 
 
 def sample_pixels(height: int, width: int, count: int) -> torch.Tensor:
@@ -133,19 +134,19 @@ class Postprocessor:
         return self._grids[tf]
 
     def to_output(self, maps: torch.Tensor, tf: ImageTransform) -> torch.Tensor:
-        """Resample processed maps [B, C, h, w] to output resolution (NaN outside the image).
+        """Resample processed maps [M, N, h, w] to output resolution (NaN outside the image).
 
-        The B cameras share ``tf``, hence one grid: their channels are folded into one image of
-        B * C channels and resampled by one ``grid_sample`` (channels are sampled
-        independently, so each equals its own resample).
+        Every map shares ``tf``, hence one grid: the M x N maps (e.g. maps x cameras) are folded
+        into one image of M * N channels and resampled by one ``grid_sample`` (channels are
+        sampled independently, so each equals its own resample).
         """
         if self.cfg.resolution == 'processed':
             return maps
         grid, outside = self._grid(tf)
-        batch, channels, height, width = maps.shape
-        out = F.grid_sample(maps.reshape(1, batch * channels, height, width).float(), grid,
+        outer, inner, height, width = maps.shape
+        out = F.grid_sample(maps.reshape(1, outer * inner, height, width).float(), grid,
                             mode=self.cfg.upsample, padding_mode='zeros', align_corners=False)
-        out = out.reshape(batch, channels, *out.shape[-2:])
+        out = out.reshape(outer, inner, *out.shape[-2:])
         return out.masked_fill(outside, float('nan'))
 
     def output_k(self, k_proc: np.ndarray, tf: ImageTransform) -> np.ndarray:
@@ -173,15 +174,14 @@ class Postprocessor:
             conf: [B, h, w] confidence.
             sky: [B, h, w] bool sky mask.
             tf: pre-processing transform shared by the B cameras.
-            k_out: [B, 3, 3] output intrinsics (one host-to-device copy, only for a cloud).
+            k_out: [B, 3, 3] output intrinsics (only for a cloud; their rays are cached).
             wanted: output names.
 
         Returns:
             name -> tensor at output resolution ([B, H, W] maps, [B, H, W, 3] clouds in each
-            camera's OpenCV optical frame), in ``MAP_ORDER`` then the cloud. The camera is the
-            outermost dimension of every result, so each camera's slice ``[b]`` is contiguous
-            (a map is channel ``i`` of one [B, C, H, W] resample) and copies to the host as one
-            memcpy, without a device-side gather.
+            camera's OpenCV optical frame), in ``MAP_ORDER`` then the cloud. Each is one
+            contiguous block (a map is entry ``i`` of one [C, B, H, W] resample), so a group's
+            output copies to the host as one memcpy, without a device-side gather.
         """
         maps = self.batch_maps(depth, conf, sky, tf, wanted)
         out = {n: t for n, t in maps.items() if n in wanted}
@@ -206,7 +206,7 @@ class Postprocessor:
         source = {DEPTH: depth, CONFIDENCE: conf, SKY: sky.float()}
         # Maps outermost ([C, B, h, w]; channels resample independently, so the layout does
         # not change a value): each map is one contiguous [B, H, W] block, one copy to the host.
-        maps = self.to_output(torch.stack([source[n] for n in names], 0), tf)
+        maps = self.to_output(torch.stack([source[n] for n in names], 0).float(), tf)
         return {n: (maps[i] > 0.5 if n == SKY else maps[i]) for i, n in enumerate(names)}
 
     def batch_cloud(self, maps: Dict[str, torch.Tensor], k_out: np.ndarray,
@@ -229,18 +229,22 @@ class Postprocessor:
         The rays of a rig change only with its intrinsics, so they are made once
         (``unproject_depth`` of unit depth, hence the same values) and each cloud is one
         product with the depth instead of a batched matrix product, an upload of the inverse
-        intrinsics and their launches every step. At most ``MAX_RAY_SETS`` sets are kept
-        (6 cameras at 1600 x 900 take 104 MB).
+        intrinsics and their launches every step. The least recently used sets go first, so
+        at most ``MAX_RAY_SETS`` sets of at most ``MAX_RAY_BYTES`` in all are kept (6 cameras
+        at 1600 x 900 take 104 MB; a set larger than the bound is made and not kept), also
+        when the intrinsics change every window (predicted by the model).
         """
         k = np.ascontiguousarray(k, dtype=np.float64)
         key = (k.tobytes(), k.shape, hw, dtype)
-        if key not in self._ray_sets:
-            if len(self._ray_sets) >= MAX_RAY_SETS:
-                self._ray_sets.pop(next(iter(self._ray_sets)))
+        rays = self._ray_sets.pop(key, None)
+        if rays is None:
             ones = torch.ones((len(k),) + hw, device=self.device, dtype=dtype)
-            self._ray_sets[key] = cam_lib.unproject_depth(
-                ones, k_inv=inverse_on_device(k, self.device, dtype))
-        return self._ray_sets[key]
+            rays = cam_lib.unproject_depth(ones, k_inv=inverse_on_device(k, self.device, dtype))
+        self._ray_sets[key] = rays  # most recently used last
+        while (len(self._ray_sets) > MAX_RAY_SETS
+               or sum(r.nbytes for r in self._ray_sets.values()) > MAX_RAY_BYTES):
+            self._ray_sets.pop(next(iter(self._ray_sets)))  # least recently used
+        return rays
 
     def fused_cloud(self, depth: torch.Tensor, conf: torch.Tensor, sky: torch.Tensor,
                     k_proc: np.ndarray, t_base_cam: np.ndarray,
@@ -266,7 +270,10 @@ class Postprocessor:
         points = self.rays(k_proc, tuple(depth.shape[-2:]), depth.dtype) * depth[..., None]
         pose = to_device(t_base_cam, depth.device, depth.dtype)
         points = cam_lib.transform_points_torch(pose, points).reshape(-1, 3)
-        valid = (self.in_range(depth) & kept).reshape(-1)
+        # A non-finite pose makes non-finite points of valid pixels: never kept, so the valid
+        # rows of the padded layout are finite (``valid_rows`` relies on it) and voxel keys
+        # are never made of NaN.
+        valid = (self.in_range(depth) & kept).reshape(-1) & torch.isfinite(points).all(-1)
         if self.cfg.voxel_size > 0:
             return voxel_downsample(points[valid], self.cfg.voxel_size)
         return valid_first(points, valid)

@@ -12,29 +12,29 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Device outputs to host numpy: asynchronous copies into pinned buffers, one wait.
+"""Device tensors to host numpy: asynchronous copies into pinned buffers, one wait per copy.
 
-On CUDA every output tensor is copied with ``non_blocking=True`` into a page-locked host tensor
-of its own shape, on a side stream that first waits for the compute stream; one CUDA event marks
-the end of all copies and :meth:`PendingCopy.wait` is the only synchronisation. Pinned tensors
-come from PyTorch's caching host allocator (``torch.empty(..., pin_memory=True)``), the
+On CUDA every tensor is copied with ``non_blocking=True`` into a page-locked host tensor of its
+own shape, on a side stream that first waits for the compute stream; a CUDA event marks the end
+of the copies and :meth:`PendingCopy.wait` synchronises on it, and on nothing else. Pinned
+tensors come from PyTorch's caching host allocator (``torch.empty(..., pin_memory=True)``), the
 well-kept allocator that PyTorch's own loaders use: a block goes back to its cache when the
 arrays that view it are dropped and is reused, without a new ``cudaHostAlloc``, by the next
 tensor of that size. So a node that publishes and drops each result reuses the same few blocks,
 while a caller that keeps results keeps valid arrays (a fixed ring would overwrite them).
 
-``HostTransfer.start`` copies a list of tensors at once (the window geometry's small copy);
-``HostTransfer.begin`` returns a :class:`StreamingCopy` that takes each output as soon as it is
-built, so the copy engine moves one map while the device and the host build the next (the
-engine's outputs: measured on an H100, the small 6-camera step's wait for its copies went from
-3.75 to 1.17 ms).
+``HostTransfer.start`` copies a list of tensors at once (the window geometry's small copy, on a
+lane of its own: ``host_transfer``); ``HostTransfer.begin`` returns a :class:`StreamingCopy`
+that takes each output as soon as it is built, so the copy engine moves one map while the device
+and the host build the next (the engine's outputs: measured on an H100, the small 6-camera
+step's wait for its copies went from 3.75 to 1.17 ms).
 
-Host arrays follow :func:`postprocess.to_host`'s rule on every device: bool stays bool, the rest
-is float64 if any tensor is float64, else float32. On the CPU the copy is ``to_host`` itself,
-so the CPU path is unchanged.
+Host arrays follow :func:`postprocess.to_host`'s rule: bool stays bool, the rest is float64 if
+any tensor is float64, else float32 (``StreamingCopy`` applies it per tensor). On the CPU the
+copy is ``to_host`` itself, so the CPU path is unchanged.
 """
 import functools
-from typing import Callable, List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -55,9 +55,9 @@ class PendingCopy:
     """Copies in flight; :meth:`wait` returns the host arrays (same order as the tensors)."""
 
     def __init__(self, sources: Sequence[torch.Tensor], hosts: Sequence[torch.Tensor],
-                 event: Optional[object], started: Optional[object] = None) -> None:
+                 event: Optional[object], spans: Sequence[Tuple[object, object]] = ()) -> None:
         self._sources = list(sources)  # device tensors stay alive until the copies finish
-        self._hosts, self._event, self._started = list(hosts), event, started
+        self._hosts, self._event, self._spans = list(hosts), event, list(spans)
         self._arrays: Optional[List[np.ndarray]] = None
 
     @classmethod
@@ -78,10 +78,14 @@ class PendingCopy:
 
     @property
     def device_ms(self) -> Optional[float]:
-        """Device time of the copies in ms (CUDA, after :meth:`wait`); None elsewhere."""
-        if self._started is None or self._arrays is None:
+        """Device time of the copies in ms (CUDA, after :meth:`wait`); None elsewhere.
+
+        The sum over the (start, end) event pairs around each batch of copies: the time the
+        copies themselves took, not the gaps between batches while outputs were being built.
+        """
+        if not self._spans or self._arrays is None:
             return None
-        return self._started.elapsed_time(self._event)
+        return sum(start.elapsed_time(end) for start, end in self._spans)
 
 
 class HostTransfer:
@@ -127,7 +131,7 @@ class HostTransfer:
                 host.copy_(src, non_blocking=True)
             event = torch.cuda.Event(enable_timing=True)
             event.record(stream)
-        return PendingCopy(tensors, hosts, event, started)
+        return PendingCopy(tensors, hosts, event, [(started, event)])
 
     def begin(self) -> 'StreamingCopy':
         """Return a copy that takes its tensors one at a time, each as soon as it exists."""
@@ -144,8 +148,13 @@ class HostTransfer:
 
 
 @functools.lru_cache(maxsize=None)
-def host_transfer(device: torch.device) -> HostTransfer:
-    """Get the default :class:`HostTransfer` of ``device`` (one side stream per device, shared)."""
+def host_transfer(device: torch.device, lane: str = 'outputs') -> HostTransfer:
+    """Get the shared :class:`HostTransfer` of ``device`` for ``lane`` (one side stream each).
+
+    The window geometry's small copy has a lane of its own: on the outputs' stream it would
+    queue behind the previous step's output copies, which may still be in flight while the
+    node overlaps steps.
+    """
     return HostTransfer(device)
 
 
@@ -169,7 +178,7 @@ class StreamingCopy:
         self._transfer = transfer
         self._sources: List[torch.Tensor] = []
         self._hosts: List[torch.Tensor] = []
-        self._started: Optional[object] = None
+        self._spans: List[Tuple[object, object]] = []
 
     def add(self, tensor: torch.Tensor) -> int:
         """Start the copy of ``tensor``; return its index in the finished copy's arrays."""
@@ -192,11 +201,12 @@ class StreamingCopy:
         stream = transfer._side_stream()
         stream.wait_stream(torch.cuda.current_stream(transfer.device))
         with torch.cuda.stream(stream):
-            if self._started is None:
-                self._started = torch.cuda.Event(enable_timing=True)
-                self._started.record(stream)
+            started, ended = (torch.cuda.Event(enable_timing=True) for _ in range(2))
+            started.record(stream)
             for host, tensor in zip(hosts, tensors):
                 host.copy_(tensor, non_blocking=True)
+            ended.record(stream)
+            self._spans.append((started, ended))
         return list(range(first, len(self._sources)))
 
     def finish(self) -> PendingCopy:
@@ -210,4 +220,4 @@ class StreamingCopy:
         with torch.cuda.stream(stream):
             event = torch.cuda.Event(enable_timing=True)
             event.record(stream)
-        return PendingCopy(self._sources, self._hosts, event, self._started)
+        return PendingCopy(self._sources, self._hosts, event, self._spans)

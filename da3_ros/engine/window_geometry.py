@@ -105,8 +105,8 @@ def start_geometry(span: WindowSpan, pred: Prediction,
     conf = depth_confidence(pred)[0].reshape(len(span.views), -1)[:, index]
     pts = view_points(depth, k_dev, index)
     extr = real(pred.extrinsics[0]) if pred.extrinsics is not None else None
-    copy = host_transfer(depth.device).start([pts, conf, k_dev] + ([extr] if extr is not None
-                                                                   else []))
+    tensors = [pts, conf, k_dev] + ([extr] if extr is not None else [])
+    copy = host_transfer(depth.device, 'geometry').start(tensors)
     return PendingGeometry(span, copy, points_per_view, bool(pred.is_metric))
 
 

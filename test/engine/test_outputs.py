@@ -47,7 +47,7 @@ def _run(rig, request, steps=2, **output):
 class Spy:
     """Counts the device work of the post-processing: resamples, clouds, copies.
 
-    ``resamples`` holds (cameras, channels) per resample call; ``clouds`` counts unprojections.
+    ``resamples`` holds (maps, cameras) per resample call; ``clouds`` counts unprojections.
     """
 
     def __init__(self, monkeypatch):
@@ -145,3 +145,11 @@ def test_config_still_gates_a_requested_cloud(rig, monkeypatch):
     result = _run(rig, ALL, steps=1, organized_clouds=False, fused_cloud=False)
     assert spy.clouds == 0 and spy.fused == 0 and spy.resamples == [(3, 3)]
     assert result.cameras['front'].cloud is None and result.cameras['front'].depth is not None
+
+
+@pytest.mark.parametrize('resolution', ['processed', 'full'])
+def test_outputs_are_float32_even_from_a_float64_prediction(rig, resolution):
+    result = _run(rig, ALL, steps=1, resolution=resolution)  # the simulator predicts float64
+    for camera in result.cameras.values():
+        assert camera.depth.dtype == camera.confidence.dtype == camera.cloud.dtype == np.float32
+    assert result.fused_points.dtype == np.float32

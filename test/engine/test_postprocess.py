@@ -18,6 +18,7 @@ import pytest
 import torch
 
 from da3_ros.config import OutputConfig
+from da3_ros.engine import postprocess
 from da3_ros.engine.outputs import CAMERA_OUTPUTS, CLOUD, CONFIDENCE, DEPTH, SKY
 from da3_ros.engine.point_rows import valid_rows
 from da3_ros.engine.postprocess import MAX_RAY_SETS, Postprocessor, sample_pixels, to_host
@@ -73,9 +74,23 @@ def test_organised_cloud_is_the_unprojection_of_the_masked_depth_with_cached_ray
                                rtol=0, atol=0, equal_nan=True)
     rays = post.rays(k_out, (5, 7))
     assert post.rays(k_out.copy(), (5, 7)) is rays  # made once per intrinsics and size
-    for shift in range(1, MAX_RAY_SETS + 1):  # other intrinsics: a bounded number is kept
+    for shift in range(1, MAX_RAY_SETS):  # other intrinsics, the first one used in between
         post.rays(k_out + shift, (5, 7))
-    assert post.rays(k_out, (5, 7)) is not rays
+        assert post.rays(k_out, (5, 7)) is rays  # the least recently used set goes first
+    for shift in range(MAX_RAY_SETS, 2 * MAX_RAY_SETS):
+        post.rays(k_out + shift, (5, 7))
+    assert len(post._ray_sets) == MAX_RAY_SETS  # a bounded number is kept
+    assert post.rays(k_out, (5, 7)) is not rays  # made again after it was dropped
+
+
+def test_ray_sets_larger_than_the_memory_bound_are_made_but_not_kept(monkeypatch):
+    monkeypatch.setattr(postprocess, 'MAX_RAY_BYTES', 2 * 5 * 7 * 3 * 4)  # one set of two
+    post = Postprocessor(OutputConfig(), 'cpu')
+    k = np.stack([cam_lib.intrinsics_matrix(4.0, 5.0, 3.1, 2.2)] * 2)
+    small = post.rays(k, (5, 7))
+    assert post.rays(k, (5, 7)) is small
+    large = post.rays(k, (6, 7))
+    assert large.shape == (2, 6, 7, 3) and len(post._ray_sets) == 0
 
 
 def test_filters_range_and_confidence():
@@ -97,6 +112,20 @@ def test_range_never_keeps_nan_or_infinite_depth(max_depth):
     depth = torch.tensor([float('nan'), float('inf'), -float('inf'), 0.0, 5.0, 1e30])
     assert post.in_range(depth).tolist() == [False, False, False, True, True,
                                              max_depth == float('inf')]
+
+
+@pytest.mark.parametrize('voxel', [0.0, 1.0])
+def test_fused_cloud_never_keeps_points_a_non_finite_pose_made(voxel):
+    post = Postprocessor(OutputConfig(min_depth=0.5, max_depth=50.0, min_confidence=0.0,
+                                      voxel_size=voxel), 'cpu')
+    depth = torch.full((2, 3, 4), 4.0)
+    poses = np.stack([np.eye(4), np.full((4, 4), np.nan)])
+    fused = post.fused_cloud(depth, torch.ones_like(depth), torch.zeros_like(depth).bool(),
+                             np.stack([np.eye(3)] * 2), poses)
+    points = valid_rows(fused.numpy())
+    assert np.isfinite(points).all() and len(points) > 0
+    if voxel == 0:
+        assert len(points) == 3 * 4  # the first camera's pixels, none of the second's
 
 
 def test_voxel_fused_cloud_has_no_padding():

@@ -20,7 +20,7 @@ import pytest
 import torch
 
 from da3_ros.engine.postprocess import to_host
-from da3_ros.engine.transfer import HostTransfer
+from da3_ros.engine.transfer import HostTransfer, PendingCopy
 
 
 def _tensors(wide=False):
@@ -97,3 +97,26 @@ def test_streaming_copy_add_all_continues_the_indices():
     arrays = stream.finish().wait()
     for k, array in enumerate(arrays):
         np.testing.assert_array_equal(array, (first + k).numpy())
+
+
+class _Event:
+    """A timing event whose elapsed time to another is their difference in made-up ms."""
+
+    def __init__(self, at):
+        self.at, self.waited = at, False
+
+    def synchronize(self):
+        self.waited = True
+
+    def elapsed_time(self, end):
+        return end.at - self.at
+
+
+def test_device_ms_sums_the_copies_own_spans_not_the_gaps_between_them():
+    done = _Event(9.0)
+    pending = PendingCopy([], [torch.zeros(2)], done,
+                          [(_Event(1.0), _Event(2.5)), (_Event(6.0), _Event(9.0))])
+    assert pending.device_ms is None  # not waited for yet
+    pending.wait()
+    assert done.waited and pending.device_ms == 4.5
+    assert PendingCopy.done([np.zeros(1)]).device_ms is None
