@@ -17,7 +17,6 @@
 Pixel convention: integer pixel (u, v) is the centre of column u, row v (OpenCV); the image
 spans [-0.5, W - 0.5]. Camera frame: OpenCV optical (x right, y down, z forward); depth is z.
 """
-import functools
 from typing import Optional, Tuple
 
 import numpy as np
@@ -105,17 +104,10 @@ def unproject_depth(depth: torch.Tensor, k: Optional[torch.Tensor] = None, *,
     if k_inv is None:
         k_inv = intrinsics_inverse(k.to(depth.dtype))
     height, width = depth.shape[-2:]
-    pixels = _pixel_rows(height, width, depth.device, depth.dtype)
+    pixels = pixel_grid(height, width, depth.device, depth.dtype).reshape(1, -1, 3)
     cameras = k_inv.to(depth.dtype).transpose(-1, -2).reshape(-1, 3, 3)
     rays = torch.bmm(pixels.expand(cameras.shape[0], -1, -1), cameras)
     return rays.reshape(*k_inv.shape[:-2], height, width, 3) * depth[..., None]
-
-
-@functools.lru_cache(maxsize=4)
-def _pixel_rows(height: int, width: int, device: torch.device,
-                dtype: torch.dtype) -> torch.Tensor:
-    """Return the :func:`pixel_grid` as [1, H * W, 3], made once per size (read only)."""
-    return pixel_grid(height, width, device, dtype).reshape(1, -1, 3)
 
 
 def project_points(points: torch.Tensor, k: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
