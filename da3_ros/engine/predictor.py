@@ -18,6 +18,7 @@ Anything with ``predict(ModelInput) -> Prediction`` can drive the engine: the ea
 PyTorch network here, a TensorRT engine later, or the simulated predictor of
 ``da3_ros.synthetic``. Predictions are batch-1 and stay on the device.
 """
+import contextlib
 import dataclasses
 import functools
 import logging
@@ -26,6 +27,7 @@ from typing import Optional, Protocol
 
 import torch
 from torch import nn
+import torch._inductor.config as inductor_config
 
 from da3_ros.config import ModelConfig, PARITY_WEIGHTS, RANDOM_WEIGHTS
 from da3_ros.engine.graph_capture import GraphedForward
@@ -33,7 +35,9 @@ from da3_ros.engine.types import ModelInput
 from da3_ros.errors import ConfigError
 from da3_ros.model import build_model
 from da3_ros.model import weights as weights_lib
+from da3_ros.model.backbone import Backbone
 from da3_ros.model.checkpoint import load_model
+from da3_ros.model.layers.mlp import Mlp
 from da3_ros.model.prediction import Prediction
 from da3_ros.model.weight_rule import rule_state_dict
 
@@ -124,6 +128,10 @@ class TorchPredictor:
         self.device = torch.device(device)
         self.model = model.to(self.device).eval()
         _set_head_dtype(self.model, AUTOCAST_DTYPES[head_dtype])
+        # The fused fc1 + GELU epilogue is cuBLASLt's: on the CPU the same call is a matmul
+        # and a GELU anyway, so the CPU keeps upstream's exact form.
+        _set_mlp_epilogue(self.model, AUTOCAST_DTYPES[dtype] if self.device.type == 'cuda'
+                          else None)
         if compile_model:
             os.environ.setdefault('TORCHINDUCTOR_CACHE_DIR', os.path.join(
                 os.path.expanduser('~'), '.cache', 'da3_ros', 'inductor'))
@@ -133,6 +141,7 @@ class TorchPredictor:
         self.network = (torch.compile(self.model, dynamic=False,
                                       options=compile_options(self.device.type))
                         if compile_model else self.model)
+        self.compiled = compile_model
         if self.device.type == 'cuda' and (compile_model or cuda_graph):
             # Fixed shapes: let cuDNN time its convolution algorithms once per shape (during
             # the warm-up before any capture) and keep the fastest.
@@ -163,8 +172,10 @@ class TorchPredictor:
         enabled = self.autocast_dtype is not None
         # No autocast weight cache: it cannot live inside a CUDA graph, and the network casts
         # each weight once per forward anyway.
+        compiling = (compile_context(self.device.type) if self.compiled
+                     else contextlib.nullcontext())
         with torch.autocast(self.device.type, dtype=self.autocast_dtype or torch.float32,
-                            enabled=enabled, cache_enabled=False):
+                            enabled=enabled, cache_enabled=False), compiling:
             extra = {'gaussians': True} if gaussians else {}
             return self.network(images, extr, intr, use_ray_pose=self.use_ray_pose,
                                 ref_view_strategy=self.ref_view_strategy,
@@ -177,7 +188,8 @@ def compile_options(device_type: str) -> dict:
     On CUDA the weights are frozen (``freezing``): inductor treats them as constants of the
     inference graph and folds what depends on them alone, chiefly autocast's per-forward casts
     of every weight to the half dtype (the casts run once at compile time; the values are the
-    same). On one H100 this took da3-small's 6-view graphed forward from 4.32 to 3.93 ms. The
+    same). The options are in force while Dynamo traces too (:func:`compile_context`), without
+    which nothing is frozen; ``docs/benchmarks/README.md`` has the measured effect. The
     price: the compiled graph keeps its own half copies of the weights, so weights loaded
     into the module after the first compiled call are not seen (the predictor never does
     that). Elsewhere inductor's defaults stay (not measured off CUDA).
@@ -185,11 +197,35 @@ def compile_options(device_type: str) -> dict:
     return {'freezing': True} if device_type == 'cuda' else {}
 
 
+def compile_context(device_type: str):
+    """Context that puts :func:`compile_options` in force around each compiled call.
+
+    ``torch.compile(options=...)`` reaches inductor only after Dynamo has traced, but Dynamo
+    decides while tracing whether the parameters become attributes of the graph, which is
+    what ``freezing`` turns into constants. With the option given to ``torch.compile`` alone,
+    inductor receives the weights as inputs and freezes nothing.
+    """
+    return inductor_config.patch(compile_options(device_type))
+
+
 def _set_head_dtype(model: nn.Module, head_dtype: Optional[torch.dtype]) -> None:
     """Tell every DepthAnything3Net inside ``model`` which dtype its dense heads run in."""
     for module in model.modules():
         if hasattr(module, 'head_dtype'):
             module.head_dtype = head_dtype
+
+
+def _set_mlp_epilogue(model: nn.Module, dtype: Optional[torch.dtype]) -> None:
+    """Run fc1 + GELU of every backbone MLP as one matmul in ``dtype`` (None: exact, unfused).
+
+    Only the backbone's MLPs: the backbone follows the autocast dtype, while the camera
+    encoder's blocks run in fp32 as upstream's do.
+    """
+    for module in model.modules():
+        if isinstance(module, Backbone):
+            for mlp in module.modules():
+                if isinstance(mlp, Mlp):
+                    mlp.epilogue_dtype = dtype
 
 
 def _graph_safe(model: nn.Module, use_ray_pose: bool) -> bool:

@@ -54,10 +54,16 @@ def uv_embedding(channels: int, height: int, width: int, aspect: float,
     # under torch.compile the transcendental work no longer repeats per pixel and view).
     u_angles = u[None] * omega[:, None]
     v_angles = v[None] * omega[:, None]
-    full = (quarter, height, width)
-    embed = [u_angles.sin()[:, None, :].expand(full), u_angles.cos()[:, None, :].expand(full),
-             v_angles.sin()[:, :, None].expand(full), v_angles.cos()[:, :, None].expand(full)]
-    return torch.cat(embed, dim=0).to(torch.float32)
+    u_table = torch.cat([u_angles.sin(), u_angles.cos()]).to(torch.float32)  # [2q, w]
+    v_table = torch.cat([v_angles.sin(), v_angles.cos()]).to(torch.float32)  # [2q, h]
+    # The two halves are stacked on the channel axis by zero padding and a sum (x + 0 is exact)
+    # rather than a concatenation: under torch.compile a concatenation of the broadcast tables
+    # became a [channels, h, w] float64 buffer, written every forward and read channel-strided
+    # by the channels-last consumer; padded broadcasts stay pointwise and fuse into it.
+    half = 2 * quarter
+    u_map = F.pad(u_table[:, None, :].expand(half, height, width), (0, 0, 0, 0, 0, half))
+    v_map = F.pad(v_table[:, :, None].expand(half, height, width), (0, 0, 0, 0, half, 0))
+    return u_map + v_map
 
 
 def add_uv_embedding(x: torch.Tensor, image_hw: Tuple[int, int]) -> torch.Tensor:
@@ -81,7 +87,13 @@ class ResidualConvUnit(nn.Module):
 
 
 class FeatureFusionBlock(nn.Module):
-    """(top + RCU1(lateral)) -> RCU2 -> upsample -> 1x1 out_conv."""
+    """(top + RCU1(lateral)) -> RCU2 -> upsample -> 1x1 out_conv (upstream's order).
+
+    The 1x1 out_conv runs before the upsampling: both are linear, a per-pixel channel map
+    commutes with a resampling whose weights sum to 1 at every output pixel (bilinear does),
+    and the bias passes through unchanged. Same values up to float rounding, with the 1x1
+    convolution on the 4 times smaller map.
+    """
 
     def __init__(self, features: int, has_residual: bool = True) -> None:
         super().__init__()
@@ -94,7 +106,7 @@ class FeatureFusionBlock(nn.Module):
                 size: Optional[Tuple[int, int]] = None) -> torch.Tensor:
         """Fuse top [N, f, h, w] with lateral; upsample to ``size`` (x2 when None)."""
         out = top if lateral is None else top + self.resConfUnit1(lateral)
-        return self.out_conv(upsample(self.resConfUnit2(out), size))
+        return upsample(self.out_conv(self.resConfUnit2(out)), size)
 
 
 def make_projects(dim_in: int, out_channels: Sequence[int]) -> nn.ModuleList:

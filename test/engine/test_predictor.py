@@ -13,6 +13,7 @@
 # limitations under the License.
 
 """predictor: the device rule ('auto' resolves in one place) and TorchPredictor's options."""
+import contextlib
 import dataclasses
 import logging
 
@@ -26,6 +27,7 @@ from da3_ros.engine.predictor import (build_predictor, resolve_device, TorchPred
 from da3_ros.engine.types import ModelInput
 from da3_ros.errors import ConfigError
 from da3_ros.model import build_model
+from da3_ros.model.layers.mlp import Mlp
 from da3_ros.model.weight_rule import rule_state_dict
 
 
@@ -133,3 +135,42 @@ def test_compiled_forward_freezes_weights_on_cuda_only(monkeypatch):
     assert predictor.compile_options('cuda') == {'freezing': True}
     import torch._inductor.config as inductor_config
     assert hasattr(inductor_config, 'freezing')  # an option name this inductor knows
+
+
+def test_mlp_epilogue_reaches_the_backbone_mlps_only():
+    model = build_model('da3-small')
+    predictor._set_mlp_epilogue(model, torch.bfloat16)
+    backbone = [m.epilogue_dtype for m in model.backbone.modules() if isinstance(m, Mlp)]
+    camera = [m.epilogue_dtype for m in model.cam_enc.modules() if isinstance(m, Mlp)]
+    assert backbone and set(backbone) == {torch.bfloat16}
+    assert camera and set(camera) == {None}  # the camera encoder stays fp32, as upstream
+    predictor._set_mlp_epilogue(model, None)
+    assert {m.epilogue_dtype for m in model.modules() if isinstance(m, Mlp)} == {None}
+
+
+def test_cpu_predictor_keeps_the_exact_mlp_in_every_dtype(small_state):
+    """The fused epilogue is a CUDA fast-path form; on the CPU bf16 stays upstream's maths."""
+    for dtype in ('fp32', 'bf16'):
+        net = build_predictor(_config(dtype=dtype), small_state).model
+        assert {m.epilogue_dtype for m in net.modules() if isinstance(m, Mlp)} == {None}
+
+
+def test_compile_context_makes_freezing_reach_the_traced_graph(monkeypatch):
+    """With the context, weights are graph constants: a later weight change is not seen."""
+    monkeypatch.setattr(predictor, 'compile_options', lambda device_type: {'freezing': True})
+    outputs = {}
+    for frozen in (False, True):
+        torch._dynamo.reset()
+        layer = torch.nn.Linear(8, 8).eval()
+        compiled = torch.compile(layer, dynamic=False, options={'freezing': True})
+        context = predictor.compile_context('cpu') if frozen else contextlib.nullcontext()
+        x = torch.randn(2, 8)
+        with torch.inference_mode(), context:
+            before = compiled(x)
+        with torch.no_grad():
+            layer.weight.mul_(2.0)
+        with torch.inference_mode(), context:
+            outputs[frozen] = torch.equal(compiled(x), before)
+    torch._dynamo.reset()
+    # The options of torch.compile alone freeze nothing; in force while tracing, they do.
+    assert outputs == {False: False, True: True}

@@ -12,13 +12,13 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""DPT building blocks: the UV embedding's documented spans and frequencies, the upsampler."""
+"""DPT building blocks: the UV embedding's spans and frequencies, upsampler, fusion block."""
 import math
 
 import pytest
 import torch
 
-from da3_ros.model.dpt_blocks import upsample, uv_embedding
+from da3_ros.model.dpt_blocks import FeatureFusionBlock, upsample, uv_embedding
 
 
 def test_uv_embedding_spans_and_first_frequency():
@@ -63,3 +63,15 @@ def test_upsample_doubles_and_keeps_the_corners():
     assert up.shape == (1, 1, 4, 6)
     assert up[0, 0, 0, 0] == x[0, 0, 0, 0] and up[0, 0, -1, -1] == x[0, 0, -1, -1]
     assert upsample(x, (5, 7)).shape == (1, 1, 5, 7)
+
+
+def test_fusion_block_equals_upstreams_order_conv_after_upsampling():
+    torch.manual_seed(6)
+    block = FeatureFusionBlock(8)
+    top, lateral = torch.randn(2, 8, 5, 7), torch.randn(2, 8, 5, 7)
+    for size in (None, (9, 16)):
+        out = block(top, lateral, size=size)
+        fused = top + block.resConfUnit1(lateral)
+        expected = block.out_conv(upsample(block.resConfUnit2(fused), size))
+        assert out.shape == expected.shape
+        assert torch.allclose(out, expected, rtol=1e-5, atol=1e-5)

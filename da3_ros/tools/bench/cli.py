@@ -74,8 +74,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help='dtype of the dense heads in the --upstream run')
     parser.add_argument('--no-cuda-graph', action='store_true', help='eager forward')
     parser.add_argument('--with-ray', action='store_true',
-                        help="--upstream: compute the ray map as upstream does (the engine's "
-                             'forward skips it unless use_ray_pose)')
+                        help='--upstream: also time our forward computing the ray map, as '
+                             "upstream's forward does before dropping it (the engine's "
+                             'forward, timed always, skips it unless use_ray_pose)')
     parser.add_argument('--cases', default='', help='comma-separated case names (--upstream)')
     parser.add_argument('--soak', type=int, default=0,
                         help='extra steps of the small step case to check flat memory')

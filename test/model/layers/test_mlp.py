@@ -35,6 +35,31 @@ def test_mlp_is_fc1_exact_gelu_fc2():
     assert Mlp(6, 12).fc2.out_features == 6  # out_dim 0: back to the input width
 
 
+def test_epilogue_form_computes_the_same_mlp_in_the_half_dtype(monkeypatch):
+    torch.manual_seed(2)
+    mlp = Mlp(16, 64)
+    x = torch.randn(2, 5, 16)
+    calls = []
+    fused = torch._addmm_activation
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs)
+        return fused(*args, **kwargs)
+
+    monkeypatch.setattr(torch, '_addmm_activation', spy)
+    exact = mlp(x)
+    assert not calls  # no epilogue dtype: the exact, unfused MLP
+    mlp.epilogue_dtype = torch.bfloat16
+    out = mlp(x)
+    assert calls == [{'use_gelu': True}]
+    assert out.dtype == torch.bfloat16 and out.shape == (2, 5, 16)
+    half = F.linear(F.gelu(F.linear(x.bfloat16(), mlp.fc1.weight.bfloat16(),
+                                    mlp.fc1.bias.bfloat16())),
+                    mlp.fc2.weight.bfloat16(), mlp.fc2.bias.bfloat16())
+    assert torch.allclose(out.float(), half.float(), rtol=2e-2, atol=2e-2)
+    assert (out.float() - exact).abs().max() < 0.05 * exact.abs().max()
+
+
 def test_swiglu_gates_the_second_half_with_silu_of_the_first():
     torch.manual_seed(1)
     ffn = SwiGLUFFN(4, 8)
