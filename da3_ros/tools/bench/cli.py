@@ -77,6 +77,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help='--upstream: also time our forward computing the ray map, as '
                              "upstream's forward does before dropping it (the engine's "
                              'forward, timed always, skips it unless use_ray_pose)')
+    parser.add_argument('--pinned-reference', action='store_true',
+                        help='--upstream: repeat the accuracy check with the first view as '
+                             'the reference of every forward (random views nearly tie in '
+                             'the default choice)')
     parser.add_argument('--cases', default='', help='comma-separated case names (--upstream)')
     parser.add_argument('--soak', type=int, default=0,
                         help='extra steps of the small step case to check flat memory')
@@ -193,7 +197,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                                   [c for c in args.cases.split(',') if c], args.soak,
                                   log=lambda line: print(line, flush=True),
                                   compile_model=args.compile, with_ray=args.with_ray,
-                                  save=save)
+                                  save=save, pinned_reference=args.pinned_reference)
         save(report)
         return 0
     report = run(args)

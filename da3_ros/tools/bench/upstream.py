@@ -121,14 +121,14 @@ class Upstream:
         self.api = self.api.to(device).eval()
         self.device = torch.device(device)
 
-    def forward(self, images: torch.Tensor) -> dict:
+    def forward(self, images: torch.Tensor, strategy: str = 'saddle_balanced') -> dict:
         """Upstream's own bf16/fp16-autocast pass on images [1, S, 3, H, W] (normalised)."""
-        return self.api.forward(images, None, None, [])
+        return self.api.forward(images, None, None, [], ref_view_strategy=strategy)
 
-    def forward_fp32(self, images: torch.Tensor) -> dict:
+    def forward_fp32(self, images: torch.Tensor, strategy: str = 'saddle_balanced') -> dict:
         """Return the same network without autocast: upstream's fp32 reference."""
         with torch.inference_mode():
-            return self.api.model(images, None, None, [], False, False, 'saddle_balanced')
+            return self.api.model(images, None, None, [], False, False, strategy)
 
     def inference(self, images: List[np.ndarray], process_res: int = 504):
         """Upstream's end-to-end call: uint8 HxWx3 images in, numpy results out."""
