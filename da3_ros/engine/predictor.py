@@ -27,7 +27,6 @@ from typing import Optional, Protocol
 
 import torch
 from torch import nn
-import torch._inductor.config as inductor_config
 
 from da3_ros.config import ModelConfig, PARITY_WEIGHTS, RANDOM_WEIGHTS
 from da3_ros.engine.graph_capture import GraphedForward
@@ -42,6 +41,12 @@ from da3_ros.model.prediction import Prediction
 from da3_ros.model.weight_rule import rule_state_dict
 
 AUTOCAST_DTYPES = {'fp32': None, 'fp16': torch.float16, 'bf16': torch.bfloat16}
+# Compiled versions Dynamo keeps of the network's forward, one per input shape and per set of
+# forward arguments (ray branch, reference strategy). Its default of 8 is reached in one run
+# when a window fills up while cameras drop out (each view count is a shape), and every
+# version past it runs eagerly with only a warning; 64 holds, e.g., every view count from 1 to
+# 24, with and without the ray branch.
+COMPILED_SHAPES_LIMIT = 64
 
 LOG = logging.getLogger(__name__)
 
@@ -128,10 +133,8 @@ class TorchPredictor:
         self.device = torch.device(device)
         self.model = model.to(self.device).eval()
         _set_head_dtype(self.model, AUTOCAST_DTYPES[head_dtype])
-        # The fused fc1 + GELU epilogue is cuBLASLt's: on the CPU the same call is a matmul
-        # and a GELU anyway, so the CPU keeps upstream's exact form.
-        _set_mlp_epilogue(self.model, AUTOCAST_DTYPES[dtype] if self.device.type == 'cuda'
-                          else None)
+        _set_mlp_epilogue(self.model, mlp_epilogue_dtype(self.device.type,
+                                                         AUTOCAST_DTYPES[dtype]))
         if compile_model:
             os.environ.setdefault('TORCHINDUCTOR_CACHE_DIR', os.path.join(
                 os.path.expanduser('~'), '.cache', 'da3_ros', 'inductor'))
@@ -203,9 +206,17 @@ def compile_context(device_type: str):
     ``torch.compile(options=...)`` reaches inductor only after Dynamo has traced, but Dynamo
     decides while tracing whether the parameters become attributes of the graph, which is
     what ``freezing`` turns into constants. With the option given to ``torch.compile`` alone,
-    inductor receives the weights as inputs and freezes nothing.
+    inductor receives the weights as inputs and freezes nothing. Dynamo's limit of compiled
+    versions per function is raised to :data:`COMPILED_SHAPES_LIMIT` in the same context.
     """
-    return inductor_config.patch(compile_options(device_type))
+    # Imported here: loading inductor's config loads Dynamo and inductor (about 2 s), which
+    # only a compiled predictor needs.
+    import torch._dynamo.config as dynamo_config
+    import torch._inductor.config as inductor_config
+    stack = contextlib.ExitStack()
+    stack.enter_context(inductor_config.patch(compile_options(device_type)))
+    stack.enter_context(dynamo_config.patch(recompile_limit=COMPILED_SHAPES_LIMIT))
+    return stack
 
 
 def _set_head_dtype(model: nn.Module, head_dtype: Optional[torch.dtype]) -> None:
@@ -213,6 +224,16 @@ def _set_head_dtype(model: nn.Module, head_dtype: Optional[torch.dtype]) -> None
     for module in model.modules():
         if hasattr(module, 'head_dtype'):
             module.head_dtype = head_dtype
+
+
+def mlp_epilogue_dtype(device_type: str,
+                       autocast_dtype: Optional[torch.dtype]) -> Optional[torch.dtype]:
+    """Return the dtype of the backbone MLPs' fused fc1 + GELU (None: upstream's exact form).
+
+    Only on CUDA under half autocast: the fusion is cuBLASLt's epilogue (on the CPU the same
+    call is a matmul and a GELU anyway), and fp32 must stay exact to the parity fixtures.
+    """
+    return autocast_dtype if device_type == 'cuda' else None
 
 
 def _set_mlp_epilogue(model: nn.Module, dtype: Optional[torch.dtype]) -> None:

@@ -148,11 +148,60 @@ def test_mlp_epilogue_reaches_the_backbone_mlps_only():
     assert {m.epilogue_dtype for m in model.modules() if isinstance(m, Mlp)} == {None}
 
 
-def test_cpu_predictor_keeps_the_exact_mlp_in_every_dtype(small_state):
+def test_mlp_epilogue_only_on_cuda_under_half_autocast():
+    for dtype in (torch.float16, torch.bfloat16):
+        assert predictor.mlp_epilogue_dtype('cuda', dtype) == dtype
+        assert predictor.mlp_epilogue_dtype('cpu', dtype) is None
+    assert predictor.mlp_epilogue_dtype('cuda', None) is None  # fp32 stays exact
+    assert predictor.mlp_epilogue_dtype('cpu', None) is None
+
+
+def test_cpu_predictor_keeps_the_exact_mlp(small_state):
     """The fused epilogue is a CUDA fast-path form; on the CPU bf16 stays upstream's maths."""
-    for dtype in ('fp32', 'bf16'):
-        net = build_predictor(_config(dtype=dtype), small_state).model
-        assert {m.epilogue_dtype for m in net.modules() if isinstance(m, Mlp)} == {None}
+    net = build_predictor(_config(dtype='bf16'), small_state).model
+    assert {m.epilogue_dtype for m in net.modules() if isinstance(m, Mlp)} == {None}
+
+
+def test_compiled_predictor_calls_the_network_inside_compile_context(monkeypatch):
+    """Every compiled call is traced with the options in force; nothing leaks past the call."""
+    import torch._dynamo.config as dynamo_config
+    import torch._inductor.config as inductor_config
+    monkeypatch.setattr(torch, 'compile', lambda model, **kw: model)
+    real_context = predictor.compile_context
+    entered = []
+
+    def recording(device_type):
+        entered.append(device_type)
+        return real_context(device_type)
+
+    monkeypatch.setattr(predictor, 'compile_context', recording)
+    before = (inductor_config.freezing, dynamo_config.recompile_limit)
+    images = torch.randn(2, 3, 28, 42, generator=torch.Generator().manual_seed(3))
+    TorchPredictor(build_model('da3-small'), device='cpu', compile_model=True).predict(
+        ModelInput(images=images))
+    assert entered == ['cpu']
+    TorchPredictor(build_model('da3-small'), device='cpu').predict(ModelInput(images=images))
+    assert entered == ['cpu']  # an eager predictor does not enter it
+    assert (inductor_config.freezing, dynamo_config.recompile_limit) == before
+
+
+def test_compile_context_compiles_more_shapes_than_dynamos_default():
+    """Past Dynamo's default limit (8) a new shape ran eagerly; inside the context it compiles."""
+    from torch._dynamo.utils import counters
+    shapes = 10
+    compiled_per_mode = {}
+    for inside in (False, True):
+        torch._dynamo.reset()
+        counters.clear()
+        double = torch.compile(lambda x: x * 2, dynamic=False, backend='eager')
+        context = predictor.compile_context('cpu') if inside else contextlib.nullcontext()
+        with context:
+            for size in range(1, shapes + 1):
+                assert torch.equal(double(torch.ones(size)), torch.full((size,), 2.0))
+        compiled_per_mode[inside] = counters['stats']['unique_graphs']
+    torch._dynamo.reset()
+    assert compiled_per_mode == {False: 8, True: shapes}
+    assert predictor.COMPILED_SHAPES_LIMIT >= shapes
 
 
 def test_compile_context_makes_freezing_reach_the_traced_graph(monkeypatch):

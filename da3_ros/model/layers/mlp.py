@@ -38,16 +38,30 @@ class Mlp(nn.Module):
         self.act = nn.GELU()
         self.fc2 = nn.Linear(hidden, out_dim or dim)
         # None: exact, unfused. A half dtype: fc1 + GELU as one matmul with a GELU epilogue,
-        # in that dtype (set by the predictor on the CUDA fast path only).
+        # in that dtype, while autocast runs in it (set by the predictor on the CUDA fast
+        # path only).
         self.epilogue_dtype: Optional[torch.dtype] = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Apply to x [..., dim]."""
-        if self.epilogue_dtype is None:
-            return self.fc2(self.act(self.fc1(x)))
         dtype = self.epilogue_dtype
+        if not epilogue_in_force(dtype, x):
+            return self.fc2(self.act(self.fc1(x)))
         hidden = fc1_gelu(x, self.fc1, dtype)
         return F.linear(hidden, self.fc2.weight.to(dtype), self.fc2.bias.to(dtype))
+
+
+def epilogue_in_force(dtype: Optional[torch.dtype], x: torch.Tensor) -> bool:
+    """Whether the epilogue form applies to ``x``: ``dtype`` set and autocast on in that dtype.
+
+    The flag lives on the module, which a predictor shares; checking the autocast in force
+    keeps a call outside the fast path's autocast (fp32, autocast disabled, another dtype) on
+    the exact form. Dynamo reads both queries while tracing and guards on them, so a compiled
+    forward has no branch at run time.
+    """
+    device_type = x.device.type
+    return (dtype is not None and torch.is_autocast_enabled(device_type)
+            and torch.get_autocast_dtype(device_type) == dtype)
 
 
 def fc1_gelu(x: torch.Tensor, fc1: nn.Linear, dtype: torch.dtype) -> torch.Tensor:

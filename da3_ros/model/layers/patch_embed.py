@@ -17,6 +17,8 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
+from da3_ros.errors import ConversionError
+
 PATCH_SIZE = 14
 PRETRAIN_GRID = 37  # 518 / 14
 POS_INTERP_OFFSET = 0.1
@@ -40,6 +42,10 @@ class PatchEmbed(nn.Module):
         """Embed images x [N, 3, H, W]; a remainder of H or W past a multiple of 14 is dropped."""
         n, c, h, w = x.shape
         ph, pw = h // PATCH_SIZE, w // PATCH_SIZE
+        if ph == 0 or pw == 0:
+            # The convolution refused such inputs; an empty token grid would fail later, unclearly.
+            raise ConversionError(f'image of {h}x{w} pixels is smaller than one '
+                                  f'{PATCH_SIZE}x{PATCH_SIZE} patch')
         patches = x[:, :, :ph * PATCH_SIZE, :pw * PATCH_SIZE].reshape(
             n, c, ph, PATCH_SIZE, pw, PATCH_SIZE)
         # Rows in (c, ky, kx) order, the order of the conv weight's [C, 3, 14, 14] flattened.

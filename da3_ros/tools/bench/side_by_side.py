@@ -45,8 +45,7 @@ from da3_ros.engine.types import CameraFrame, ModelInput, RigFrame
 from da3_ros.geometry import camera as cam_lib
 from da3_ros.model.weight_rule import rule_state_dict
 from da3_ros.tools.bench import upstream as bench_upstream
-
-DEFAULT_STRATEGY = ModelConfig.ref_view_strategy  # the dataclass field's default
+from da3_ros.tools.bench.upstream import DEFAULT_STRATEGY
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,10 @@ from typing import Dict, Iterator, List, Optional
 import numpy as np
 import torch
 
+from da3_ros.config import ModelConfig
+
+DEFAULT_STRATEGY = ModelConfig.ref_view_strategy  # the dataclass field's default
+
 # Top-level modules upstream imports for export, visualisation or its web app only.
 OPTIONAL_UPSTREAM_IMPORTS = frozenset({
     'evo', 'open3d', 'moviepy', 'trimesh', 'pycolmap', 'plyfile', 'xformers', 'gsplat',
@@ -121,11 +125,11 @@ class Upstream:
         self.api = self.api.to(device).eval()
         self.device = torch.device(device)
 
-    def forward(self, images: torch.Tensor, strategy: str = 'saddle_balanced') -> dict:
+    def forward(self, images: torch.Tensor, strategy: str = DEFAULT_STRATEGY) -> dict:
         """Upstream's own bf16/fp16-autocast pass on images [1, S, 3, H, W] (normalised)."""
         return self.api.forward(images, None, None, [], ref_view_strategy=strategy)
 
-    def forward_fp32(self, images: torch.Tensor, strategy: str = 'saddle_balanced') -> dict:
+    def forward_fp32(self, images: torch.Tensor, strategy: str = DEFAULT_STRATEGY) -> dict:
         """Return the same network without autocast: upstream's fp32 reference."""
         with torch.inference_mode():
             return self.api.model(images, None, None, [], False, False, strategy)

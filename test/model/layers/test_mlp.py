@@ -50,7 +50,13 @@ def test_epilogue_form_computes_the_same_mlp_in_the_half_dtype(monkeypatch):
     exact = mlp(x)
     assert not calls  # no epilogue dtype: the exact, unfused MLP
     mlp.epilogue_dtype = torch.bfloat16
-    out = mlp(x)
+    torch.testing.assert_close(mlp(x), exact, rtol=0, atol=0)
+    assert not calls  # the dtype is set but no autocast runs in it: still exact
+    with torch.autocast('cpu', dtype=torch.float16):
+        mlp(x)
+    assert not calls  # autocast in another dtype
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        out = mlp(x)
     assert calls == [{'use_gelu': True}]
     assert out.dtype == torch.bfloat16 and out.shape == (2, 5, 16)
     half = F.linear(F.gelu(F.linear(x.bfloat16(), mlp.fc1.weight.bfloat16(),

@@ -13,9 +13,11 @@
 # limitations under the License.
 
 """Patch embedding as the stride-14 convolution; the position table resampled to the grid."""
+import pytest
 import torch
 import torch.nn.functional as F
 
+from da3_ros.errors import ConversionError
 from da3_ros.model.layers.patch_embed import interpolate_pos_embed, PatchEmbed
 
 
@@ -36,3 +38,9 @@ def test_patch_embed_is_the_stride_14_convolution():
         out = embed(x)
         assert out.shape == expected.shape == (2, (h // 14) * (w // 14), 24)
         assert torch.allclose(out, expected, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize('h, w', [(13, 28), (28, 10)])
+def test_an_image_smaller_than_one_patch_is_refused_with_its_size(h, w):
+    with pytest.raises(ConversionError, match=f'{h}x{w} pixels'):
+        PatchEmbed(8)(torch.zeros(1, 3, h, w))
