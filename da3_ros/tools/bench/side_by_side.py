@@ -29,7 +29,6 @@ fast forward shows it has no host synchronisation. Writes the JSON of
 """
 from dataclasses import dataclass
 import io
-import statistics
 import time
 from typing import Any, Callable, Dict, List, Optional
 
@@ -45,6 +44,9 @@ from da3_ros.engine.types import CameraFrame, ModelInput, RigFrame
 from da3_ros.geometry import camera as cam_lib
 from da3_ros.model.weight_rule import rule_state_dict
 from da3_ros.tools.bench import upstream as bench_upstream
+from da3_ros.tools.bench.accuracy import deviations
+from da3_ros.tools.bench.timing import (ceilings, median_cuda_ms, median_pipelined_ms,
+                                        median_wall_ms, soak_memory)
 from da3_ros.tools.bench.upstream import DEFAULT_STRATEGY
 
 
@@ -77,86 +79,6 @@ CASES = (
     Case('small_step_6cam_T1_900x1600', 'da3-small', 6, 900, 1600, 'step', cameras=6,
          target_ms=10.0),
 )
-
-
-def median_cuda_ms(fn: Callable[[], object], iters: int, warmup: int) -> float:
-    """Median device time of ``fn`` in ms (CUDA events around each call)."""
-    for _ in range(warmup):
-        fn()
-    torch.cuda.synchronize()
-    times = []
-    for _ in range(iters):
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        fn()
-        end.record()
-        end.synchronize()
-        times.append(start.elapsed_time(end))
-    return statistics.median(times)
-
-
-def _sync() -> None:
-    if torch.cuda.is_available():
-        torch.cuda.synchronize()
-
-
-def median_wall_ms(fn: Callable[[], object], iters: int, warmup: int) -> float:
-    """Median wall time of ``fn`` in ms, synchronised after each call."""
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(iters):
-        _sync()
-        start = time.perf_counter()
-        fn()
-        _sync()
-        times.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(times)
-
-
-def median_pipelined_ms(submit: Callable[[], object], iters: int, warmup: int) -> float:
-    """Median wall time per step in ms with one step's copy back in flight, as the node runs.
-
-    Each iteration submits the next step, then waits for the previous one's result (its copies
-    to the host overlap the next step's work, as ``ros.rig_pipeline`` does with ``overlap``).
-    """
-    pending, times = None, []
-    for i in range(warmup + iters):
-        start = time.perf_counter()
-        following = submit()
-        if pending is not None:
-            pending.result()
-        pending = following
-        if i >= warmup:
-            times.append((time.perf_counter() - start) * 1e3)
-    if pending is not None:
-        pending.result()
-    return statistics.median(times)
-
-
-def relative_rotations(extrinsics: torch.Tensor) -> torch.Tensor:
-    """World-to-camera rotations [S, 3, 3] relative to view 0: R_i R_0^T (gauge-free).
-
-    Two runs whose reference-view choice differs (near-tied scores under other rounding) give
-    the same cameras in another world frame; relative rotations do not depend on it.
-    """
-    rot = extrinsics[:, :3, :3].double()
-    return rot @ rot[0].transpose(0, 1)
-
-
-def rotation_error_deg(a: torch.Tensor, b: torch.Tensor) -> float:
-    """Largest angle between the relative camera rotations of extrinsics a, b [S, 3, 4] (deg)."""
-    rel = relative_rotations(a).transpose(1, 2) @ relative_rotations(b)
-    cos = (rel.diagonal(dim1=1, dim2=2).sum(-1) - 1) / 2
-    skew = rel - rel.transpose(1, 2)
-    sin = torch.stack([skew[:, 2, 1], skew[:, 0, 2], skew[:, 1, 0]], dim=-1).norm(dim=-1) / 2
-    # atan2 keeps small angles exact where arccos of a value near 1 loses them.
-    return float(torch.rad2deg(torch.atan2(sin, cos)).max())
-
-
-def depth_error(a: torch.Tensor, b: torch.Tensor) -> float:
-    """Median relative depth error |a - b| / |b| over all pixels."""
-    return float(((a.float() - b.float()).abs() / b.float().abs().clamp(min=1e-6)).median())
 
 
 def smooth_images(count: int, hw: tuple, seed: int) -> List[np.ndarray]:
@@ -215,17 +137,8 @@ class VariantBench:
         fast = fast_predictor.predict(ModelInput(images=images[0]))
         self.fast = (fast_predictor if strategy == DEFAULT_STRATEGY
                      else self._fast_predictor())  # head dtype back to the fast path's
-        out = {'ours_depth_rel': depth_error(fast.depth[0], ref.depth[0]),
-               'upstream_depth_rel': depth_error(up_fast[0], up_ref[0])}
-        if ref.extrinsics is not None and up_ref[1] is not None:
-            out['ours_rot_deg'] = rotation_error_deg(fast.extrinsics[0], ref.extrinsics[0])
-            out['upstream_rot_deg'] = rotation_error_deg(up_fast[1], up_ref[1])
-        out['depth_bound'] = max(1.5 * out['upstream_depth_rel'], 0.005)
-        out['ok'] = out['ours_depth_rel'] <= out['depth_bound']
-        if 'ours_rot_deg' in out:
-            out['rot_bound_deg'] = max(1.5 * out['upstream_rot_deg'], 0.1)
-            out['ok'] = out['ok'] and out['ours_rot_deg'] <= out['rot_bound_deg']
-        return out
+        return deviations(_depth_and_extrinsics(fast), _depth_and_extrinsics(ref),
+                          up_fast, up_ref)
 
     def no_host_sync(self, images: torch.Tensor) -> bool:
         """Whether one eager fast forward runs with sync debug mode 'error' (no host sync)."""
@@ -247,6 +160,12 @@ class VariantBench:
                            window=WindowConfig(length=window, max_views=cameras * window),
                            output=OutputConfig(resolution='full'))
         return Engine(cfg, self.fast)
+
+
+def _depth_and_extrinsics(prediction) -> tuple:
+    """(depth [S, H, W], extrinsics [S, 3, 4] or None) of a batch-1 Prediction."""
+    extrinsics = None if prediction.extrinsics is None else prediction.extrinsics[0]
+    return prediction.depth[0], extrinsics
 
 
 def jpeg_bytes(image: np.ndarray, quality: int = 90) -> bytes:
@@ -338,33 +257,6 @@ def step_case(bench: VariantBench, case: Case, iters: int, warmup: int,
     if soak:
         out['soak'] = soak_memory(one_step, soak)
     return out
-
-
-def soak_memory(step: Callable[[], object], steps: int) -> Dict[str, float]:
-    """Device memory after warm-up and after ``steps`` more steps (flat means no growth)."""
-    for _ in range(50):
-        step()
-    torch.cuda.synchronize()
-    before = torch.cuda.memory_allocated()
-    torch.cuda.reset_peak_memory_stats()
-    for _ in range(steps):
-        step()
-    torch.cuda.synchronize()
-    return {'steps': steps, 'allocated_before_mb': before / 2 ** 20,
-            'allocated_after_mb': torch.cuda.memory_allocated() / 2 ** 20,
-            'peak_mb': torch.cuda.max_memory_allocated() / 2 ** 20}
-
-
-def ceilings() -> Dict[str, float]:
-    """Measured bf16 matmul rate (8192^3) and device-to-device copy bandwidth."""
-    a = torch.randn(8192, 8192, device='cuda', dtype=torch.bfloat16)
-    b = torch.randn(8192, 8192, device='cuda', dtype=torch.bfloat16)
-    ms = median_cuda_ms(lambda: a @ b, 10, 3)
-    src = torch.randn(2 ** 30 // 4, device='cuda')
-    dst = torch.empty_like(src)
-    copy_ms = median_cuda_ms(lambda: dst.copy_(src), 10, 3)
-    return {'bf16_matmul_tflops': 2 * 8192 ** 3 / ms / 1e9,
-            'copy_gb_per_s': 2 * src.numel() * 4 / copy_ms / 1e6}
 
 
 def versions() -> Dict[str, Optional[str]]:

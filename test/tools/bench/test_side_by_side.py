@@ -12,9 +12,7 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Side-by-side benchmark helpers (metrics, images, frames, cases) without a GPU or upstream."""
-import math
-
+"""Side-by-side benchmark helpers (images, frames, cases, step case) without GPU or upstream."""
 import numpy as np
 import pytest
 import torch
@@ -24,29 +22,6 @@ from da3_ros.engine.decode import EncodedImage
 from da3_ros.engine.engine import Engine
 from da3_ros.tools.bench import side_by_side as sbs
 from da3_ros.tools.bench import upstream as bench_upstream
-
-
-def test_rotation_error_of_a_known_rotation():
-    angle = math.radians(0.3)
-    rot = torch.tensor([[math.cos(angle), -math.sin(angle), 0.0],
-                        [math.sin(angle), math.cos(angle), 0.0], [0.0, 0.0, 1.0]])
-    a = torch.cat([torch.eye(3), torch.zeros(3, 1)], dim=1)[None].repeat(2, 1, 1)
-    b = a.clone()
-    b[1, :, :3] = rot
-    assert sbs.rotation_error_deg(a, b) == pytest.approx(0.3, abs=1e-6)
-    assert sbs.rotation_error_deg(a, a) == pytest.approx(0.0, abs=1e-6)
-    # Another world frame (a different reference view) changes nothing.
-    gauge = b.clone()
-    gauge[:, :, :3] = b[:, :, :3] @ rot.T @ rot.T
-    assert sbs.rotation_error_deg(a, gauge) == pytest.approx(0.3, abs=1e-5)
-
-
-def test_depth_error_is_the_median_relative_error():
-    ref = torch.full((1, 2, 2), 2.0)
-    other = ref.clone()
-    other[0, 0, 0] = 2.2  # one pixel off by 10 %, the median pixel exact
-    assert sbs.depth_error(other, ref) == pytest.approx(0.0)
-    assert sbs.depth_error(ref * 1.01, ref) == pytest.approx(0.01, rel=1e-5)
 
 
 def test_smooth_images_are_not_flat_and_have_the_size():
@@ -135,25 +110,3 @@ def test_a_case_is_met_by_its_ratio_and_its_ceiling():
     assert not sbs._meets(ratio_case, 10.0, 49.0)
     assert sbs._meets(ceiling_case, 10.0, 11.0)
     assert not sbs._meets(ceiling_case, 10.5, 100.0)
-
-
-def test_pipelined_period_overlaps_each_wait_with_the_next_submit():
-    log = []
-
-    class Pending:
-        def __init__(self, n):
-            self.n = n
-
-        def result(self):
-            log.append(('wait', self.n))
-
-    count = iter(range(100))
-
-    def submit():
-        n = next(count)
-        log.append(('submit', n))
-        return Pending(n)
-
-    sbs.median_pipelined_ms(submit, iters=3, warmup=1)
-    assert log == [('submit', 0), ('submit', 1), ('wait', 0), ('submit', 2), ('wait', 1),
-                   ('submit', 3), ('wait', 2), ('wait', 3)]
