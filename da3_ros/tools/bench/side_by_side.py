@@ -277,6 +277,26 @@ def _meets(case: Case, ours_ms: float, upstream_ms: float) -> bool:
             and (not case.target_ms or ours_ms <= case.target_ms))
 
 
+def case_entry(case: Case, load_s: float, measured: Dict[str, object]) -> Dict[str, object]:
+    """One entry of the report: the case, what was measured, the ratios and whether each is met.
+
+    ``ratio`` compares ``ours_ms`` with upstream; ``ratio_with_ray`` our forward computing the
+    ray branch (when timed); ``ratio_pipelined`` the node's steady state (step cases).
+    """
+    entry = {'case': case.name, 'variant': case.variant, 'views': case.views,
+             'height': case.height, 'width': case.width, 'stage': case.stage,
+             'weights_and_build_s': load_s, **measured}
+    entry['ratio'] = entry['upstream_ms'] / entry['ours_ms']
+    if 'ours_with_ray_ms' in entry:
+        entry['ratio_with_ray'] = entry['upstream_ms'] / entry['ours_with_ray_ms']
+    entry['target_ratio'], entry['target_ms'] = case.target_ratio, case.target_ms
+    entry['met'] = _meets(case, entry['ours_ms'], entry['upstream_ms'])
+    if 'ours_pipelined_ms' in entry:  # the node's steady state on CUDA (overlap)
+        entry['ratio_pipelined'] = entry['upstream_ms'] / entry['ours_pipelined_ms']
+        entry['met_pipelined'] = _meets(case, entry['ours_pipelined_ms'], entry['upstream_ms'])
+    return entry
+
+
 def run(precision: str, head_dtype: str, cuda_graph: bool, iters: int, warmup: int,
         only: Optional[List[str]] = None, soak: int = 0, log=print,
         compile_model: bool = False, with_ray: bool = False,
@@ -312,18 +332,7 @@ def run(precision: str, head_dtype: str, cuda_graph: bool, iters: int, warmup: i
             measured = (forward_case(bench, case, iters, warmup, pinned_reference)
                         if case.stage == 'forward'
                         else step_case(bench, case, iters, warmup, soak_steps))
-            entry = {'case': case.name, 'variant': variant, 'views': case.views,
-                     'height': case.height, 'width': case.width, 'stage': case.stage,
-                     'weights_and_build_s': bench.load_s, **measured}
-            entry['ratio'] = entry['upstream_ms'] / entry['ours_ms']
-            if 'ours_with_ray_ms' in entry:
-                entry['ratio_with_ray'] = entry['upstream_ms'] / entry['ours_with_ray_ms']
-            entry['target_ratio'], entry['target_ms'] = case.target_ratio, case.target_ms
-            entry['met'] = _meets(case, entry['ours_ms'], entry['upstream_ms'])
-            if 'ours_pipelined_ms' in entry:  # the node's steady state on CUDA (overlap)
-                entry['ratio_pipelined'] = entry['upstream_ms'] / entry['ours_pipelined_ms']
-                entry['met_pipelined'] = _meets(case, entry['ours_pipelined_ms'],
-                                                entry['upstream_ms'])
+            entry = case_entry(case, bench.load_s, measured)
             report['entries'].append(entry)
             if save is not None:
                 save(report)

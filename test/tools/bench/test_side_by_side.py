@@ -110,3 +110,20 @@ def test_a_case_is_met_by_its_ratio_and_its_ceiling():
     assert not sbs._meets(ratio_case, 10.0, 49.0)
     assert sbs._meets(ceiling_case, 10.0, 11.0)
     assert not sbs._meets(ceiling_case, 10.5, 100.0)
+
+
+def test_case_entry_reports_each_ratio_against_its_target():
+    forward = sbs.Case('f', 'da3-large', 12, 280, 504, 'forward', target_ratio=3.0)
+    entry = sbs.case_entry(forward, 10.0, {'ours_ms': 25.0, 'upstream_ms': 87.5,
+                                           'ours_with_ray_ms': 35.0})
+    assert entry['variant'] == 'da3-large' and entry['views'] == 12
+    assert entry['ratio'] == pytest.approx(3.5) and entry['met']
+    assert entry['ratio_with_ray'] == pytest.approx(2.5)
+    assert 'ratio_pipelined' not in entry
+    assert not sbs.case_entry(forward, 10.0, {'ours_ms': 30.0, 'upstream_ms': 87.5})['met']
+    step = sbs.Case('s', 'da3-small', 6, 900, 1600, 'step', cameras=6, target_ms=10.0)
+    entry = sbs.case_entry(step, 1.0, {'ours_ms': 10.5, 'upstream_ms': 110.0,
+                                       'ours_pipelined_ms': 8.0})
+    assert not entry['met'] and entry['met_pipelined']
+    assert entry['ratio_pipelined'] == pytest.approx(13.75)
+    assert 'ratio_with_ray' not in entry
