@@ -135,8 +135,12 @@ class VariantBench:
         fast_predictor = self._fast_predictor(strategy=strategy)
         up_fast = bench_upstream.depth_and_extrinsics(self.upstream.forward(images, strategy))
         fast = fast_predictor.predict(ModelInput(images=images[0]))
-        self.fast = (fast_predictor if strategy == DEFAULT_STRATEGY
-                     else self._fast_predictor())  # head dtype back to the fast path's
+        # Building a predictor sets the shared model's head and MLP dtypes, so the fp32
+        # reference's are undone by fast_predictor. With the default strategy it is also the
+        # predictor the timings use, warm (graph captured); with another strategy the default
+        # one is already in self.fast, and the flags are back to its values.
+        if strategy == DEFAULT_STRATEGY:
+            self.fast = fast_predictor
         return deviations(_depth_and_extrinsics(fast), _depth_and_extrinsics(ref),
                           up_fast, up_ref)
 
