@@ -45,8 +45,8 @@ from da3_ros.geometry import camera as cam_lib
 from da3_ros.model.weight_rule import rule_state_dict
 from da3_ros.tools.bench import upstream as bench_upstream
 from da3_ros.tools.bench.accuracy import deviations
-from da3_ros.tools.bench.timing import (ceilings, median_cuda_ms, median_pipelined_ms,
-                                        median_wall_ms, soak_memory)
+from da3_ros.tools.bench.timing import (ceilings, dynamo_counts, median_cuda_ms,
+                                        median_pipelined_ms, median_wall_ms, soak_memory)
 from da3_ros.tools.bench.upstream import DEFAULT_STRATEGY
 
 
@@ -337,6 +337,7 @@ def run(precision: str, head_dtype: str, cuda_graph: bool, iters: int, warmup: i
                         if case.stage == 'forward'
                         else step_case(bench, case, iters, warmup, soak_steps))
             entry = case_entry(case, bench.load_s, measured)
+            entry['dynamo_so_far'] = dynamo_counts()
             report['entries'].append(entry)
             if save is not None:
                 save(report)

@@ -17,7 +17,9 @@
 ``median_cuda_ms`` times device work with CUDA events (forward cases); ``median_wall_ms`` and
 ``median_pipelined_ms`` time whole steps on the host clock, synchronously and with one step's
 copy back in flight; ``soak_memory`` shows whether memory grows over many steps; ``ceilings``
-measures the bf16 matmul rate and copy bandwidth the numbers are read against.
+measures the bf16 matmul rate and copy bandwidth the numbers are read against;
+``dynamo_counts`` says how many graphs Dynamo compiled and where it broke one (a compiled
+forward without graph breaks is one graph per input shape and argument set).
 """
 import statistics
 import time
@@ -106,3 +108,10 @@ def ceilings() -> Dict[str, float]:
     copy_ms = median_cuda_ms(lambda: dst.copy_(src), 10, 3)
     return {'bf16_matmul_tflops': 2 * 8192 ** 3 / ms / 1e9,
             'copy_gb_per_s': 2 * src.numel() * 4 / copy_ms / 1e6}
+
+
+def dynamo_counts() -> Dict[str, int]:
+    """Graphs Dynamo compiled and graph breaks it took so far in this process (cumulative)."""
+    from torch._dynamo.utils import counters  # only a compiled run has anything to count
+    return {'graphs_compiled': int(counters['stats']['unique_graphs']),
+            'graph_breaks': int(sum(counters['graph_break'].values()))}

@@ -42,3 +42,26 @@ def test_pipelined_period_overlaps_each_wait_with_the_next_submit():
     timing.median_pipelined_ms(submit, iters=3, warmup=1)
     assert log == [('submit', 0), ('submit', 1), ('wait', 0), ('submit', 2), ('wait', 1),
                    ('submit', 3), ('wait', 2), ('wait', 3)]
+
+
+def test_dynamo_counts_see_a_graph_break_and_not_a_clean_graph():
+    import torch
+
+    def clean(x):
+        return torch.sin(x) + 1
+
+    def broken(x):
+        y = torch.sin(x)
+        torch._dynamo.graph_break()
+        return y + 1
+
+    x = torch.ones(3)
+    torch._dynamo.reset()
+    before = timing.dynamo_counts()
+    torch.compile(clean, backend='eager')(x)
+    after_clean = timing.dynamo_counts()
+    torch.compile(broken, backend='eager')(x)
+    after_broken = timing.dynamo_counts()
+    assert after_clean['graph_breaks'] == before['graph_breaks']
+    assert after_clean['graphs_compiled'] == before['graphs_compiled'] + 1
+    assert after_broken['graph_breaks'] > after_clean['graph_breaks']
