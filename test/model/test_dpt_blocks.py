@@ -18,7 +18,8 @@ import math
 import pytest
 import torch
 
-from da3_ros.model.dpt_blocks import FeatureFusionBlock, upsample, uv_embedding
+from da3_ros.model.dpt_blocks import (FeatureFusionBlock, add_uv_embedding, cached_uv_embedding,
+                                      upsample, uv_embedding)
 
 
 def test_uv_embedding_spans_and_first_frequency():
@@ -55,6 +56,39 @@ def test_uv_embedding_equals_the_formula_on_the_full_grid():
                             math.sin(v[i] * w_k), math.cos(v[i] * w_k))
                 got = [embed[b * quarter + k, i, j].item() for b in range(4)]
                 assert got == pytest.approx(expected, abs=1e-6)
+
+
+def test_add_uv_embedding_adds_a_tenth_of_the_embedding_in_the_maps_dtype():
+    x = torch.randn(2, 8, 5, 9, dtype=torch.float64)
+    embed = uv_embedding(8, 5, 9, 1.6, torch.device('cpu')).to(torch.float64)
+    assert torch.equal(add_uv_embedding(x, (10, 16)), x + 0.1 * embed[None])
+    half = add_uv_embedding(x.half(), (10, 16))
+    assert half.dtype == torch.float16
+    assert torch.equal(half, x.half() + 0.1 * embed.half()[None])
+
+
+def test_cached_embedding_is_a_fresh_copy_each_call():
+    """A caller (or a compiled graph reusing the buffer) writing into it cannot spoil the cache."""
+    first = cached_uv_embedding(8, 4, 6, 1.5, torch.device('cpu'), torch.float32)
+    expected = uv_embedding(8, 4, 6, 1.5, torch.device('cpu'))
+    assert torch.equal(first, expected)
+    first.fill_(7.0)
+    assert torch.equal(cached_uv_embedding(8, 4, 6, 1.5, torch.device('cpu'), torch.float32),
+                       expected)
+
+
+def test_compiled_graph_reads_the_cached_embedding_instead_of_computing_sines():
+    from torch._inductor.utils import run_and_get_code
+
+    x = torch.randn(1, 8, 6, 10)
+    compiled = torch.compile(lambda t: add_uv_embedding(t, (12, 20)) * 2, fullgraph=True,
+                             dynamic=False)
+    out, code = run_and_get_code(compiled, x)
+    assert torch.allclose(out, (x + 0.1 * uv_embedding(8, 6, 10, 20 / 12,
+                                                       torch.device('cpu'))[None]) * 2)
+    source = '\n'.join(code)
+    assert 'da3_ros.uv_embedding' in source
+    assert 'sin' not in source and 'cos' not in source
 
 
 def test_upsample_doubles_and_keeps_the_corners():
