@@ -101,12 +101,14 @@ def _cached_uv_embedding_shape(channels: int, height: int, width: int, aspect: f
 def add_uv_embedding(x: torch.Tensor, image_hw: Tuple[int, int]) -> torch.Tensor:
     """Return x [N, c, h, w] + 0.1 * uv_embedding for the map size and the image aspect ratio.
 
-    Exported graphs (ONNX) compute the embedding in the graph: the cached operator is this
-    package's own and no exporter knows it.
+    ONNX exports compute the embedding in the graph: the cached operator is this package's
+    own and no exporter knows it. (Not ``torch.compiler.is_exporting``: before torch 2.13,
+    Dynamo folds it to True while torch.compile traces, which hid the operator from the
+    compiled forward.)
     """
     channels, height, width = x.shape[1], x.shape[2], x.shape[3]
     aspect = image_hw[1] / image_hw[0]
-    if torch.compiler.is_exporting():
+    if torch.onnx.is_in_onnx_export():
         embed = uv_embedding(channels, height, width, aspect, x.device).to(x.dtype)
     else:
         embed = cached_uv_embedding(channels, height, width, aspect, x.device, x.dtype)

@@ -18,6 +18,7 @@ import math
 import pytest
 import torch
 
+from da3_ros.model import dpt_blocks
 from da3_ros.model.dpt_blocks import (FeatureFusionBlock, add_uv_embedding, cached_uv_embedding,
                                       upsample, uv_embedding)
 
@@ -75,6 +76,24 @@ def test_cached_embedding_is_a_fresh_copy_each_call():
     first.fill_(7.0)
     assert torch.equal(cached_uv_embedding(8, 4, 6, 1.5, torch.device('cpu'), torch.float32),
                        expected)
+
+
+def test_only_an_onnx_export_computes_the_embedding_in_the_graph(monkeypatch):
+    """torch.compiler.is_exporting() does not decide: Dynamo folds it to True before 2.13."""
+    calls = []
+
+    def spy(*args):
+        calls.append(args)
+        return cached_uv_embedding(*args)
+
+    monkeypatch.setattr(dpt_blocks, 'cached_uv_embedding', spy)
+    monkeypatch.setattr(torch.compiler, 'is_exporting', lambda: True)
+    x = torch.randn(1, 8, 6, 10)
+    cached = add_uv_embedding(x, (12, 20))
+    assert len(calls) == 1
+    monkeypatch.setattr(torch.onnx, 'is_in_onnx_export', lambda: True)
+    assert torch.equal(add_uv_embedding(x, (12, 20)), cached)
+    assert len(calls) == 1
 
 
 def test_compiled_graph_reads_the_cached_embedding_instead_of_computing_sines():
