@@ -23,9 +23,10 @@ failure is local: a forward that cannot be captured (a host synchronisation insi
 RANSAC in the ray-pose decoder or the data-dependent sky fill of the mono/metric models) runs
 eagerly for that signature, with one warning.
 
-Contract: the wrapped function reads only the tensors it is given (copied into static buffers)
-and the module's parameters; its outputs are cloned on return, so a later replay never
-overwrites what a caller still holds.
+Contract: the wrapped function reads only the tensors it is given (copied into static buffers),
+the module's parameters and shape-keyed caches that are never evicted (the backbone's position
+tables, the heads' UV embeddings): a replay reads the memory the capture saw. Its outputs are
+cloned on return, so a later replay never overwrites what a caller still holds.
 """
 import dataclasses
 import logging

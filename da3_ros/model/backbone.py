@@ -63,7 +63,7 @@ class VisionTransformer(nn.Module):
                   qk_norm=spec.qknorm_start != -1 and i >= spec.qknorm_start)
             for i in range(spec.depth))
         self.norm = nn.LayerNorm(dim, eps=1e-5)
-        self._position_cache: Dict[tuple, torch.Tensor] = {}
+        self._position_cache: Dict[tuple, Tuple[tuple, torch.Tensor]] = {}
 
     def embed(self, images: torch.Tensor) -> torch.Tensor:
         """Embed images [B, S, 3, H, W] into tokens [B, S, 1 + N, C] (cls + position added)."""
@@ -79,22 +79,22 @@ class VisionTransformer(nn.Module):
         """Return the position embedding resized to an h x w grid: [1, 1 + h*w, C].
 
         The bicubic resize costs about 1 ms on a GPU and depends only on the shape and the
-        weights, so inference reuses it (keyed by the parameter's storage and version, so a new
-        checkpoint invalidates it). Traced or training forwards compute it every time.
+        weights, so inference reuses it, one table per grid, replaced when the parameter's
+        storage or version changes (a new checkpoint). A table is never dropped for another
+        grid: a captured CUDA graph reads its memory at every replay. Traced or training
+        forwards compute it every time.
         """
         if torch.compiler.is_compiling() or not torch.is_inference_mode_enabled():
             return interpolate_pos_embed(self.pos_embed, h, w, square)
         pos = self.pos_embed
         # Inference tensors (a model built under inference_mode) carry no version counter.
         version = None if pos.is_inference() else pos._version
-        key = (h, w, square, pos.device, pos.data_ptr(), version)
-        table = self._position_cache.get(key)
-        if table is None:
-            if len(self._position_cache) >= 8:
-                self._position_cache.clear()
-            table = interpolate_pos_embed(self.pos_embed, h, w, square)
-            self._position_cache[key] = table
-        return table
+        grid, weights = (h, w, square, pos.device), (pos.data_ptr(), version)
+        cached = self._position_cache.get(grid)
+        if cached is None or cached[0] != weights:
+            cached = (weights, interpolate_pos_embed(self.pos_embed, h, w, square))
+            self._position_cache[grid] = cached
+        return cached[1]
 
     def is_global(self, index: int) -> bool:
         """Whether block ``index`` attends across views."""

@@ -66,7 +66,9 @@ def uv_embedding(channels: int, height: int, width: int, aspect: float,
     return u_map + v_map
 
 
-UV_CACHE_SIZE = 8  # embeddings kept (a node runs a few fixed map sizes)
+# Never evicted: a captured CUDA graph reads a table's memory at every replay, so a table must
+# outlive every graph. One per map size, dtype and device: a node's processed resolution is
+# fixed, so a few tables in all.
 _uv_cache: Dict[tuple, torch.Tensor] = {}
 
 
@@ -85,8 +87,6 @@ def cached_uv_embedding(channels: int, height: int, width: int, aspect: float,
     key = (channels, height, width, aspect, device, dtype)
     table = _uv_cache.get(key)
     if table is None:
-        if len(_uv_cache) >= UV_CACHE_SIZE:
-            _uv_cache.clear()
         table = uv_embedding(channels, height, width, aspect, device).to(dtype)
         _uv_cache[key] = table
     return table.clone()

@@ -38,6 +38,17 @@ def test_position_table_is_reused_in_inference_and_follows_new_weights():
         recomputed = model(images).depth
     assert not torch.equal(changed, first)
     assert torch.equal(changed, recomputed)
+    assert len(vit._position_cache) == 1  # replaced for the new weights, not added
+
+
+def test_position_tables_of_other_grids_stay_while_a_graph_may_read_them():
+    """A captured CUDA graph reads the table's memory at replay: no grid evicts another's."""
+    vit = build_model('da3-small').eval().backbone.pretrained
+    with torch.inference_mode():
+        first = vit.position_table(2, 3, False)
+        for size in range(3, 15):
+            vit.position_table(size, size + 1, False)
+        assert vit.position_table(2, 3, False) is first
 
 
 def test_position_table_of_a_model_built_in_inference_mode():

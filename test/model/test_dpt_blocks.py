@@ -78,6 +78,16 @@ def test_cached_embedding_is_a_fresh_copy_each_call():
                        expected)
 
 
+def test_cached_embeddings_are_never_evicted():
+    """A captured CUDA graph reads a cached table's memory at replay: no size evicts another."""
+    cpu = torch.device('cpu')
+    cached_uv_embedding(4, 3, 5, 1.25, cpu, torch.float32)
+    first = dpt_blocks._uv_cache[(4, 3, 5, 1.25, cpu, torch.float32)]
+    for size in range(4, 16):
+        cached_uv_embedding(4, size, size, 1.0, cpu, torch.float32)
+    assert dpt_blocks._uv_cache[(4, 3, 5, 1.25, cpu, torch.float32)] is first
+
+
 def test_only_an_onnx_export_computes_the_embedding_in_the_graph(monkeypatch):
     """torch.compiler.is_exporting() does not decide: Dynamo folds it to True before 2.13."""
     calls = []
