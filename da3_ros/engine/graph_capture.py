@@ -25,8 +25,9 @@ eagerly for that signature, with one warning.
 
 Contract: the wrapped function reads only the tensors it is given (copied into static buffers),
 the module's parameters and shape-keyed caches that are never evicted (the backbone's position
-tables, the heads' UV embeddings): a replay reads the memory the capture saw. Its outputs are
-cloned on return, so a later replay never overwrites what a caller still holds.
+tables, the heads' UV embedding tables): a replay reads the memory the capture saw, so new
+weights need new graphs (a new predictor). Its outputs are cloned on return, so a later replay
+never overwrites what a caller still holds.
 """
 import dataclasses
 import logging

@@ -12,18 +12,17 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Building blocks shared by the DPT and DualDPT heads (spec 4.1): reassemble, fusion, UV embed.
+"""Building blocks shared by the DPT and DualDPT heads (spec 4.1): reassemble and fusion.
 
 Upsampling is always bilinear with ``align_corners=True``, as upstream.
 """
-import math
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import torch
 from torch import nn
 import torch.nn.functional as F
 
-UV_EMBED_RATIO = 0.1
+from da3_ros.model.uv_embedding import add_uv_embedding
 
 
 def upsample(x: torch.Tensor, size: Optional[Tuple[int, int]] = None) -> torch.Tensor:
@@ -31,88 +30,6 @@ def upsample(x: torch.Tensor, size: Optional[Tuple[int, int]] = None) -> torch.T
     if size is None:
         return F.interpolate(x, scale_factor=2, mode='bilinear', align_corners=True)
     return F.interpolate(x, size=size, mode='bilinear', align_corners=True)
-
-
-def uv_embedding(channels: int, height: int, width: int, aspect: float,
-                 device: torch.device) -> torch.Tensor:
-    """Sin/cos embedding of a pixel-centre UV grid: [channels, height, width] float32.
-
-    u spans +-a/sqrt(a^2+1), v spans +-1/sqrt(a^2+1) with a = image W / H; channel blocks are
-    [sin(u w), cos(u w), sin(v w), cos(v w)] with w_k = 100^(-k / (channels/4)).
-    """
-    diag = math.sqrt(aspect * aspect + 1.0)
-    span_x, span_y = aspect / diag, 1.0 / diag
-    u = torch.linspace(-span_x * (width - 1) / width, span_x * (width - 1) / width, width,
-                       device=device, dtype=torch.float32).double()
-    v = torch.linspace(-span_y * (height - 1) / height, span_y * (height - 1) / height, height,
-                       device=device, dtype=torch.float32).double()
-    quarter = channels // 4
-    omega = 1.0 / 100.0 ** (torch.arange(quarter, device=device, dtype=torch.float64) / quarter)
-    # Separable: the u blocks vary along columns only and the v blocks along rows only, so the
-    # sines and cosines are taken of the [quarter, w] and [quarter, h] angle tables and then
-    # broadcast (the same float64 products as on the full grid, h or w times fewer of them;
-    # compiled, inductor fuses the tables back into a per-pixel kernel: cached_uv_embedding).
-    u_angles = u[None] * omega[:, None]
-    v_angles = v[None] * omega[:, None]
-    u_table = torch.cat([u_angles.sin(), u_angles.cos()]).to(torch.float32)  # [2q, w]
-    v_table = torch.cat([v_angles.sin(), v_angles.cos()]).to(torch.float32)  # [2q, h]
-    # The two halves are stacked on the channel axis by zero padding and a sum (x + 0 is exact)
-    # rather than a concatenation: under torch.compile a concatenation of the broadcast tables
-    # became a [channels, h, w] float64 buffer, written every forward and read channel-strided
-    # by the channels-last consumer; padded broadcasts stay pointwise and fuse into it.
-    half = 2 * quarter
-    u_map = F.pad(u_table[:, None, :].expand(half, height, width), (0, 0, 0, 0, 0, half))
-    v_map = F.pad(v_table[:, :, None].expand(half, height, width), (0, 0, 0, 0, half, 0))
-    return u_map + v_map
-
-
-# Never evicted: a captured CUDA graph reads a table's memory at every replay, so a table must
-# outlive every graph. One per map size, dtype and device: a node's processed resolution is
-# fixed, so a few tables in all.
-_uv_cache: Dict[tuple, torch.Tensor] = {}
-
-
-@torch.library.custom_op('da3_ros::uv_embedding', mutates_args=())
-def cached_uv_embedding(channels: int, height: int, width: int, aspect: float,
-                        device: torch.device, dtype: torch.dtype) -> torch.Tensor:
-    """:func:`uv_embedding` cast to ``dtype``, computed once per size: a fresh [c, h, w] copy.
-
-    An operator that torch.compile cannot see into. Traced in the open, the embedding's
-    pointwise tables were fused into one kernel that took the float64 sines and cosines again
-    for every pixel, every forward (0.20 ms of da3-small's 2.8 ms forward on an H100; the
-    weights' freezing does not fold it, as it depends on no weight). Behind the operator the
-    graph reads a cached copy instead. The copy, not the cached tensor, is returned: the
-    compiled graph may reuse an output's memory for later buffers.
-    """
-    key = (channels, height, width, aspect, device, dtype)
-    table = _uv_cache.get(key)
-    if table is None:
-        table = uv_embedding(channels, height, width, aspect, device).to(dtype)
-        _uv_cache[key] = table
-    return table.clone()
-
-
-@cached_uv_embedding.register_fake
-def _cached_uv_embedding_shape(channels: int, height: int, width: int, aspect: float,
-                               device: torch.device, dtype: torch.dtype) -> torch.Tensor:
-    return torch.empty(channels, height, width, device=device, dtype=dtype)
-
-
-def add_uv_embedding(x: torch.Tensor, image_hw: Tuple[int, int]) -> torch.Tensor:
-    """Return x [N, c, h, w] + 0.1 * uv_embedding for the map size and the image aspect ratio.
-
-    ONNX exports compute the embedding in the graph: the cached operator is this package's
-    own and no exporter knows it. (Not ``torch.compiler.is_exporting``: before torch 2.13,
-    Dynamo folds it to True while torch.compile traces, which hid the operator from the
-    compiled forward.)
-    """
-    channels, height, width = x.shape[1], x.shape[2], x.shape[3]
-    aspect = image_hw[1] / image_hw[0]
-    if torch.onnx.is_in_onnx_export():
-        embed = uv_embedding(channels, height, width, aspect, x.device).to(x.dtype)
-    else:
-        embed = cached_uv_embedding(channels, height, width, aspect, x.device, x.dtype)
-    return x + UV_EMBED_RATIO * embed[None]
 
 
 class ResidualConvUnit(nn.Module):

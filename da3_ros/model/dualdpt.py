@@ -18,9 +18,9 @@ from typing import List, Optional, Sequence, Tuple
 import torch
 from torch import nn
 
-from da3_ros.model.dpt_blocks import (add_layer_rn, add_refinenets, add_uv_embedding, fuse,
-                                      make_projects, make_resize_layers, Permute, reassemble,
-                                      upsample)
+from da3_ros.model.dpt_blocks import (add_layer_rn, add_refinenets, fuse, make_projects,
+                                      make_resize_layers, Permute, reassemble, upsample)
+from da3_ros.model.uv_embedding import add_uv_embedding
 
 FRAMES_PER_CHUNK = 8
 

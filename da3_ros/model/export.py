@@ -32,6 +32,7 @@ from torch import nn
 from da3_ros.errors import ConfigError
 from da3_ros.model.finish import finish_nested, finish_single
 from da3_ros.model.prediction import Prediction
+from da3_ros.model.uv_embedding import uv_embedding_in_graph
 from da3_ros.model.variants import check_variant, NESTED, variant_spec
 
 ANYVIEW_OUTPUTS = ('depth', 'depth_conf', 'extrinsics', 'intrinsics', 'ray', 'ray_conf')
@@ -152,7 +153,7 @@ def export_onnx(net: nn.Module, shape: GraphShape, path: str,
 
 
 def _export_program(graph: GraphNet, shape: GraphShape):
-    with torch.no_grad():
+    with torch.no_grad(), uv_embedding_in_graph():
         return torch.onnx.export(graph, example_inputs(shape), dynamo=True,
                                  input_names=list(input_names(shape)),
                                  output_names=list(output_names(shape.variant)),

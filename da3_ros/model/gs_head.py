@@ -24,8 +24,9 @@ from typing import List, Sequence, Tuple
 import torch
 from torch import nn
 
-from da3_ros.model.dpt_blocks import (add_layer_rn, add_refinenets, add_uv_embedding, fuse,
-                                      make_projects, make_resize_layers, reassemble, upsample)
+from da3_ros.model.dpt_blocks import (add_layer_rn, add_refinenets, fuse, make_projects,
+                                      make_resize_layers, reassemble, upsample)
+from da3_ros.model.uv_embedding import add_uv_embedding
 
 RAW_CHANNELS = 37
 OUTPUT_DIM = RAW_CHANNELS + 1
