@@ -41,7 +41,7 @@ _in_graph = False  # set by uv_embedding_in_graph (read by Dynamo too, which gua
 
 def uv_tables(channels: int, height: int, width: int, aspect: float,
               device: torch.device) -> Tuple[torch.Tensor, torch.Tensor]:
-    """The separable halves of :func:`uv_embedding`: u [2q, width] and v [2q, height] float32.
+    """Return the separable halves of :func:`uv_embedding`: u [2q, w] and v [2q, h] float32.
 
     u spans +-a/sqrt(a^2+1), v spans +-1/sqrt(a^2+1) with a = image W / H (pixel centres);
     rows are [sin(x w_k)] then [cos(x w_k)], w_k = 100^(-k/q), q = channels // 4.
