@@ -21,7 +21,10 @@ max(ALLOWED_FACTOR x upstream's, ROTATION_FLOOR_DEG) in camera rotation.
 """
 from typing import Dict, Optional, Tuple
 
+import numpy as np
 import torch
+
+from da3_ros.geometry import pose as pose_lib
 
 ALLOWED_FACTOR = 1.5
 DEPTH_FLOOR = 0.005  # 0.5 % median relative depth error
@@ -45,11 +48,7 @@ def relative_rotations(extrinsics: torch.Tensor) -> torch.Tensor:
 def rotation_error_deg(a: torch.Tensor, b: torch.Tensor) -> float:
     """Largest angle between the relative camera rotations of extrinsics a, b [S, 3, 4] (deg)."""
     rel = relative_rotations(a).transpose(1, 2) @ relative_rotations(b)
-    cos = (rel.diagonal(dim1=1, dim2=2).sum(-1) - 1) / 2
-    skew = rel - rel.transpose(1, 2)
-    sin = torch.stack([skew[:, 2, 1], skew[:, 0, 2], skew[:, 1, 0]], dim=-1).norm(dim=-1) / 2
-    # atan2 keeps small angles exact where arccos of a value near 1 loses them.
-    return float(torch.rad2deg(torch.atan2(sin, cos)).max())
+    return float(np.degrees(pose_lib.rotation_angle(rel.cpu().numpy())).max())
 
 
 def depth_error(a: torch.Tensor, b: torch.Tensor) -> float:
