@@ -131,8 +131,9 @@ def uv_embedding_in_graph() -> Iterator[None]:
 def add_uv_embedding(x: torch.Tensor, image_hw: Tuple[int, int]) -> torch.Tensor:
     """Return x [N, c, h, w] + 0.1 * uv_embedding for the map size and the image aspect ratio.
 
-    Not ``torch.compiler.is_exporting()`` to pick the form: before torch 2.13 Dynamo folds it
-    to True while torch.compile traces, which hid the operator from the compiled forward.
+    Not ``torch.compiler.is_exporting()`` to pick the form: torch 2.11's Dynamo folds it to
+    True while torch.compile traces (seen on the GPU machine; torch 2.13 gives False), which
+    hid the operator from the compiled forward.
     """
     channels, height, width = x.shape[1], x.shape[2], x.shape[3]
     aspect = image_hw[1] / image_hw[0]
