@@ -138,21 +138,44 @@ def test_existing_output_needs_resume_or_overwrite(baseline, recording):
         process_bag(recording, baseline[0], bf.small_config(), progress=False)
 
 
+# The child holds still after its stop_after-th commit until the test has signalled it and
+# created the release file: without the hold, a loaded machine let it finish every set
+# before the signal lands, and the interrupted run would not be partial.
 _CHILD = """
+import os
 import sys
+import time
 import torch
 torch.set_num_threads({threads})  # another count rounds differently (see tools.bag.process)
 sys.path.insert(0, {test_dir!r})
 from tools.bag import fixtures as bf
 from da3_ros.tools.bag.process import process_bag
+from da3_ros.tools.bag.writer import SegmentedWriter
+
+commit, commits = SegmentedWriter.commit, []
+
+
+def held_commit(self, *args, **kwargs):
+    result = commit(self, *args, **kwargs)
+    commits.append(1)
+    deadline = time.monotonic() + 120
+    while (len(commits) == {stop_after} and not os.path.exists({release!r})
+           and time.monotonic() < deadline):
+        time.sleep(0.01)
+    return result
+
+
+SegmentedWriter.commit = held_commit
 summary = process_bag({rec!r}, {out!r}, bf.small_config(), split_sets=1, progress=False)
 sys.exit(130 if summary.interrupted else 0)
 """
 
 
-def _start_child(recording: Path, out: Path, threads: int) -> subprocess.Popen:
+def _start_child(recording: Path, out: Path, threads: int, stop_after: int,
+                 release: Path) -> subprocess.Popen:
     code = _CHILD.format(test_dir=str(Path(__file__).parents[2]), rec=str(recording),
-                         out=str(out), threads=threads)
+                         out=str(out), threads=threads, stop_after=stop_after,
+                         release=str(release))
     return subprocess.Popen([sys.executable, '-c', code], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
 
@@ -172,9 +195,11 @@ def test_resume_after_interrupt(baseline, recording, tmp_path, sig):
     seed = int.from_bytes(os.urandom(2), 'little')
     stop_after = random.Random(seed).randint(1, STEPS - 2)
     out = tmp_path / 'out'
-    child = _start_child(recording, out, torch.get_num_threads())
+    release = tmp_path / 'release'
+    child = _start_child(recording, out, torch.get_num_threads(), stop_after, release)
     _wait_for_segments(out, stop_after, child)
     child.send_signal(sig)
+    release.touch()
     log = child.communicate(timeout=120)[0].decode()
     assert child.returncode == (-9 if sig == signal.SIGKILL else 130), (seed, log)
     partial = bf.comparable(bf.messages(out))
